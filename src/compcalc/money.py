@@ -1,0 +1,198 @@
+"""Exact money: currency minor units, explicit rounding, remainder-safe allocation.
+
+Amounts travel through compcalc as integers of the currency's minor unit (cents for USD,
+yen for JPY, fils for KWD) or as :class:`~decimal.Decimal`. A float never holds money.
+Rounding is its own explicit step with a named mode; formatting for people is another.
+
+>>> minor_digits("KWD")
+3
+>>> to_minor(D("10.005"), 2, Rounding.HALF_EVEN)
+1000
+>>> allocate(100, [1, 1, 1])
+[34, 33, 33]
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from babel.numbers import get_currency_precision, list_currencies
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+
+# int64 products above this are computed with Python integers instead (exact, slower).
+_INT64_SAFE = 2**62
+
+
+class Rounding(str, enum.Enum):
+    """How an exact amount becomes a whole number of minor units."""
+
+    HALF_UP = "half_up"  # 0.5 goes away from zero: 2.345 -> 2.35, -2.345 -> -2.35
+    HALF_EVEN = "half_even"  # 0.5 goes to the even neighbour (banker's): 2.345 -> 2.34
+    DOWN = "down"  # toward zero, drops the remainder: 2.349 -> 2.34, -2.349 -> -2.34
+
+    @property
+    def decimal_mode(self) -> str:
+        return {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}[
+            self.value
+        ]
+
+
+def D(value: str | int | Decimal) -> Decimal:
+    """Build a Decimal from text or an int; refuses floats, which cannot hold money exactly."""
+    if isinstance(value, float):
+        raise TypeError("money and rates are never floats; pass the text, e.g. D('12.50')")
+    return Decimal(value)
+
+
+@lru_cache(maxsize=None)
+def known_currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def check_currency(code: str) -> str:
+    """Return the ISO 4217 code if babel knows it, else raise ValueError in plain words."""
+    if code not in known_currencies():
+        raise ValueError(f"unknown currency {code!r}: expected an ISO 4217 code such as USD")
+    return code
+
+
+@lru_cache(maxsize=None)
+def minor_digits(currency: str) -> int:
+    """Number of decimal places of the currency's minor unit (USD 2, JPY 0, KWD 3)."""
+    return int(get_currency_precision(check_currency(currency)))
+
+
+def to_minor(amount: Decimal, digits: int, rounding: Rounding) -> int:
+    """Round an exact Decimal amount once to a whole number of minor units."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        scaled = (amount * (10**digits)).quantize(ONE, rounding=rounding.decimal_mode)
+    return int(scaled)
+
+
+def from_minor(units: int, digits: int) -> Decimal:
+    """Minor units back to a Decimal in major units, with exactly ``digits`` places."""
+    return Decimal(int(units)).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
+
+
+def as_fraction(value: Decimal) -> tuple[int, int]:
+    """A finite Decimal as (numerator, 10**k) with no loss: D('0.075') -> (75, 1000)."""
+    sign, digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"not a finite number: {value}")
+    numerator = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+    if exponent >= 0:
+        return numerator * 10**exponent, 1
+    return numerator, 10**-exponent
+
+
+IntArray = npt.NDArray[Any]  # int64, or object holding Python ints when int64 could overflow
+
+
+def safe_ints(values: IntArray, bound: int) -> IntArray:
+    """Use Python-int (object) arrays when |values| times ``bound`` could overflow int64."""
+    if values.dtype == object or values.size == 0:
+        return values
+    peak = int(np.abs(values).max()) if values.size else 0
+    if peak * max(abs(bound), 1) >= _INT64_SAFE:
+        return values.astype(object)
+    return values
+
+
+def scale(values: IntArray, numerator: int, denominator: int, rounding: Rounding) -> IntArray:
+    """Exact ``values * numerator / denominator`` rounded once, elementwise, no floats."""
+    values = safe_ints(np.asarray(values), numerator)
+    return round_div(values * numerator, denominator, rounding)
+
+
+def round_div(numerator: IntArray, denominator: int, rounding: Rounding) -> IntArray:
+    """Integer division ``numerator / denominator`` rounded by ``rounding``, elementwise.
+
+    Works on int64 arrays and on object arrays of Python ints alike.
+    """
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    numerator = np.asarray(numerator)
+    negative = numerator < 0
+    magnitude = np.where(negative, -numerator, numerator)
+    quotient = magnitude // denominator
+    remainder = magnitude - quotient * denominator
+    if rounding is Rounding.HALF_UP:
+        quotient = quotient + (2 * remainder >= denominator)
+    elif rounding is Rounding.HALF_EVEN:
+        twice = 2 * remainder
+        odd = (quotient % 2) == 1
+        quotient = quotient + ((twice > denominator) | ((twice == denominator) & odd))
+    result = np.where(negative, -quotient, quotient)
+    if result.dtype == object:
+        return result
+    return result.astype(np.int64)
+
+
+def allocate(total: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total`` minor units in proportion to ``weights`` with no unit lost.
+
+    Largest remainder method; ties go to the earlier weight, so the result depends only on
+    the order the caller gives (callers sort by a stable key first).
+    """
+    if not weights:
+        raise ValueError("allocate needs at least one weight")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        raise ValueError("weights must not all be zero")
+    magnitude = abs(total)
+    shares = [magnitude * w // weight_sum for w in weights]
+    remainders = [magnitude * w - s * weight_sum for w, s in zip(weights, shares, strict=True)]
+    left = magnitude - sum(shares)
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    for i in order[:left]:
+        shares[i] += 1
+    return [s if total >= 0 else -s for s in shares]
+
+
+def format_amount(units: int, digits: int) -> str:
+    """Minor units as ``1,234.50`` (or ``-1,234.50``): fixed, locale-free, for formulas."""
+    units = int(units)
+    sign = "-" if units < 0 else ""
+    whole, part = divmod(abs(units), 10**digits)
+    text = f"{whole:,}"
+    if digits:
+        text += "." + str(part).rjust(digits, "0")
+    return sign + text
+
+
+def format_decimal_amount(amount: Decimal, digits: int) -> str:
+    """A Decimal money amount in the same fixed style, keeping extra places if it has them."""
+    exponent = amount.as_tuple().exponent
+    places = max(digits, -exponent if isinstance(exponent, int) else digits)
+    quantized = amount.quantize(Decimal(1).scaleb(-places))
+    sign = "-" if quantized < 0 else ""
+    whole, _, part = f"{abs(quantized):f}".partition(".")
+    return sign + f"{int(whole):,}" + (("." + part) if part else "")
+
+
+def format_rate(rate: Decimal) -> str:
+    """A rate as a percentage with no trailing zeros: 0.05 -> 5%, 0.075 -> 7.5%."""
+    percent = (rate * HUNDRED).normalize()
+    text = f"{percent:f}"
+    return f"{text}%"
+
+
+def format_percent_of(numerator: int, denominator: int, places: int = 1) -> str:
+    """``numerator / denominator`` as a percentage with ``places`` decimals, rounded half up."""
+    if denominator == 0:
+        return "n/a"
+    value = Decimal(numerator) * HUNDRED / Decimal(denominator)
+    quantized = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return f"{quantized:f}%"
