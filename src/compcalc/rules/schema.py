@@ -1,0 +1,368 @@
+"""The rule language: pydantic models of a rule set, one discriminated-union member per kind.
+
+A rule set is data. Any number in it (a rate, a band edge, an amount, a target) is a
+:data:`Param`: a constant, a table keyed by employee dimensions, or a list of dated values.
+``resolve.py`` turns a Param into one value per employee; no component looks values up itself.
+
+Amounts are in major units of the rule set's currency (``55000`` or ``55000.00``); rates and
+attainments are decimal fractions (``0.05`` is 5 %, ``1.2`` is 120 % of quota).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from ..money import Rounding, check_currency
+
+_SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
+Slug = Annotated[str, Field(pattern=_SLUG, max_length=64)]
+# A finite decimal number: YAML floats arrive as Decimal from the loader; NaN and inf refused.
+Number = Annotated[Decimal, Field(allow_inf_nan=False)]
+
+
+class Model(BaseModel):
+    """Base of every rule model: immutable, unknown fields refused, no float coercion."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _table_node_tag(value: Any) -> str:
+    return "branch" if isinstance(value, dict) else "number"
+
+
+def _nested(inner: Any) -> Any:
+    return Annotated[
+        Annotated[Number, Tag("number")] | Annotated[dict[str, inner], Tag("branch")],
+        Discriminator(_table_node_tag),
+    ]
+
+
+# A table cell or a mapping of cells, at most four dimensions deep (no recursive type: the
+# JSON Schema for editors stays plain and every error keeps its exact location).
+TableNode = _nested(_nested(_nested(Number)))
+
+
+class Table(Model):
+    """A number looked up by employee dimensions: ``values[seniority][company_size]``.
+
+    ``default`` serves combinations the table leaves out; without it a missing combination
+    that the roster uses is an error naming it.
+    """
+
+    by: list[str] = Field(min_length=1, max_length=4)
+    values: dict[str, TableNode]
+    default: Number | None = None
+
+    @model_validator(mode="after")
+    def _depth_matches_by(self) -> Table:
+        depth = len(self.by)
+        for path, leaf in _walk_table(self.values, ()):
+            if len(path) != depth or isinstance(leaf, dict):
+                shown = ".".join(path)
+                raise ValueError(
+                    f"values.{shown}: expected {depth} level(s) of keys ({' x '.join(self.by)}) "
+                    "before each number"
+                )
+        return self
+
+    def entries(self) -> list[tuple[tuple[str, ...], Decimal]]:
+        """Every (key tuple, value) in the table, in file order."""
+        return [(path, leaf) for path, leaf in _walk_table(self.values, ()) if not isinstance(leaf, dict)]
+
+
+def _walk_table(node: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
+    if not isinstance(node, dict):
+        return [(path, node)]
+    if not node:
+        return [(path, node)]
+    out: list[tuple[tuple[str, ...], Any]] = []
+    for key, child in node.items():
+        out.extend(_walk_table(child, (*path, key)))
+    return out
+
+
+class DatedValue(Model):
+    """A value in force from ``from`` (inclusive) until the next entry's date."""
+
+    from_: dt.date = Field(alias="from")
+    value: Annotated[
+        Annotated[Number, Tag("number")] | Annotated[Table, Tag("table")],
+        Discriminator(lambda v: "table" if isinstance(v, dict) else "number"),
+    ]
+
+
+class Dated(Model):
+    """A number that changes by effective date; the run's period end picks the entry."""
+
+    dated: list[DatedValue] = Field(min_length=1)
+
+    @field_validator("dated")
+    @classmethod
+    def _dates_increase(cls, entries: list[DatedValue]) -> list[DatedValue]:
+        for before, after in zip(entries, entries[1:], strict=False):
+            if after.from_ <= before.from_:
+                raise ValueError(
+                    f"dated entries must be in increasing date order: {after.from_} "
+                    f"does not come after {before.from_}"
+                )
+        return entries
+
+
+def _param_tag(value: Any) -> str:
+    if isinstance(value, dict):
+        return "dated" if "dated" in value else "table"
+    return "number"
+
+
+Param = Annotated[
+    Annotated[Number, Tag("number")] | Annotated[Table, Tag("table")] | Annotated[Dated, Tag("dated")],
+    Discriminator(_param_tag),
+]
+"""A constant, a dimension table, or dated values (each entry a constant or a table)."""
+
+RosterOr = Literal["roster"]
+
+
+# --------------------------------------------------------------------------- shared parts
+
+
+class PayFrequency(str, enum.Enum):
+    MONTHLY = "monthly"
+    SEMI_MONTHLY = "semi_monthly"  # 1st-15th and 16th-end of month
+    BIWEEKLY = "biweekly"  # 14-day periods counted from an anchor date
+
+    @property
+    def per_year(self) -> int:
+        return {"monthly": 12, "semi_monthly": 24, "biweekly": 26}[self.value]
+
+
+class Proration(str, enum.Enum):
+    CALENDAR_DAYS = "calendar_days"  # days employed / days in the pay period
+    WORKING_DAYS = "working_days"  # Mon-Fri employed / Mon-Fri in the pay period
+
+
+class ComponentBase(Model):
+    id: Slug
+    label: str | None = None
+    # Only employees whose dimensions match every listed value get this component.
+    when: dict[str, list[str]] | None = None
+
+
+class Periodic(ComponentBase):
+    """Fields shared by components paid every pay period and prorated for hires/leavers."""
+
+    pay_frequency: PayFrequency = PayFrequency.MONTHLY
+    biweekly_anchor: dt.date | None = None
+    proration: Proration = Proration.CALENDAR_DAYS
+
+    @model_validator(mode="after")
+    def _anchor_for_biweekly(self) -> Periodic:
+        if self.pay_frequency is PayFrequency.BIWEEKLY and self.biweekly_anchor is None:
+            raise ValueError("biweekly pay needs biweekly_anchor: the first day of any pay period")
+        return self
+
+
+# --------------------------------------------------------------------------- components
+
+
+class BaseSalary(Periodic):
+    """Annual base pay, paid per installment and prorated inside hire/termination periods."""
+
+    kind: Literal["base_salary"]
+    annual: RosterOr | Param = "roster"
+
+
+class Allowance(Periodic):
+    """A fixed periodic amount (car, housing, health ...), prorated like base salary."""
+
+    kind: Literal["allowance"]
+    amount: Param
+    per: Literal["month", "year"] = "month"
+
+
+class TierMethod(str, enum.Enum):
+    MARGINAL = "marginal"  # each slice of the measure at its own band's rate
+    RETROACTIVE = "retroactive"  # the whole measure at the rate of the highest band reached
+    PER_TRANSACTION = "per_transaction"  # bands restart at zero for each sale (marginal within it)
+
+
+class Band(Model):
+    id: Slug
+    from_: Param = Field(alias="from")
+    to: Param | None = None  # open-ended when omitted (only the last band)
+    rate: Param
+
+
+class Tiers(Model):
+    method: TierMethod
+    # What band edges are written in: money ("amount") or fraction of quota ("attainment").
+    measure: Literal["amount", "attainment"] = "attainment"
+    bands: list[Band] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _last_band_open(self) -> Tiers:
+        for band in self.bands[:-1]:
+            if band.to is None:
+                raise ValueError(f"band {band.id!r} needs 'to': only the last band may be open-ended")
+        if self.bands[-1].to is not None:
+            raise ValueError(f"the last band {self.bands[-1].id!r} must be open-ended (no 'to')")
+        ids = [band.id for band in self.bands]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"band ids must be unique, got {ids}")
+        return self
+
+
+class Cap(Model):
+    amount: Param
+    # plan_year: the excess is forfeited; period: the excess is deferred to later periods.
+    per: Literal["period", "plan_year"] = "plan_year"
+
+
+class Commission(ComponentBase):
+    """Commission on dispute-free sales, due to date over the plan year, minus paid to date."""
+
+    kind: Literal["commission"]
+    basis: Literal["amount", "margin"] = "amount"
+    quota: RosterOr | Param = "roster"
+    rate: Param | None = None  # a flat rate, or give tiers
+    tiers: Tiers | None = None
+    gate: Param | None = None  # minimum attainment (fraction); "at or above" qualifies
+    cap: Cap | None = None
+
+    @model_validator(mode="after")
+    def _rate_or_tiers(self) -> Commission:
+        if (self.rate is None) == (self.tiers is None):
+            raise ValueError("give exactly one of 'rate' (a flat rate) or 'tiers'")
+        return self
+
+
+class BonusTarget(Model):
+    amount: Param | None = None  # annual target in money
+    percent_of_base: Param | None = None  # annual target as a fraction of annual base
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BonusTarget:
+        if (self.amount is None) == (self.percent_of_base is None):
+            raise ValueError("give exactly one of 'amount' or 'percent_of_base'")
+        return self
+
+
+class BonusStep(Model):
+    id: Slug
+    at: Param  # attainment fraction that reaches the step ("at or above")
+    payout: Param  # fraction of the target paid once the step is reached
+
+
+class Bonus(ComponentBase):
+    """A bonus on quota attainment: fixed, stepped or linear, optionally instead of commission."""
+
+    kind: Literal["bonus"]
+    method: Literal["fixed", "step", "linear"]
+    target: BonusTarget
+    quota: RosterOr | Param = "roster"
+    steps: list[BonusStep] | None = None
+    floor: Param | None = None  # no bonus below this attainment (linear and fixed)
+    cap: Param | None = None  # linear: attainment counted at most this much
+    # to_date: pay what is due to date each period (true-up); year_end: only in the last period.
+    pay: Literal["to_date", "year_end"] = "to_date"
+
+    @model_validator(mode="after")
+    def _steps_for_step(self) -> Bonus:
+        if self.method == "step" and not self.steps:
+            raise ValueError("a step bonus needs 'steps'")
+        if self.method != "step" and self.steps:
+            raise ValueError(f"'steps' only applies to method step, not {self.method}")
+        if self.method != "linear" and self.cap is not None:
+            raise ValueError("'cap' only applies to method linear")
+        return self
+
+
+Component = Annotated[
+    BaseSalary | Commission | Bonus | Allowance,
+    Field(discriminator="kind"),
+]
+
+
+# --------------------------------------------------------------------------- the rule set
+
+
+class Effective(Model):
+    from_: dt.date = Field(alias="from")
+    to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Effective:
+        if self.to is not None and self.to < self.from_:
+            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
+        return self
+
+
+class PlanYear(Model):
+    start_month: int = Field(default=1, ge=1, le=12)
+
+
+class Plan(Model):
+    description: str | None = None
+    components: list[Component] = Field(min_length=1)
+
+    @field_validator("components")
+    @classmethod
+    def _unique_ids(cls, components: list[Component]) -> list[Component]:
+        ids = [c.id for c in components]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"component ids must be unique within a plan; repeated: {duplicates}")
+        return components
+
+
+class RuleSet(Model):
+    """A whole rule set: currency, rounding, dimensions and a plan per role."""
+
+    id: Slug
+    version: str = Field(min_length=1, max_length=64)
+    name: str | None = None
+    currency: str
+    rounding: Rounding = Rounding.HALF_UP
+    locale: str = "en_US"
+    effective: Effective
+    plan_year: PlanYear = PlanYear()
+    # Allowed values of each employee dimension the rules use (role is implicit: plan keys).
+    dimensions: dict[str, list[str]] = Field(default_factory=dict)
+    plans: dict[Slug, Plan] = Field(min_length=1)
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, code: str) -> str:
+        return check_currency(code)
+
+    @field_validator("dimensions")
+    @classmethod
+    def _dimension_names(cls, dims: dict[str, list[str]]) -> dict[str, list[str]]:
+        if "role" in dims:
+            raise ValueError("'role' is implicit: its values are the plan names; do not list it")
+        for name, values in dims.items():
+            if not values:
+                raise ValueError(f"dimension {name!r} lists no values")
+            if len(set(values)) != len(values):
+                raise ValueError(f"dimension {name!r} lists a value twice")
+        return dims
+
+    def dimension_values(self) -> dict[str, list[str]]:
+        """Every dimension with its allowed values, role included."""
+        return {"role": sorted(self.plans), **self.dimensions}

@@ -1,0 +1,205 @@
+"""The result of a pay run: statements, their lines, held and excluded sales, rejected rows.
+
+Everything here is plain immutable data. ``PeriodResult.to_json()`` is the canonical form
+(sorted keys, amounts as decimal strings): the same inputs always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRef:
+    """Which rule produced a line: rule set id and version, and the component id."""
+
+    ruleset: str
+    version: str
+    component: str
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One amount on a statement, with everything needed to check it by hand."""
+
+    id: str  # unique within the statement, e.g. "commission.new_credit"
+    component: str  # the rule's component id
+    kind: str  # base_salary, commission, bonus, allowance
+    pay_code: str  # payroll pay code: base, commission, bonus, allowance
+    item: str  # what part of the component: installment, new_credit, released, clawback ...
+    label: str  # a person's words: "Commission on new dispute-free sales"
+    amount: Decimal
+    rule: RuleRef
+    formula: str  # the computation with its actual numbers
+    transactions: tuple[str, ...] = ()  # ledger transaction ids this line used
+    details: tuple[tuple[str, str], ...] = ()  # named figures: rate, band, basis, attainment ...
+
+
+@dataclass(frozen=True, slots=True)
+class SaleNote:
+    """A sale that did not (or no longer does) earn, and why."""
+
+    transaction_id: str
+    date: str
+    amount: Decimal
+    status: str  # held, forfeited, excluded
+    reason: str
+    component: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    employee_id: str
+    name: str
+    role: str
+    currency: str
+    total: Decimal
+    lines: tuple[Line, ...]
+    held: tuple[SaleNote, ...] = ()
+    excluded: tuple[SaleNote, ...] = ()
+    # Year-to-date figures per sales component: credited, quota, attainment, due, paid.
+    to_date: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input row the run could not use, with where it was and why."""
+
+    source: str
+    row: int | None
+    line: int | None
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line is not None else f"{self.source}: row {self.row}"
+        column = f" column {self.column}:" if self.column else ""
+        value = f" {json.dumps(self.value, ensure_ascii=False)}:" if self.value else ""
+        return f"{where}:{column}{value} {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodResult:
+    """Statements for every employee paid in a period, plus the audit context of the run."""
+
+    period: str
+    period_start: str
+    period_end: str
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_sha256: str
+    roster_sha256: str
+    ledger_sha256: str
+    engine_version: str
+    currency: str
+    statements: tuple[Statement, ...]
+    rejected: tuple[Rejected, ...] = ()
+    summary: tuple[tuple[str, str], ...] = field(default=())
+
+    def statement(self, employee_id: str) -> Statement:
+        """The statement of one employee (KeyError when there is none)."""
+        for statement in self.statements:
+            if statement.employee_id == employee_id:
+                return statement
+        raise KeyError(f"no statement for employee {employee_id!r} in {self.period}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: amounts as decimal strings, lists sorted, keys stable."""
+        return {
+            "period": {"label": self.period, "start": self.period_start, "end": self.period_end},
+            "ruleset": {
+                "id": self.ruleset_id,
+                "version": self.ruleset_version,
+                "sha256": self.ruleset_sha256,
+            },
+            "inputs": {"roster_sha256": self.roster_sha256, "ledger_sha256": self.ledger_sha256},
+            "engine": {"name": "compcalc", "version": self.engine_version},
+            "currency": self.currency,
+            "statements": [_statement_dict(s) for s in self.statements],
+            "rejected": [asdict(r) for r in self.rejected],
+            "summary": dict(self.summary),
+        }
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, two-space indent, UTF-8 text, trailing newline."""
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, default=_plain) + "\n"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per statement line; amounts stay exact (Decimal objects)."""
+        rows = [
+            {
+                "employee_id": s.employee_id,
+                "currency": s.currency,
+                "line_id": line.id,
+                "component": line.component,
+                "kind": line.kind,
+                "pay_code": line.pay_code,
+                "item": line.item,
+                "label": line.label,
+                "amount": line.amount,
+                "formula": line.formula,
+                "transactions": list(line.transactions),
+            }
+            for s in self.statements
+            for line in s.lines
+        ]
+        columns = ["employee_id", "currency", "line_id", "component", "kind", "pay_code", "item",
+                   "label", "amount", "formula", "transactions"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def totals_frame(self) -> pd.DataFrame:
+        """One row per employee: id, name, role, currency and exact total."""
+        return pd.DataFrame(
+            [
+                {"employee_id": s.employee_id, "name": s.name, "role": s.role,
+                 "currency": s.currency, "total": s.total}
+                for s in self.statements
+            ],
+            columns=["employee_id", "name", "role", "currency", "total"],
+        )
+
+    def rejected_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([asdict(r) for r in self.rejected],
+                            columns=["source", "row", "line", "column", "value", "reason"])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _statement_dict(statement: Statement) -> dict[str, Any]:
+    return {
+        "employee_id": statement.employee_id,
+        "name": statement.name,
+        "role": statement.role,
+        "currency": statement.currency,
+        "total": statement.total,
+        "lines": [_line_dict(line) for line in statement.lines],
+        "held": [asdict(note) for note in statement.held],
+        "excluded": [asdict(note) for note in statement.excluded],
+        "to_date": {component: dict(figures) for component, figures in statement.to_date},
+    }
+
+
+def _line_dict(line: Line) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "component": line.component,
+        "kind": line.kind,
+        "pay_code": line.pay_code,
+        "item": line.item,
+        "label": line.label,
+        "amount": line.amount,
+        "rule": asdict(line.rule),
+        "formula": line.formula,
+        "transactions": list(line.transactions),
+        "details": dict(line.details),
+    }
