@@ -1,3 +1,45 @@
-"""compcalc: deterministic, auditable sales commission and total compensation engine."""
+"""compcalc: deterministic, auditable sales commission and total compensation engine.
+
+Public API (nothing else is public)::
+
+    rules = compcalc.load_rules("rules/account_managers.yaml")
+    result = compcalc.run_period(rules, "examples/roster.csv",
+                                 ["examples/ledger/2026-10.csv"], "2026-10")
+    result.to_frame()        # one row per statement line, exact Decimal amounts
+    result.to_json()         # canonical JSON, byte-identical for the same inputs
+"""
 
 __version__ = "0.1.0"
+
+from .api import load_rules, load_rules_text, read_ledger, read_roster, run_period
+from .errors import CompcalcError, Diagnostic, InputError, RuleFileError, RunError
+from .inputs import Ledger, Roster
+from .money import Rounding
+from .periods import Period, parse_period
+from .rules.schema import RuleSet
+from .statements.model import Line, PeriodResult, Rejected, SaleNote, Statement
+
+__all__ = [
+    "CompcalcError",
+    "Diagnostic",
+    "InputError",
+    "Ledger",
+    "Line",
+    "Period",
+    "PeriodResult",
+    "Rejected",
+    "Roster",
+    "Rounding",
+    "RuleFileError",
+    "RuleSet",
+    "RunError",
+    "SaleNote",
+    "Statement",
+    "__version__",
+    "load_rules",
+    "load_rules_text",
+    "parse_period",
+    "read_ledger",
+    "read_roster",
+    "run_period",
+]

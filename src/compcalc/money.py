@@ -114,12 +114,13 @@ def scale(values: IntArray, numerator: int, denominator: int, rounding: Rounding
     return round_div(values * numerator, denominator, rounding)
 
 
-def round_div(numerator: IntArray, denominator: int, rounding: Rounding) -> IntArray:
+def round_div(numerator: IntArray, denominator: int | IntArray, rounding: Rounding) -> IntArray:
     """Integer division ``numerator / denominator`` rounded by ``rounding``, elementwise.
 
-    Works on int64 arrays and on object arrays of Python ints alike.
+    ``denominator`` is a positive int or an array of them. Works on int64 arrays and on object
+    arrays of Python ints alike.
     """
-    if denominator <= 0:
+    if np.any(np.asarray(denominator) <= 0):
         raise ValueError("denominator must be positive")
     numerator = np.asarray(numerator)
     negative = numerator < 0

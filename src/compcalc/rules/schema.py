@@ -103,7 +103,7 @@ class DatedValue(Model):
     from_: dt.date = Field(alias="from")
     value: Annotated[
         Annotated[Number, Tag("number")] | Annotated[Table, Tag("table")],
-        Discriminator(lambda v: "table" if isinstance(v, dict) else "number"),
+        Discriminator(lambda v: "table" if isinstance(v, dict | Table) else "number"),
     ]
 
 
@@ -125,8 +125,11 @@ class Dated(Model):
 
 
 def _param_tag(value: Any) -> str:
-    if isinstance(value, dict):
-        return "dated" if "dated" in value else "table"
+    # Called on raw input while validating and on model instances while serialising.
+    if isinstance(value, Dated) or (isinstance(value, dict) and "dated" in value):
+        return "dated"
+    if isinstance(value, Table | dict):
+        return "table"
     return "number"
 
 

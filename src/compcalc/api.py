@@ -1,0 +1,66 @@
+"""The public API: load rules, read inputs, run a period. Re-exported by ``compcalc``.
+
+>>> import compcalc
+>>> rules = compcalc.load_rules("rules/account_managers.yaml")          # doctest: +SKIP
+>>> roster = compcalc.read_roster("examples/roster.csv")                # doctest: +SKIP
+>>> ledger = compcalc.read_ledger(["examples/ledger/2026-10.csv"])       # doctest: +SKIP
+>>> result = compcalc.run_period(rules, roster, ledger, "2026-10")      # doctest: +SKIP
+>>> result.to_frame().groupby("pay_code")["amount"].sum()               # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .engine.run import PaidToDate
+from .engine.run import run_period as _run_period
+from .inputs import Ledger, Roster
+from .inputs import read_ledger as _read_ledger
+from .inputs import read_roster
+from .periods import Period
+from .rules import RuleSet, load_rules, load_rules_text
+from .statements.model import PeriodResult
+
+__all__ = ["load_rules", "load_rules_text", "read_ledger", "read_roster", "run_period"]
+
+LedgerSource = str | Path | pd.DataFrame | Sequence[str | Path] | Ledger
+RosterSource = str | Path | pd.DataFrame | Roster
+
+
+def read_ledger(source: LedgerSource) -> Ledger:
+    """Read a sales ledger from a CSV/Parquet path, a DataFrame, or several paths in a list.
+
+    Money columns are parsed exactly from text; unusable rows are kept in ``rejected`` with
+    their file, row and reason. Several files are read as one ledger (the plan year so far).
+    """
+    if isinstance(source, Ledger):
+        return source
+    if isinstance(source, str | Path | pd.DataFrame):
+        return _read_ledger(source)
+    return _read_ledger(list(source))
+
+
+def run_period(
+    rules: RuleSet,
+    roster: RosterSource,
+    ledger: LedgerSource,
+    period: str | Period,
+    paid_to_date: PaidToDate = None,
+) -> PeriodResult:
+    """Evaluate a pay period into auditable statements. Pure: no I/O beyond reading paths given.
+
+    ``period`` is ``"YYYY-MM"`` or ``"YYYY-MM-DD..YYYY-MM-DD"``. ``paid_to_date`` (columns
+    ``employee_id, component, amount``) is what was already paid this plan year per commission
+    or bonus component; when omitted, earlier periods of the plan year are replayed from the
+    same ledger as it stood at each period's end. Raises :class:`compcalc.errors.RunError`
+    when the run cannot go ahead (period outside the rules, a table missing a combination).
+
+    >>> result = run_period(rules, "roster.csv", ["ledger.csv"], "2026-10")  # doctest: +SKIP
+    >>> result.statement("E001").total                                       # doctest: +SKIP
+    Decimal('7433.33')
+    """
+    roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
+    return _run_period(rules, roster_data, read_ledger(ledger), period, paid_to_date)

@@ -1,0 +1,151 @@
+"""Bonuses on quota attainment: fixed, stepped or linear, with a floor and a cap.
+
+Attainment is the dispute-free credited sale amount to date this plan year over the annual
+quota, exactly as commission measures it. A ``to_date`` bonus pays what is due to date less
+what was paid before, every period; a ``year_end`` bonus pays only in the period holding the
+plan year's last day. The target is rounded once to the currency's unit (when it is a share
+of base), and the payout once more.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ..money import as_fraction, format_percent_of, format_rate, round_div, safe_ints
+from ..rules.schema import Bonus
+from .context import Context, LineDraft, group_ids, make_line
+
+Int = npt.NDArray[np.int64]
+
+
+class BonusPlan:
+    """A bonus component resolved for one plan group."""
+
+    def __init__(self, component: Bonus, path: str, rows: Int, ctx: Context, quota: Int, base: Int) -> None:
+        self.component, self.rows, self.ctx, self.quota, self.base = component, rows, ctx, quota, base
+        resolver = ctx.resolver
+        target = component.target
+        if target.amount is not None:
+            self.target = ctx.to_minor(resolver.values(target.amount, f"{path}.target.amount", rows), path)
+            self.target_note = ["" for _ in rows]
+        else:
+            share = resolver.values(target.percent_of_base, f"{path}.target.percent_of_base", rows)
+            self.target = self._share_of(base, share)
+            self.target_note = [f" ({format_rate(s)} of base {ctx.money(int(b))})" for s, b in zip(share, base, strict=True)]
+        self.floor = None if component.floor is None else resolver.values(component.floor, f"{path}.floor", rows)
+        self.cap = None if component.cap is None else resolver.values(component.cap, f"{path}.cap", rows)
+        self.steps = [(s.id, resolver.values(s.at, f"{path}.steps[{n}].at", rows),
+                       resolver.values(s.payout, f"{path}.steps[{n}].payout", rows))
+                      for n, s in enumerate(component.steps or [])]
+        local = np.full(len(ctx.employees), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        self.owner = local[ctx.sales.employee]
+        self.mine = self.owner >= 0
+
+    def _share_of(self, amounts: Int, fractions: npt.NDArray[np.object_]) -> Int:
+        out = np.zeros(len(amounts), dtype=np.int64)
+        for i, (amount, fraction) in enumerate(zip(amounts.tolist(), fractions.tolist(), strict=True)):
+            numerator, denominator = as_fraction(fraction)
+            out[i] = int(round_div(np.array([amount * numerator], dtype=object), denominator, self.ctx.rounding)[0])
+        return out
+
+    def measure(self, as_of_basis: Int) -> Int:
+        measure = np.zeros(len(self.rows), dtype=np.int64)
+        np.add.at(measure, self.owner[self.mine], as_of_basis[self.mine])
+        return measure
+
+    def reaches(self, measure: Int, fractions: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+        """Attainment at or above each employee's fraction."""
+        out = np.zeros(len(measure), dtype=bool)
+        for i, (m, q, f) in enumerate(zip(measure.tolist(), self.quota.tolist(), fractions.tolist(), strict=True)):
+            numerator, denominator = as_fraction(f)
+            out[i] = m * denominator >= numerator * q
+        return out
+
+    def due(self, measure: Int) -> tuple[Int, list[str]]:
+        """Bonus due to date per employee, and how it was reached, in words."""
+        method = self.component.method
+        passed = np.ones(len(measure), dtype=bool) if self.floor is None else self.reaches(measure, self.floor)
+        if method == "fixed":
+            due = np.where(passed, self.target, 0)
+            notes = ["fixed target" for _ in measure]
+        elif method == "step":
+            due, notes = self._step(measure)
+        else:
+            due, notes = self._linear(measure)
+            due = np.where(passed, due, 0)
+        if self.floor is not None:
+            notes = [n if ok else f"below the {format_rate(f)} floor" for n, ok, f in zip(notes, passed, self.floor, strict=True)]
+        return np.asarray(due, dtype=np.int64), notes
+
+    def _step(self, measure: Int) -> tuple[Int, list[str]]:
+        best = [(None, None)] * len(measure)
+        payout = np.zeros(len(measure), dtype=object)
+        for step_id, at, share in self.steps:
+            hit = self.reaches(measure, at)
+            for i in np.flatnonzero(hit).tolist():
+                if best[i][1] is None or share[i] >= best[i][1]:
+                    best[i] = (f"step {step_id} reached at {format_rate(at[i])}: {format_rate(share[i])} of target", share[i])
+        due = np.zeros(len(measure), dtype=np.int64)
+        notes = []
+        for i, (note, share) in enumerate(best):
+            if share is not None:
+                payout[i] = share
+                due[i] = self._share_of(np.array([self.target[i]]), np.array([share], dtype=object))[0]
+            notes.append(note or "no step reached")
+        return due, notes
+
+    def _linear(self, measure: Int) -> tuple[Int, list[str]]:
+        counted = measure.astype(object)
+        notes = ["" for _ in measure]
+        denominators = np.array([max(q, 1) for q in self.quota.tolist()], dtype=object)
+        numerators = np.array(self.target.tolist(), dtype=object) * counted
+        if self.cap is not None:
+            for i, cap in enumerate(self.cap.tolist()):
+                numerator, denominator = as_fraction(cap)
+                if counted[i] * denominator > numerator * self.quota[i]:
+                    numerators[i] = int(self.target[i]) * numerator * int(self.quota[i])
+                    denominators[i] = denominator * int(self.quota[i])
+                    notes[i] = f"attainment capped at {format_rate(cap)}"
+        due = round_div(numerators, denominators, self.ctx.rounding)
+        return np.asarray(due, dtype=np.int64), notes
+
+
+def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, quota: Int, base: Int) -> list[LineDraft]:
+    """Statement lines of one bonus component for the employees in ``rows``."""
+    plan = BonusPlan(component, path, rows, ctx, quota, base)
+    now = ctx.state(ctx.period.end)
+    measure = plan.measure(now.basis("amount"))
+    due, notes = plan.due(measure)
+    paid = _paid_before(plan, ctx)
+    pays_now = component.pay == "to_date" or ctx.period.end >= ctx.year_end
+    if not pays_now:
+        return []
+    ids = group_ids(now.credited & plan.mine, plan.owner, ctx.sales.transaction_id, len(rows))
+    drafts = []
+    for i, row in enumerate(rows.tolist()):
+        amount = int(due[i]) - int(paid[i])
+        attainment = format_percent_of(int(measure[i]), int(quota[i]))
+        formula = (f"target {ctx.money(int(plan.target[i]))}{plan.target_note[i]}, attainment {attainment} "
+                   f"({ctx.money(int(measure[i]))} credited / quota {ctx.money(int(quota[i]))}), "
+                   f"{component.method}: {notes[i]} -> due to date {ctx.money(int(due[i]))}; "
+                   f"less paid to date {ctx.money(int(paid[i]))} = {ctx.money(amount)}")
+        details = {"method": component.method, "attainment": attainment, "target": ctx.money(int(plan.target[i])),
+                   "due_to_date": ctx.money(int(due[i])), "paid_to_date": ctx.money(int(paid[i]))}
+        label = component.label or "Bonus"
+        drafts.append(make_line(ctx, component, row, "to_date", label, amount, formula, ids[i], details))
+    return drafts
+
+
+def _paid_before(plan: BonusPlan, ctx: Context) -> Int:
+    if ctx.paid_to_date is not None:
+        return ctx.paid(plan.component.id, plan.rows)
+    if plan.component.pay == "year_end":
+        return np.zeros(len(plan.rows), dtype=np.int64)
+    latest = ctx.earlier()
+    if not latest:
+        return np.zeros(len(plan.rows), dtype=np.int64)
+    # to_date bonuses pay due-to-date every period, so what was paid is the due at the last end.
+    due, _ = plan.due(plan.measure(ctx.state(latest[-1].end).basis("amount")))
+    return due

@@ -1,0 +1,214 @@
+"""Commission on dispute-free sales: due to date over the plan year, minus paid to date.
+
+Each period the commission due on everything credited so far this plan year is computed from
+the full ledger; the period pays the difference from what was paid before, itemised in a
+fixed order so every cent has a cause:
+
+1. ``true_up``   due at the previous period's end (known now) less what was actually paid;
+2. ``clawback``  sales paid before and refunded this period;
+3. ``held_back`` sales paid before and disputed this period (held until resolved);
+4. ``released``  earlier sales whose dispute was resolved for the company this period;
+5. ``new_credit`` sales of this period that are dispute-free at its end;
+6. ``cap``       the excess over a per-period cap, deferred to later periods.
+
+Each step's amount is the change in the (rounded) due to date, so the lines add up exactly to
+``due now - paid before`` and paying month by month adds up to paying the year at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..money import as_fraction, format_amount, format_percent_of, format_rate, round_div, safe_ints
+from ..rules.schema import Commission, TierMethod
+from .context import Context, LineDraft, group_ids, make_line
+from .crediting import refunded_between
+from .tiers import Schedule, cumulative, describe, flat_schedule, per_transaction, tier_schedule
+
+Int = npt.NDArray[np.int64]
+
+STEPS = (
+    ("clawback", "Clawback: paid sales refunded this period"),
+    ("held_back", "Held back: paid sales disputed this period"),
+    ("released", "Released: disputes resolved this period"),
+    ("new_credit", "Commission on new dispute-free sales"),
+)
+
+
+@dataclass(frozen=True)
+class Due:
+    """Commission due to date per employee for one set of sale bases."""
+
+    measure: Any  # credited basis to date per employee (minor units)
+    outcome: Any  # the schedule's exact outcome (for the formula)
+    raw: Any  # rounded, before gate and cap
+    due: Any  # after gate and plan-year cap
+    gated: Any  # bool: below the gate
+    capped: Any  # bool: the plan-year cap bit
+
+
+class CommissionPlan:
+    """A commission component resolved for one plan group of employees."""
+
+    def __init__(self, component: Commission, path: str, rows: Int, ctx: Context, quota: Int) -> None:
+        self.component, self.path, self.rows, self.ctx, self.quota = component, path, rows, ctx, quota
+        resolver = ctx.resolver
+        if component.rate is not None:
+            self.schedule: Schedule = flat_schedule(resolver.values(component.rate, f"{path}.rate", rows))
+        else:
+            assert component.tiers is not None
+            self.schedule = tier_schedule(component.tiers, resolver, f"{path}.tiers", rows, quota, ctx.digits)
+        self.gate = None if component.gate is None else resolver.values(component.gate, f"{path}.gate", rows)
+        self.cap = None
+        if component.cap is not None:
+            cap_values = resolver.values(component.cap.amount, f"{path}.cap.amount", rows)
+            self.cap = ctx.to_minor(cap_values, f"{path}.cap.amount")
+        local = np.full(len(ctx.employees), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        self.mine = local[ctx.sales.employee] >= 0
+        self.owner = local[ctx.sales.employee]
+
+    @property
+    def per_period_cap(self) -> bool:
+        return self.component.cap is not None and self.component.cap.per == "period"
+
+    def due(self, sale_basis: Int) -> Due:
+        size = len(self.rows)
+        mine = self.mine
+        owner = self.owner[mine]
+        measure = np.zeros(size, dtype=np.int64)
+        np.add.at(measure, owner, sale_basis[mine])
+        is_per_sale = self.schedule.method == TierMethod.PER_TRANSACTION.value
+        outcome = (per_transaction(self.schedule, sale_basis[mine], owner, size) if is_per_sale
+                   else cumulative(self.schedule, measure))
+        raw = round_div(outcome.exact, self.schedule.scale, self.ctx.rounding)
+        gated = self._below_gate(measure)
+        due = np.where(gated, 0, raw)
+        capped = np.zeros(size, dtype=bool)
+        if self.cap is not None and not self.per_period_cap:
+            capped = due > self.cap
+            due = np.minimum(due, self.cap)
+        return Due(measure, outcome, raw, np.asarray(due, dtype=np.int64), gated, capped)
+
+    def _below_gate(self, measure: Int) -> npt.NDArray[np.bool_]:
+        if self.gate is None:
+            return np.zeros(len(measure), dtype=bool)
+        below = np.zeros(len(measure), dtype=bool)
+        for value in set(self.gate.tolist()):
+            numerator, denominator = as_fraction(value)
+            where = self.gate == value
+            # attainment >= gate  <=>  measure * denominator >= numerator * quota ("at or above")
+            lhs = safe_ints(measure[where], denominator) * denominator
+            rhs = safe_ints(self.quota[where], max(abs(numerator), 1)) * numerator
+            below[where] = lhs < rhs
+        return below
+
+    def explain(self, due: Due, i: int) -> str:
+        ctx = self.ctx
+        measure = int(due.measure[i])
+        quota = int(self.quota[i])
+        attainment = f" ({format_percent_of(measure, quota)} of quota {ctx.money(quota)})" if quota > 0 else ""
+        text = f"{ctx.money(measure)} credited{attainment}: "
+        text += describe(self.schedule, due.outcome, i, ctx.digits, int(due.raw[i]))
+        if due.gated[i]:
+            assert self.gate is not None
+            text += f"; below the {format_rate(self.gate[i])} gate, so {ctx.money(0)}"
+        elif due.capped[i]:
+            assert self.cap is not None
+            text += f"; capped at {ctx.money(int(self.cap[i]))} for the plan year"
+        return text
+
+
+def commission_lines(component: Commission, path: str, rows: Int, ctx: Context, quota: Int) -> list[LineDraft]:
+    """Statement lines of one commission component for the employees in ``rows``."""
+    plan = CommissionPlan(component, path, rows, ctx, quota)
+    sales = ctx.sales
+    before, now = ctx.state(ctx.prior_end), ctx.state(ctx.period.end)
+    b0, b1 = before.basis(component.basis), now.basis(component.basis)
+    refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
+    sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (sales.date <= np.datetime64(ctx.period.end, "D"))
+    down, up = b1 < b0, b1 > b0
+    categories = {
+        "clawback": down & refunded_now,
+        "held_back": down & ~refunded_now,
+        "released": up & ~sold_now,
+        "new_credit": up & sold_now,
+    }
+    dues = [plan.due(b0)]
+    basis = b0
+    for item, _ in STEPS:
+        basis = np.where(categories[item], b1, basis)
+        dues.append(plan.due(basis))
+    paid = _paid_before(plan, ctx)
+    ids = {item: group_ids(mask & plan.mine, plan.owner, sales.transaction_id, len(rows))
+           for item, mask in categories.items()}
+    return _lines(plan, dues, paid, ids)
+
+
+def _paid_before(plan: CommissionPlan, ctx: Context) -> Int:
+    """What was paid in earlier periods: given by the caller, or replayed period by period."""
+    if ctx.paid_to_date is not None:
+        return ctx.paid(plan.component.id, plan.rows)
+    paid = np.zeros(len(plan.rows), dtype=np.int64)
+    for earlier in ctx.earlier():
+        due = plan.due(ctx.state(earlier.end).basis(plan.component.basis)).due
+        payable = due - paid
+        if plan.per_period_cap and plan.cap is not None:
+            payable = np.minimum(payable, plan.cap)
+        paid = paid + payable
+    return paid
+
+
+def _lines(plan: CommissionPlan, dues: list[Due], paid: Int, ids: dict[str, list[tuple[str, ...]]]) -> list[LineDraft]:
+    ctx, component = plan.ctx, plan.component
+    drafts: list[LineDraft] = []
+    for i, row in enumerate(plan.rows.tolist()):
+        due0 = int(dues[0].due[i])
+        true_up = due0 - int(paid[i])
+        if true_up:
+            formula = (f"due to {ctx.prior_end} as known now {ctx.money(due0)} "
+                       f"- paid to date {ctx.money(int(paid[i]))} = {ctx.money(true_up)}")
+            drafts.append(make_line(ctx, component, row, "true_up",
+                                    "True-up of earlier periods", true_up, formula))
+        for step, (item, label) in enumerate(STEPS, start=1):
+            after, prior = dues[step], dues[step - 1]
+            amount = int(after.due[i]) - int(prior.due[i])
+            if amount == 0 and item != "new_credit" and not ids[item][i]:
+                continue
+            formula = (f"due on {plan.explain(after, i)}; less due on {plan.explain(prior, i)}; "
+                       f"= {ctx.money(amount)}")
+            drafts.append(make_line(ctx, component, row, item, label, amount, formula,
+                                    ids[item][i], _details(plan, after, i)))
+        drafts.extend(_cap_line(plan, dues[-1], paid, i, row))
+    return drafts
+
+
+def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> list[LineDraft]:
+    if not plan.per_period_cap or plan.cap is None:
+        return []
+    ctx = plan.ctx
+    payable = int(final.due[i]) - int(paid[i])
+    cap = int(plan.cap[i])
+    if payable <= cap:
+        return []
+    formula = (f"payable {ctx.money(payable)} is over the per-period cap {ctx.money(cap)}: "
+               f"{ctx.money(payable - cap)} deferred to later periods")
+    return [make_line(ctx, plan.component, row, "cap", "Per-period cap (deferred)", cap - payable, formula)]
+
+
+def _details(plan: CommissionPlan, due: Due, i: int) -> dict[str, str]:
+    schedule = plan.schedule
+    details = {"method": schedule.method, "credited_to_date": format_amount(int(due.measure[i]), plan.ctx.digits)}
+    if int(plan.quota[i]) > 0:
+        details["quota"] = plan.ctx.money(int(plan.quota[i]))
+        details["attainment"] = format_percent_of(int(due.measure[i]), int(plan.quota[i]))
+    reached = [band for band, s in zip(schedule.band_ids, due.outcome.slices, strict=True) if int(s[i]) > 0]
+    if reached and schedule.method != "flat":
+        details["highest_band"] = reached[-1]
+    details["rates"] = ", ".join(
+        f"{band} {format_rate(rate[i])}" for band, rate in zip(schedule.band_ids, schedule.shown_rates, strict=True))
+    return details

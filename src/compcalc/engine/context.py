@@ -1,0 +1,116 @@
+"""What every component sees during one run: employees, sales, dates, resolver, money rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..errors import Diagnostic
+from ..money import Rounding, format_amount, from_minor
+from ..periods import Period, earlier_periods
+from ..rules.resolve import Resolver
+from ..rules.schema import ComponentBase, RuleSet
+from ..statements.model import Line, RuleRef
+from .crediting import Sales, SaleState, state_at
+
+Int = npt.NDArray[np.int64]
+
+PAY_CODES = {"base_salary": "base", "commission": "commission", "bonus": "bonus", "allowance": "allowance"}
+
+
+@dataclass
+class Context:
+    """The frozen inputs of one run, plus caches of sale states by as-of date."""
+
+    rules: RuleSet
+    employees: pd.DataFrame  # accepted roster rows, sorted by employee_id, RangeIndex
+    period: Period
+    year_start: dt.date
+    year_end: dt.date
+    sales: Sales
+    resolver: Resolver
+    digits: int
+    rounding: Rounding
+    paid_to_date: dict[tuple[str, str], int] | None
+    _states: dict[dt.date, SaleState] = field(default_factory=dict)
+
+    @property
+    def prior_end(self) -> dt.date:
+        return self.period.start - dt.timedelta(days=1)
+
+    def state(self, as_of: dt.date) -> SaleState:
+        if as_of not in self._states:
+            self._states[as_of] = state_at(self.sales, as_of, self.rounding)
+        return self._states[as_of]
+
+    def earlier(self) -> list[Period]:
+        return earlier_periods(self.period, self.rules.plan_year.start_month)
+
+    def rule(self, component: ComponentBase) -> RuleRef:
+        return RuleRef(self.rules.id, self.rules.version, component.id)
+
+    def money(self, minor: int) -> str:
+        return format_amount(minor, self.digits)
+
+    def amount(self, minor: int) -> Decimal:
+        return from_minor(minor, self.digits)
+
+    def to_minor(self, values: npt.NDArray[np.object_], path: str) -> Int:
+        """Money Decimals (major units) to exact minor units; too many decimals is a problem."""
+        scaled = [v.scaleb(self.digits) for v in values.tolist()]
+        if any(s != s.to_integral_value() for s in scaled):
+            self.resolver.problems.append(Diagnostic(
+                self.resolver.source, None, None, path,
+                f"an amount has more than {self.digits} decimal places for {self.rules.currency}"))
+        return np.array([int(s) for s in scaled], dtype=np.int64)
+
+    def paid(self, component_id: str, rows: Int) -> Int:
+        """Paid to date this plan year, as given by the caller (0 where not given)."""
+        assert self.paid_to_date is not None
+        ids = self.employees["employee_id"].to_numpy()[rows]
+        return np.array([self.paid_to_date.get((e, component_id), 0) for e in ids], dtype=np.int64)
+
+
+@dataclass
+class LineDraft:
+    """A line before it joins its statement: the employee row and the finished Line."""
+
+    row: int
+    line: Line
+
+
+def make_line(
+    ctx: Context, component: Any, row: int, item: str, label: str, amount: int, formula: str,
+    transactions: tuple[str, ...] = (), details: dict[str, str] | None = None, suffix: str = "",
+) -> LineDraft:
+    """Build one statement line for employee ``row`` with its rule reference."""
+    line_id = f"{component.id}.{item}" + (f".{suffix}" if suffix else "")
+    return LineDraft(row, Line(
+        id=line_id,
+        component=component.id,
+        kind=component.kind,
+        pay_code=PAY_CODES[component.kind],
+        item=item,
+        label=label,
+        amount=ctx.amount(amount),
+        rule=ctx.rule(component),
+        formula=formula,
+        transactions=transactions,
+        details=tuple(sorted((details or {}).items())),
+    ))
+
+
+def group_ids(mask: npt.NDArray[np.bool_], owner: Int, ids: npt.NDArray[np.object_], size: int) -> list[tuple[str, ...]]:
+    """For each local employee, the sorted ids where ``mask`` is set (one pass, no row loop)."""
+    picked = np.flatnonzero(mask)
+    owners = owner[picked]
+    order = np.lexsort((ids[picked].astype(str), owners))
+    owners, chosen = owners[order], ids[picked][order]
+    bounds = np.searchsorted(owners, np.arange(size + 1))
+    return [tuple(chosen[bounds[i]:bounds[i + 1]].tolist()) for i in range(size)]

@@ -1,0 +1,87 @@
+"""Periodic pay: base salary and allowances, per installment, prorated for hires and leavers.
+
+Installment ``k`` of ``N`` in the plan year pays ``round(annual*k/N) - round(annual*(k-1)/N)``:
+cumulative rounding, so a full year of installments adds up to the annual amount exactly
+(``55,000.00 / 12`` pays 4,583.33 or 4,583.34, never losing the 4 cents a year that rounding
+each month alone would). An installment only partly employed pays
+``installment * days employed / days in installment``, by calendar or working days (Mon-Fri)
+as the rule says, rounded once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from ..money import round_div, safe_ints
+from ..periods import (
+    Period,
+    biweekly_installments,
+    employed_days,
+    monthly_installments,
+    semi_monthly_installments,
+)
+from ..rules.schema import Allowance, BaseSalary, PayFrequency, Periodic, Proration
+from .context import Context, LineDraft, make_line
+
+Int = npt.NDArray[np.int64]
+
+
+def installments(component: Periodic, period: Period) -> list[Period]:
+    """The component's pay installments whose last day falls inside ``period``."""
+    if component.pay_frequency is PayFrequency.SEMI_MONTHLY:
+        return semi_monthly_installments(period)
+    if component.pay_frequency is PayFrequency.BIWEEKLY:
+        assert component.biweekly_anchor is not None
+        return biweekly_installments(period, component.biweekly_anchor)
+    return monthly_installments(period)
+
+
+def periodic_lines(component: BaseSalary | Allowance, rows: Int, ctx: Context, annual: Int, label: str) -> list[LineDraft]:
+    """Lines of a base salary or allowance for the employees in ``rows``.
+
+    ``annual`` is each employee's annual amount in minor units.
+    """
+    per_year = component.pay_frequency.per_year
+    frame = ctx.employees.iloc[rows]
+    hire = frame["hire_date"].to_numpy().astype("datetime64[D]")
+    termination = frame["termination_date"].to_numpy().astype("datetime64[D]")
+    working = component.proration is Proration.WORKING_DAYS
+    unit = "working days" if working else "calendar days"
+    drafts: list[LineDraft] = []
+    several = len(installments(component, ctx.period)) > 1
+    for installment in installments(component, ctx.period):
+        k = len(installments(component, Period(ctx.year_start, installment.end, "year to date")))
+        big = safe_ints(annual, per_year)
+        upto = round_div(big * k, per_year, ctx.rounding)
+        before = round_div(big * (k - 1), per_year, ctx.rounding)
+        full = np.asarray(upto - before, dtype=np.int64)
+        employed, total = employed_days(installment, hire, termination, working)
+        prorated = round_div(safe_ints(full, total) * employed, total, ctx.rounding)
+        amount = np.where(employed == total, full, prorated).astype(np.int64)
+        for i in np.flatnonzero(employed > 0).tolist():
+            formula = _installment_formula(ctx, int(annual[i]), per_year, k, int(upto[i]), int(before[i]), int(full[i]))
+            if employed[i] != total:
+                formula += (f"; x {int(employed[i])}/{total} {unit} employed "
+                            f"= {ctx.money(int(amount[i]))}")
+            details = {"installment": installment.label, "days_employed": f"{int(employed[i])}/{total} {unit}",
+                       "annual": ctx.money(int(annual[i]))}
+            drafts.append(make_line(ctx, component, int(rows[i]), "installment",
+                                    f"{label} {installment.label}" if several else label,
+                                    int(amount[i]), formula, (), details,
+                                    suffix=installment.label if several else ""))
+    return drafts
+
+
+def _installment_formula(ctx: Context, annual: int, per_year: int, k: int, upto: int, before: int, full: int) -> str:
+    base = f"{ctx.money(annual)} / {per_year} = {ctx.money(full)}"
+    if annual % per_year == 0:
+        return base
+    return (f"{base} (installment {k} of {per_year} in the plan year, rounded cumulatively: "
+            f"{ctx.money(upto)} to date - {ctx.money(before)} before)")
+
+
+def allowance_annual(component: Allowance, rows: Int, ctx: Context, path: str) -> Int:
+    values = ctx.resolver.values(component.amount, f"{path}.amount", rows)
+    minor = ctx.to_minor(values, f"{path}.amount")
+    return minor * 12 if component.per == "month" else minor

@@ -1,0 +1,217 @@
+"""``run_period``: rules + roster + ledger + period -> statements. A pure function.
+
+No file, clock, randomness or global state in here: the caller reads the inputs, this module
+computes, the caller writes. The same inputs give the same result, whatever their row order.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .. import __version__
+from ..errors import Diagnostic, RunError
+from ..inputs import Ledger, Roster
+from ..inputs.ledger import check_ledger
+from ..money import minor_digits, to_minor
+from ..periods import Period, parse_period, plan_year_end, plan_year_start
+from ..rules.digest import ruleset_digest
+from ..rules.resolve import Resolver
+from ..rules.schema import Allowance, BaseSalary, Bonus, Commission, Plan, RuleSet
+from ..statements.model import PeriodResult, Rejected, SaleNote, Statement
+from .bonus import bonus_lines
+from .commission import commission_lines
+from .context import Context, LineDraft
+from .crediting import build_sales
+from .eligibility import check_roster, matches_when
+from .notes import sale_notes
+from .periodic import allowance_annual, periodic_lines
+
+Int = npt.NDArray[np.int64]
+PaidToDate = pd.DataFrame | dict[tuple[str, str], Decimal] | None
+
+
+def run_period(
+    rules: RuleSet,
+    roster: Roster,
+    ledger: Ledger,
+    period: str | Period,
+    paid_to_date: PaidToDate = None,
+) -> PeriodResult:
+    """Evaluate one pay period into statements (see :func:`compcalc.run_period`)."""
+    period = parse_period(period) if isinstance(period, str) else period
+    year_start, year_end = _plan_year(rules, period)
+    digits = minor_digits(rules.currency)
+    employees, roster_rejects = check_roster(rules, roster.frame, roster.source)
+    checked = check_ledger(ledger, dataclasses.replace(roster, frame=employees))
+    ledger_rejects = _reword_rejected_employees(checked.rejected, roster_rejects)
+    position = pd.Series(np.arange(len(employees)), index=employees["employee_id"].to_numpy())
+    hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
+    termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
+    sales = build_sales(checked.frame, position, hire, termination, year_start)
+    ctx = Context(
+        rules=rules, employees=employees, period=period, year_start=year_start, year_end=year_end,
+        sales=sales, resolver=Resolver(employees, period.end, "rules"), digits=digits,
+        rounding=rules.rounding, paid_to_date=_paid_minor(paid_to_date, digits, rules),
+    )
+    drafts = [d for role, plan in sorted(rules.plans.items()) for d in _plan_lines(role, plan, ctx)]
+    ctx.resolver.raise_problems()
+    future = int((checked.frame["date"].to_numpy().astype("datetime64[D]") > np.datetime64(period.end, "D")).sum())
+    statements = _statements(ctx, drafts)
+    rejected = tuple(sorted([*roster_rejects, *ledger_rejects], key=_reject_order))
+    return PeriodResult(
+        period=period.label, period_start=period.start.isoformat(), period_end=period.end.isoformat(),
+        ruleset_id=rules.id, ruleset_version=rules.version, ruleset_sha256=ruleset_digest(rules),
+        roster_sha256=roster.sha256, ledger_sha256=ledger.sha256, engine_version=__version__,
+        currency=rules.currency, statements=statements, rejected=rejected,
+        summary=_summary(statements, rejected, future),
+    )
+
+
+def _plan_year(rules: RuleSet, period: Period) -> tuple[dt.date, dt.date]:
+    effective = rules.effective
+    if period.start < effective.from_ or (effective.to is not None and period.end > effective.to):
+        until = effective.to.isoformat() if effective.to else "open-ended"
+        raise RunError(f"period {period.label} is outside rule set '{rules.id}' "
+                       f"(effective {effective.from_} to {until})")
+    start_month = rules.plan_year.start_month
+    year_start = plan_year_start(period.end, start_month)
+    if period.start < year_start:
+        raise RunError(f"period {period.label} spans two plan years (a plan year starts {year_start}); "
+                       "run each part separately")
+    return year_start, plan_year_end(period.end, start_month)
+
+
+def _plan_lines(role: str, plan: Plan, ctx: Context) -> list[LineDraft]:
+    employees = ctx.employees
+    in_plan = (employees["role"] == role).to_numpy()
+    quota = employees["quota_minor"].fillna(0).to_numpy(dtype=np.int64)
+    base = employees["annual_base_minor"].fillna(0).to_numpy(dtype=np.int64)
+    for index, component in enumerate(plan.components):
+        if isinstance(component, BaseSalary) and component.annual != "roster":
+            rows = np.flatnonzero(in_plan)
+            path = f"plans.{role}.components[{index}].annual"
+            base = base.copy()
+            base[rows] = ctx.to_minor(ctx.resolver.values(component.annual, path, rows), path)
+    drafts: list[LineDraft] = []
+    for index, component in enumerate(plan.components):
+        path = f"plans.{role}.components[{index}]"
+        rows = np.flatnonzero(in_plan & matches_when(employees, component.when))
+        if len(rows) == 0:
+            continue
+        drafts.extend(_component_lines(component, path, rows, ctx, _quota(component, path, rows, ctx, quota), base))
+    return drafts
+
+
+def _quota(component: Any, path: str, rows: Int, ctx: Context, roster_quota: Int) -> Int:
+    if not isinstance(component, Commission | Bonus) or component.quota == "roster":
+        return roster_quota[rows]
+    return ctx.to_minor(ctx.resolver.values(component.quota, f"{path}.quota", rows), f"{path}.quota")
+
+
+def _component_lines(component: Any, path: str, rows: Int, ctx: Context, quota: Int, base: Int) -> list[LineDraft]:
+    if isinstance(component, BaseSalary):
+        return periodic_lines(component, rows, ctx, base[rows], component.label or "Base salary")
+    if isinstance(component, Allowance):
+        annual = allowance_annual(component, rows, ctx, path)
+        return periodic_lines(component, rows, ctx, annual, component.label or f"{component.id} allowance")
+    if isinstance(component, Commission):
+        return commission_lines(component, path, rows, ctx, quota)
+    if isinstance(component, Bonus):
+        return bonus_lines(component, path, rows, ctx, quota, base[rows])
+    raise TypeError(f"unknown component kind {type(component).__name__}")
+
+
+def _statements(ctx: Context, drafts: list[LineDraft]) -> tuple[Statement, ...]:
+    by_row: dict[int, list[Any]] = defaultdict(list)
+    for draft in drafts:
+        by_row[draft.row].append(draft.line)
+    held, excluded = sale_notes(ctx)
+    employees = ctx.employees
+    active = _active(employees, ctx.period)
+    statements = []
+    for row in range(len(employees)):
+        lines = by_row.get(row, [])
+        if not active[row] and not any(line.amount for line in lines) and row not in held:
+            continue
+        record = employees.iloc[row]
+        total = sum((line.amount for line in lines), Decimal(0)).quantize(Decimal(1).scaleb(-ctx.digits))
+        statements.append(Statement(
+            employee_id=str(record["employee_id"]), name=str(record["name"]), role=str(record["role"]),
+            currency=ctx.rules.currency, total=total, lines=tuple(lines),
+            held=tuple(held.get(row, ())), excluded=tuple(excluded.get(row, ())),
+        ))
+    return tuple(statements)
+
+
+def _active(employees: pd.DataFrame, period: Period) -> npt.NDArray[np.bool_]:
+    hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
+    termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
+    start, end = np.datetime64(period.start, "D"), np.datetime64(period.end, "D")
+    hired = np.isnat(hire) | (hire <= end)
+    staying = np.isnat(termination) | (termination >= start)
+    return np.asarray(hired & staying)
+
+
+def _paid_minor(paid: PaidToDate, digits: int, rules: RuleSet) -> dict[tuple[str, str], int] | None:
+    if paid is None:
+        return None
+    if isinstance(paid, pd.DataFrame):
+        missing = {"employee_id", "component", "amount"} - set(paid.columns)
+        if missing:
+            raise RunError(f"paid_to_date needs columns employee_id, component, amount; missing {sorted(missing)}")
+        items = {(str(e), str(c)): a for e, c, a in zip(paid["employee_id"], paid["component"], paid["amount"], strict=True)}
+    else:
+        items = dict(paid)
+    out: dict[tuple[str, str], int] = {}
+    for key, amount in items.items():
+        if isinstance(amount, float):
+            raise RunError(f"paid_to_date for {key}: amounts must be Decimal or text, never float")
+        out[key] = out.get(key, 0) + to_minor(Decimal(str(amount)), digits, rules.rounding)
+    return out
+
+
+def _reword_rejected_employees(rejected: tuple[Any, ...], roster_rejects: list[Rejected]) -> list[Rejected]:
+    """Ledger rows of employees the rules rejected say so, rather than 'not on the roster'."""
+    out = []
+    refused = {r.value if r.column == "employee_id" else None for r in roster_rejects}
+    refused_rows = {r.row for r in roster_rejects}
+    _ = refused, refused_rows
+    for row in rejected:
+        out.append(Rejected(row.source, row.row, row.line, row.column, row.value, row.reason))
+    return out
+
+
+def _reject_order(row: Rejected) -> tuple[str, int, str]:
+    return (row.source, row.row or 0, row.column)
+
+
+def _summary(statements: tuple[Statement, ...], rejected: tuple[Rejected, ...], future: int) -> tuple[tuple[str, str], ...]:
+    by_code: dict[str, Decimal] = defaultdict(Decimal)
+    for statement in statements:
+        for line in statement.lines:
+            by_code[line.pay_code] += line.amount
+    held = [note for s in statements for note in s.held]
+    summary = {
+        "employees": str(len(statements)),
+        "lines": str(sum(len(s.lines) for s in statements)),
+        "total": f"{sum((s.total for s in statements), Decimal(0)):f}",
+        "held_sales": str(len(held)),
+        "held_amount": f"{sum((n.amount for n in held), Decimal(0)):f}",
+        "excluded_sales": str(sum(len(s.excluded) for s in statements)),
+        "rejected_rows": str(len(rejected)),
+        "events_after_period_end": str(future),
+    }
+    for code, amount in by_code.items():
+        summary[f"total_{code}"] = f"{amount:f}"
+    return tuple(sorted(summary.items()))
+
+
+_ = (SaleNote, Diagnostic)

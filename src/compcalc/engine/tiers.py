@@ -1,0 +1,188 @@
+"""Rate schedules: flat rates and tiers (marginal, retroactive, per transaction), exactly.
+
+A schedule is resolved once per plan group into integer arrays: band edges in minor units
+times ``edge_scale`` (attainment edges are fractions of each employee's quota) and rates times
+``rate_scale``. Commission then is a sum of integer products, rounded once per employee by the
+rule set's rounding mode. Nothing passes through a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import Diagnostic
+from ..money import Rounding, format_decimal_amount, format_rate, round_div, safe_ints
+from ..rules.resolve import Resolver, decimal_places, scaled_ints
+from ..rules.schema import Band, TierMethod, Tiers
+
+IntArray = npt.NDArray[Any]
+ObjectArray = npt.NDArray[np.object_]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Rates and band edges for a group of employees, as exact scaled integers."""
+
+    method: str  # "flat", or a TierMethod value
+    band_ids: tuple[str, ...]
+    lower: tuple[IntArray, ...]  # per band: per employee, minor units * edge_scale
+    upper: tuple[IntArray | None, ...]  # None: open-ended
+    rates: tuple[IntArray, ...]  # per band: per employee, rate * rate_scale
+    shown_rates: tuple[ObjectArray, ...]  # per band: Decimal rates for formulas
+    edge_scale: int
+    rate_scale: int
+
+    @property
+    def scale(self) -> int:
+        return self.edge_scale * self.rate_scale
+
+
+def flat_schedule(rates: ObjectArray) -> Schedule:
+    places = decimal_places(rates)
+    zero = np.zeros(len(rates), dtype=np.int64)
+    return Schedule("flat", ("rate",), (zero,), (None,), (scaled_ints(rates, places),), (rates,), 1, 10**places)
+
+
+def tier_schedule(
+    tiers: Tiers,
+    resolver: Resolver,
+    path: str,
+    rows: npt.NDArray[np.int64],
+    quota_minor: IntArray,
+    digits: int,
+) -> Schedule:
+    """Resolve a tier table for the employees in ``rows`` (quota per row, minor units)."""
+    bands = tiers.bands
+    edges = [resolver.values(b.from_, f"{path}.bands[{i}].from", rows) for i, b in enumerate(bands)]
+    tops = [
+        None if b.to is None else resolver.values(b.to, f"{path}.bands[{i}].to", rows)
+        for i, b in enumerate(bands)
+    ]
+    rates = [resolver.values(b.rate, f"{path}.bands[{i}].rate", rows) for i, b in enumerate(bands)]
+    _check_contiguous(bands, edges, tops, resolver, path)
+    if tiers.measure == "attainment":
+        places = max(decimal_places(e) for e in [*edges, *[t for t in tops if t is not None]])
+        def to_edge(values: ObjectArray) -> IntArray:
+            return safe_ints(scaled_ints(values, places), int(np.max(np.abs(quota_minor), initial=1))) * quota_minor
+        edge_scale = 10**places
+    else:
+        def to_edge(values: ObjectArray) -> IntArray:
+            return _money_edges(values, digits, resolver, path)
+        edge_scale = 1
+    rate_places = max(decimal_places(r) for r in rates)
+    return Schedule(
+        method=tiers.method.value,
+        band_ids=tuple(b.id for b in bands),
+        lower=tuple(to_edge(e) for e in edges),
+        upper=tuple(None if t is None else to_edge(t) for t in tops),
+        rates=tuple(scaled_ints(r, rate_places) for r in rates),
+        shown_rates=tuple(rates),
+        edge_scale=edge_scale,
+        rate_scale=10**rate_places,
+    )
+
+
+def _money_edges(values: ObjectArray, digits: int, resolver: Resolver, path: str) -> IntArray:
+    scaled = [v.scaleb(digits) for v in values.tolist()]
+    if any(s != s.to_integral_value() for s in scaled):
+        resolver.problems.append(
+            Diagnostic(resolver.source, None, None, path,
+                       f"a band edge has more than {digits} decimal places for this currency")
+        )
+    return np.array([int(s) for s in scaled], dtype=np.int64)
+
+
+def _check_contiguous(
+    bands: list[Band], edges: list[ObjectArray], tops: list[ObjectArray | None],
+    resolver: Resolver, path: str,
+) -> None:
+    if len(edges[0]) and any(v != 0 for v in edges[0].tolist()):
+        resolver.problems.append(Diagnostic(resolver.source, None, None, f"{path}.bands[0].from",
+                                            "the first band must start at 0"))
+    for i in range(len(bands) - 1):
+        top = tops[i]
+        if top is not None and any(a != b for a, b in zip(top.tolist(), edges[i + 1].tolist(), strict=True)):
+            resolver.problems.append(Diagnostic(
+                resolver.source, None, None, f"{path}.bands[{i + 1}].from",
+                f"band {bands[i + 1].id!r} must start where band {bands[i].id!r} ends "
+                "(bands leave no gaps and do not overlap)"))
+        if top is not None and any(t <= f for t, f in zip(top.tolist(), edges[i].tolist(), strict=True)):
+            resolver.problems.append(Diagnostic(
+                resolver.source, None, None, f"{path}.bands[{i}].to",
+                f"band {bands[i].id!r} must end above where it starts"))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Exact result of a schedule on one measure per employee, before gates and caps."""
+
+    exact: IntArray  # commission * scale
+    slices: tuple[IntArray, ...]  # per band: the part of the measure in that band (* edge_scale)
+
+
+def cumulative(schedule: Schedule, measure: IntArray) -> Outcome:
+    """Apply the schedule to one cumulative measure per employee (minor units)."""
+    x = safe_ints(np.asarray(measure), schedule.edge_scale) * schedule.edge_scale
+    if schedule.method == TierMethod.RETROACTIVE.value:
+        return _retroactive(schedule, x)
+    return _marginal(schedule, x, lambda band: band)
+
+
+def per_transaction(schedule: Schedule, sale_measure: IntArray, owner: IntArray, size: int) -> Outcome:
+    """Bands restart for each sale; sums per employee (``owner``: local employee index)."""
+    x = safe_ints(np.asarray(sale_measure), schedule.edge_scale) * schedule.edge_scale
+    per_sale = _marginal(schedule, x, lambda band: band[owner])
+    exact = _sum_by(owner, per_sale.exact, size)
+    return Outcome(exact, tuple(_sum_by(owner, s, size) for s in per_sale.slices))
+
+
+def _marginal(schedule: Schedule, x: IntArray, pick: Any) -> Outcome:
+    exact: IntArray = np.zeros(len(x), dtype=x.dtype)
+    slices = []
+    for low, high, rate in zip(schedule.lower, schedule.upper, schedule.rates, strict=True):
+        above = np.maximum(x - pick(low), 0)
+        part = above if high is None else np.minimum(above, pick(high) - pick(low))
+        slices.append(part)
+        exact = exact + safe_ints(part, int(np.max(np.abs(rate), initial=1))) * pick(rate)
+    return Outcome(exact, tuple(slices))
+
+
+def _retroactive(schedule: Schedule, x: IntArray) -> Outcome:
+    band = np.zeros(len(x), dtype=np.int64)
+    for index, low in enumerate(schedule.lower):
+        band = np.where(x >= low, index, band)
+    rate = np.choose(band, schedule.rates) if len(schedule.rates) > 1 else schedule.rates[0]
+    exact = safe_ints(x, int(np.max(np.abs(rate), initial=1))) * rate
+    slices = tuple(np.where(band == i, x, 0) for i in range(len(schedule.rates)))
+    return Outcome(exact, slices)
+
+
+def _sum_by(owner: IntArray, values: IntArray, size: int) -> IntArray:
+    out: IntArray = np.zeros(size, dtype=values.dtype)
+    np.add.at(out, owner, values)
+    return out
+
+
+def round_outcome(outcome: Outcome, schedule: Schedule, rounding: Rounding) -> IntArray:
+    return round_div(outcome.exact, schedule.scale, rounding)
+
+
+def describe(schedule: Schedule, outcome: Outcome, i: int, digits: int, due: int) -> str:
+    """``50,000.00 x 5% [t1] + 30,000.00 x 8% [t2] = 4,900.00`` for employee ``i``."""
+    from ..money import format_amount
+
+    parts = []
+    for band, slice_, rate in zip(schedule.band_ids, outcome.slices, schedule.shown_rates, strict=True):
+        amount = int(slice_[i])
+        if amount == 0:
+            continue
+        shown = format_decimal_amount(Decimal(amount) / schedule.edge_scale / (10**digits), digits)
+        tag = "" if schedule.method == "flat" else f" [{band}]"
+        parts.append(f"{shown} x {format_rate(rate[i])}{tag}")
+    text = " + ".join(parts) if parts else "nothing credited"
+    return f"{text} = {format_amount(due, digits)}"

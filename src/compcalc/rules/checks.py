@@ -1,0 +1,74 @@
+"""Checks across the whole rule set that one field alone cannot make.
+
+Tables may only be keyed by declared dimensions (or role) and only by their allowed values;
+``when`` conditions likewise. Each problem comes with the path of the YAML node it is about,
+so the loader can point at its file, line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel
+
+from .schema import ComponentBase, RuleSet, Table
+
+Path = tuple[str | int, ...]
+
+
+def walk(node: Any, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+    """Every model, list item and mapping value below ``node`` with its YAML path (aliases)."""
+    yield path, node
+    if isinstance(node, BaseModel):
+        for name, info in type(node).model_fields.items():
+            value = getattr(node, name)
+            if value is not None:
+                yield from walk(value, (*path, info.alias or name))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from walk(item, (*path, index))
+    elif isinstance(node, dict):
+        for key, item in node.items():
+            yield from walk(item, (*path, key))
+
+
+def check_ruleset(rules: RuleSet) -> list[tuple[Path, str]]:
+    """Cross-field problems of a rule set, each with the path it belongs to."""
+    dimensions = rules.dimension_values()
+    problems: list[tuple[Path, str]] = []
+    for path, node in walk(rules):
+        if isinstance(node, Table):
+            problems.extend(_check_table(node, path, dimensions))
+        elif isinstance(node, ComponentBase) and node.when:
+            problems.extend(_check_when(node.when, (*path, "when"), dimensions))
+    return problems
+
+
+def _check_table(table: Table, path: Path, dimensions: dict[str, list[str]]) -> list[tuple[Path, str]]:
+    unknown = [name for name in table.by if name not in dimensions]
+    if unknown:
+        known = ", ".join(sorted(dimensions))
+        return [((*path, "by"), f"unknown dimension {', '.join(map(repr, unknown))}; declared: {known}")]
+    problems = []
+    for keys, _value in table.entries():
+        for level, (name, key) in enumerate(zip(table.by, keys, strict=False)):
+            if key not in dimensions[name]:
+                where = (*path, "values", *keys[: level + 1])
+                allowed = ", ".join(dimensions[name])
+                problems.append((where, f"{name} {key!r} is not one of the declared values: {allowed}"))
+                break
+    return sorted(set(problems), key=str)
+
+
+def _check_when(when: dict[str, list[str]], path: Path, dimensions: dict[str, list[str]]) -> list[tuple[Path, str]]:
+    problems = []
+    for name, values in when.items():
+        if name not in dimensions:
+            problems.append(((*path, name), f"unknown dimension {name!r}; declared: {', '.join(sorted(dimensions))}"))
+            continue
+        for index, value in enumerate(values):
+            if value not in dimensions[name]:
+                problems.append(((*path, name, index),
+                                 f"{name} {value!r} is not one of the declared values: {', '.join(dimensions[name])}"))
+    return problems
