@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from ..errors import RuleFileError
 from .checks import check_ruleset
-from .loader import read_rule_text, read_yaml_with_positions, validation_diagnostics
+from .loader import load_model_text_with_positions, read_rule_text
 from .schema import RuleSet
 
 __all__ = ["RuleSet", "load_rules", "load_rules_text"]
@@ -21,11 +19,7 @@ def load_rules(path: str | Path) -> RuleSet:
 
 def load_rules_text(text: str, source: str = "<rules>") -> RuleSet:
     """Validate rule-file YAML given as text (``source`` names it in messages)."""
-    data, positions = read_yaml_with_positions(text, source)
-    try:
-        rules = RuleSet.model_validate(data)
-    except ValidationError as exc:
-        raise RuleFileError(validation_diagnostics(exc, data, positions, RuleSet)) from exc
+    rules, positions = load_model_text_with_positions(text, source, RuleSet)
     problems = [positions.diagnostic(path, message) for path, message in check_ruleset(rules)]
     if problems:
         raise RuleFileError(problems)

@@ -348,6 +348,9 @@ class RuleSet(Model):
     # Allowed values of each employee dimension the rules use (role is implicit: plan keys).
     dimensions: dict[str, list[str]] = Field(default_factory=dict)
     plans: dict[Slug, Plan] = Field(min_length=1)
+    # Free-form blocks to hold YAML anchors (&car) that plans reuse with aliases (*car);
+    # the engine never reads this key itself.
+    shared: dict[str, Any] | None = None
 
     @field_validator("currency")
     @classmethod
