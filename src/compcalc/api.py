@@ -17,9 +17,8 @@ import pandas as pd
 
 from .engine.run import PaidToDate
 from .engine.run import run_period as _run_period
-from .inputs import Ledger, Roster
+from .inputs import Ledger, Roster, read_roster
 from .inputs import read_ledger as _read_ledger
-from .inputs import read_roster
 from .periods import Period
 from .rules import RuleSet, load_rules, load_rules_text
 from .statements.model import PeriodResult

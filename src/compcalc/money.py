@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ HUNDRED = Decimal(100)
 _INT64_SAFE = 2**62
 
 
-class Rounding(str, enum.Enum):
+class Rounding(enum.StrEnum):
     """How an exact amount becomes a whole number of minor units."""
 
     HALF_UP = "half_up"  # 0.5 goes away from zero: 2.345 -> 2.35, -2.345 -> -2.35
@@ -53,7 +53,7 @@ def D(value: str | int | Decimal) -> Decimal:
     return Decimal(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
@@ -65,7 +65,7 @@ def check_currency(code: str) -> str:
     return code
 
 
-@lru_cache(maxsize=None)
+@cache
 def minor_digits(currency: str) -> int:
     """Number of decimal places of the currency's minor unit (USD 2, JPY 0, KWD 3)."""
     return int(get_currency_precision(check_currency(currency)))

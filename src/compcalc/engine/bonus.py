@@ -9,10 +9,12 @@ of base), and the payout once more.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import numpy.typing as npt
 
-from ..money import as_fraction, format_percent_of, format_rate, round_div, safe_ints
+from ..money import as_fraction, format_percent_of, format_rate, round_div
 from ..rules.schema import Bonus
 from .context import Context, LineDraft, group_ids, make_line
 
@@ -22,22 +24,46 @@ Int = npt.NDArray[np.int64]
 class BonusPlan:
     """A bonus component resolved for one plan group."""
 
-    def __init__(self, component: Bonus, path: str, rows: Int, ctx: Context, quota: Int, base: Int) -> None:
-        self.component, self.rows, self.ctx, self.quota, self.base = component, rows, ctx, quota, base
+    def __init__(
+        self, component: Bonus, path: str, rows: Int, ctx: Context, quota: Int, base: Int
+    ) -> None:
+        self.component, self.rows, self.ctx, self.quota, self.base = (
+            component,
+            rows,
+            ctx,
+            quota,
+            base,
+        )
         resolver = ctx.resolver
         target = component.target
         if target.amount is not None:
-            self.target = ctx.to_minor(resolver.values(target.amount, f"{path}.target.amount", rows), path)
+            self.target = ctx.to_minor(
+                resolver.values(target.amount, f"{path}.target.amount", rows), path
+            )
             self.target_note = ["" for _ in rows]
         else:
             share = resolver.values(target.percent_of_base, f"{path}.target.percent_of_base", rows)
             self.target = self._share_of(base, share)
-            self.target_note = [f" ({format_rate(s)} of base {ctx.money(int(b))})" for s, b in zip(share, base, strict=True)]
-        self.floor = None if component.floor is None else resolver.values(component.floor, f"{path}.floor", rows)
-        self.cap = None if component.cap is None else resolver.values(component.cap, f"{path}.cap", rows)
-        self.steps = [(s.id, resolver.values(s.at, f"{path}.steps[{n}].at", rows),
-                       resolver.values(s.payout, f"{path}.steps[{n}].payout", rows))
-                      for n, s in enumerate(component.steps or [])]
+            self.target_note = [
+                f" ({format_rate(s)} of base {ctx.money(int(b))})"
+                for s, b in zip(share, base, strict=True)
+            ]
+        self.floor = (
+            None
+            if component.floor is None
+            else resolver.values(component.floor, f"{path}.floor", rows)
+        )
+        self.cap = (
+            None if component.cap is None else resolver.values(component.cap, f"{path}.cap", rows)
+        )
+        self.steps = [
+            (
+                s.id,
+                resolver.values(s.at, f"{path}.steps[{n}].at", rows),
+                resolver.values(s.payout, f"{path}.steps[{n}].payout", rows),
+            )
+            for n, s in enumerate(component.steps or [])
+        ]
         local = np.full(len(ctx.employees), -1, dtype=np.int64)
         local[rows] = np.arange(len(rows))
         self.owner = local[ctx.sales.employee]
@@ -45,9 +71,15 @@ class BonusPlan:
 
     def _share_of(self, amounts: Int, fractions: npt.NDArray[np.object_]) -> Int:
         out = np.zeros(len(amounts), dtype=np.int64)
-        for i, (amount, fraction) in enumerate(zip(amounts.tolist(), fractions.tolist(), strict=True)):
+        for i, (amount, fraction) in enumerate(
+            zip(amounts.tolist(), fractions.tolist(), strict=True)
+        ):
             numerator, denominator = as_fraction(fraction)
-            out[i] = int(round_div(np.array([amount * numerator], dtype=object), denominator, self.ctx.rounding)[0])
+            out[i] = int(
+                round_div(
+                    np.array([amount * numerator], dtype=object), denominator, self.ctx.rounding
+                )[0]
+            )
         return out
 
     def measure(self, as_of_basis: Int) -> Int:
@@ -58,7 +90,9 @@ class BonusPlan:
     def reaches(self, measure: Int, fractions: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         """Attainment at or above each employee's fraction."""
         out = np.zeros(len(measure), dtype=bool)
-        for i, (m, q, f) in enumerate(zip(measure.tolist(), self.quota.tolist(), fractions.tolist(), strict=True)):
+        for i, (m, q, f) in enumerate(
+            zip(measure.tolist(), self.quota.tolist(), fractions.tolist(), strict=True)
+        ):
             numerator, denominator = as_fraction(f)
             out[i] = m * denominator >= numerator * q
         return out
@@ -66,7 +100,11 @@ class BonusPlan:
     def due(self, measure: Int) -> tuple[Int, list[str]]:
         """Bonus due to date per employee, and how it was reached, in words."""
         method = self.component.method
-        passed = np.ones(len(measure), dtype=bool) if self.floor is None else self.reaches(measure, self.floor)
+        passed = (
+            np.ones(len(measure), dtype=bool)
+            if self.floor is None
+            else self.reaches(measure, self.floor)
+        )
         if method == "fixed":
             due = np.where(passed, self.target, 0)
             notes = ["fixed target" for _ in measure]
@@ -76,23 +114,30 @@ class BonusPlan:
             due, notes = self._linear(measure)
             due = np.where(passed, due, 0)
         if self.floor is not None:
-            notes = [n if ok else f"below the {format_rate(f)} floor" for n, ok, f in zip(notes, passed, self.floor, strict=True)]
+            notes = [
+                n if ok else f"below the {format_rate(f)} floor"
+                for n, ok, f in zip(notes, passed, self.floor, strict=True)
+            ]
         return np.asarray(due, dtype=np.int64), notes
 
     def _step(self, measure: Int) -> tuple[Int, list[str]]:
-        best = [(None, None)] * len(measure)
-        payout = np.zeros(len(measure), dtype=object)
+        best: list[tuple[str | None, Decimal | None]] = [(None, None)] * len(measure)
         for step_id, at, share in self.steps:
             hit = self.reaches(measure, at)
             for i in np.flatnonzero(hit).tolist():
                 if best[i][1] is None or share[i] >= best[i][1]:
-                    best[i] = (f"step {step_id} reached at {format_rate(at[i])}: {format_rate(share[i])} of target", share[i])
+                    best[i] = (
+                        f"step {step_id} reached at {format_rate(at[i])}: "
+                        f"{format_rate(share[i])} of target",
+                        share[i],
+                    )
         due = np.zeros(len(measure), dtype=np.int64)
         notes = []
-        for i, (note, share) in enumerate(best):
-            if share is not None:
-                payout[i] = share
-                due[i] = self._share_of(np.array([self.target[i]]), np.array([share], dtype=object))[0]
+        for i, (note, reached) in enumerate(best):
+            if reached is not None:
+                due[i] = self._share_of(
+                    np.array([self.target[i]]), np.array([reached], dtype=object)
+                )[0]
             notes.append(note or "no step reached")
         return due, notes
 
@@ -112,7 +157,9 @@ class BonusPlan:
         return np.asarray(due, dtype=np.int64), notes
 
 
-def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, quota: Int, base: Int) -> list[LineDraft]:
+def bonus_lines(
+    component: Bonus, path: str, rows: Int, ctx: Context, quota: Int, base: Int
+) -> list[LineDraft]:
     """Statement lines of one bonus component for the employees in ``rows``."""
     plan = BonusPlan(component, path, rows, ctx, quota, base)
     now = ctx.state(ctx.period.end)
@@ -127,14 +174,24 @@ def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, quota: Int
     for i, row in enumerate(rows.tolist()):
         amount = int(due[i]) - int(paid[i])
         attainment = format_percent_of(int(measure[i]), int(quota[i]))
-        formula = (f"target {ctx.money(int(plan.target[i]))}{plan.target_note[i]}, attainment {attainment} "
-                   f"({ctx.money(int(measure[i]))} credited / quota {ctx.money(int(quota[i]))}), "
-                   f"{component.method}: {notes[i]} -> due to date {ctx.money(int(due[i]))}; "
-                   f"less paid to date {ctx.money(int(paid[i]))} = {ctx.money(amount)}")
-        details = {"method": component.method, "attainment": attainment, "target": ctx.money(int(plan.target[i])),
-                   "due_to_date": ctx.money(int(due[i])), "paid_to_date": ctx.money(int(paid[i]))}
+        formula = (
+            f"target {ctx.money(int(plan.target[i]))}{plan.target_note[i]}, "
+            f"attainment {attainment} "
+            f"({ctx.money(int(measure[i]))} credited / quota {ctx.money(int(quota[i]))}), "
+            f"{component.method}: {notes[i]} -> due to date {ctx.money(int(due[i]))}; "
+            f"less paid to date {ctx.money(int(paid[i]))} = {ctx.money(amount)}"
+        )
+        details = {
+            "method": component.method,
+            "attainment": attainment,
+            "target": ctx.money(int(plan.target[i])),
+            "due_to_date": ctx.money(int(due[i])),
+            "paid_to_date": ctx.money(int(paid[i])),
+        }
         label = component.label or "Bonus"
-        drafts.append(make_line(ctx, component, row, "to_date", label, amount, formula, ids[i], details))
+        drafts.append(
+            make_line(ctx, component, row, "to_date", label, amount, formula, ids[i], details)
+        )
     return drafts
 
 

@@ -54,15 +54,31 @@ class Due:
 class CommissionPlan:
     """A commission component resolved for one plan group of employees."""
 
-    def __init__(self, component: Commission, path: str, rows: Int, ctx: Context, quota: Int) -> None:
-        self.component, self.path, self.rows, self.ctx, self.quota = component, path, rows, ctx, quota
+    def __init__(
+        self, component: Commission, path: str, rows: Int, ctx: Context, quota: Int
+    ) -> None:
+        self.component, self.path, self.rows, self.ctx, self.quota = (
+            component,
+            path,
+            rows,
+            ctx,
+            quota,
+        )
         resolver = ctx.resolver
         if component.rate is not None:
-            self.schedule: Schedule = flat_schedule(resolver.values(component.rate, f"{path}.rate", rows))
+            self.schedule: Schedule = flat_schedule(
+                resolver.values(component.rate, f"{path}.rate", rows)
+            )
         else:
             assert component.tiers is not None
-            self.schedule = tier_schedule(component.tiers, resolver, f"{path}.tiers", rows, quota, ctx.digits)
-        self.gate = None if component.gate is None else resolver.values(component.gate, f"{path}.gate", rows)
+            self.schedule = tier_schedule(
+                component.tiers, resolver, f"{path}.tiers", rows, quota, ctx.digits
+            )
+        self.gate = (
+            None
+            if component.gate is None
+            else resolver.values(component.gate, f"{path}.gate", rows)
+        )
         self.cap = None
         if component.cap is not None:
             cap_values = resolver.values(component.cap.amount, f"{path}.cap.amount", rows)
@@ -83,8 +99,11 @@ class CommissionPlan:
         measure = np.zeros(size, dtype=np.int64)
         np.add.at(measure, owner, sale_basis[mine])
         is_per_sale = self.schedule.method == TierMethod.PER_TRANSACTION.value
-        outcome = (per_transaction(self.schedule, sale_basis[mine], owner, size) if is_per_sale
-                   else cumulative(self.schedule, measure))
+        outcome = (
+            per_transaction(self.schedule, sale_basis[mine], owner, size)
+            if is_per_sale
+            else cumulative(self.schedule, measure)
+        )
         raw = round_div(outcome.exact, self.schedule.scale, self.ctx.rounding)
         gated = self._below_gate(measure)
         due = np.where(gated, 0, raw)
@@ -111,7 +130,11 @@ class CommissionPlan:
         ctx = self.ctx
         measure = int(due.measure[i])
         quota = int(self.quota[i])
-        attainment = f" ({format_percent_of(measure, quota)} of quota {ctx.money(quota)})" if quota > 0 else ""
+        attainment = (
+            f" ({format_percent_of(measure, quota)} of quota {ctx.money(quota)})"
+            if quota > 0
+            else ""
+        )
         text = f"{ctx.money(measure)} credited{attainment}: "
         text += describe(self.schedule, due.outcome, i, ctx.digits, int(due.raw[i]))
         if due.gated[i]:
@@ -123,14 +146,18 @@ class CommissionPlan:
         return text
 
 
-def commission_lines(component: Commission, path: str, rows: Int, ctx: Context, quota: Int) -> list[LineDraft]:
+def commission_lines(
+    component: Commission, path: str, rows: Int, ctx: Context, quota: Int
+) -> list[LineDraft]:
     """Statement lines of one commission component for the employees in ``rows``."""
     plan = CommissionPlan(component, path, rows, ctx, quota)
     sales = ctx.sales
     before, now = ctx.state(ctx.prior_end), ctx.state(ctx.period.end)
     b0, b1 = before.basis(component.basis), now.basis(component.basis)
     refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
-    sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (sales.date <= np.datetime64(ctx.period.end, "D"))
+    sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (
+        sales.date <= np.datetime64(ctx.period.end, "D")
+    )
     down, up = b1 < b0, b1 > b0
     categories = {
         "clawback": down & refunded_now,
@@ -144,8 +171,10 @@ def commission_lines(component: Commission, path: str, rows: Int, ctx: Context, 
         basis = np.where(categories[item], b1, basis)
         dues.append(plan.due(basis))
     paid = _paid_before(plan, ctx)
-    ids = {item: group_ids(mask & plan.mine, plan.owner, sales.transaction_id, len(rows))
-           for item, mask in categories.items()}
+    ids = {
+        item: group_ids(mask & plan.mine, plan.owner, sales.transaction_id, len(rows))
+        for item, mask in categories.items()
+    }
     return _lines(plan, dues, paid, ids)
 
 
@@ -163,26 +192,46 @@ def _paid_before(plan: CommissionPlan, ctx: Context) -> Int:
     return paid
 
 
-def _lines(plan: CommissionPlan, dues: list[Due], paid: Int, ids: dict[str, list[tuple[str, ...]]]) -> list[LineDraft]:
+def _lines(
+    plan: CommissionPlan, dues: list[Due], paid: Int, ids: dict[str, list[tuple[str, ...]]]
+) -> list[LineDraft]:
     ctx, component = plan.ctx, plan.component
     drafts: list[LineDraft] = []
     for i, row in enumerate(plan.rows.tolist()):
         due0 = int(dues[0].due[i])
         true_up = due0 - int(paid[i])
         if true_up:
-            formula = (f"due to {ctx.prior_end} as known now {ctx.money(due0)} "
-                       f"- paid to date {ctx.money(int(paid[i]))} = {ctx.money(true_up)}")
-            drafts.append(make_line(ctx, component, row, "true_up",
-                                    "True-up of earlier periods", true_up, formula))
+            formula = (
+                f"due to {ctx.prior_end} as known now {ctx.money(due0)} "
+                f"- paid to date {ctx.money(int(paid[i]))} = {ctx.money(true_up)}"
+            )
+            drafts.append(
+                make_line(
+                    ctx, component, row, "true_up", "True-up of earlier periods", true_up, formula
+                )
+            )
         for step, (item, label) in enumerate(STEPS, start=1):
             after, prior = dues[step], dues[step - 1]
             amount = int(after.due[i]) - int(prior.due[i])
             if amount == 0 and item != "new_credit" and not ids[item][i]:
                 continue
-            formula = (f"due on {plan.explain(after, i)}; less due on {plan.explain(prior, i)}; "
-                       f"= {ctx.money(amount)}")
-            drafts.append(make_line(ctx, component, row, item, label, amount, formula,
-                                    ids[item][i], _details(plan, after, i)))
+            formula = (
+                f"due on {plan.explain(after, i)}; less due on {plan.explain(prior, i)}; "
+                f"= {ctx.money(amount)}"
+            )
+            drafts.append(
+                make_line(
+                    ctx,
+                    component,
+                    row,
+                    item,
+                    label,
+                    amount,
+                    formula,
+                    ids[item][i],
+                    _details(plan, after, i),
+                )
+            )
         drafts.extend(_cap_line(plan, dues[-1], paid, i, row))
     return drafts
 
@@ -195,20 +244,33 @@ def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> 
     cap = int(plan.cap[i])
     if payable <= cap:
         return []
-    formula = (f"payable {ctx.money(payable)} is over the per-period cap {ctx.money(cap)}: "
-               f"{ctx.money(payable - cap)} deferred to later periods")
-    return [make_line(ctx, plan.component, row, "cap", "Per-period cap (deferred)", cap - payable, formula)]
+    formula = (
+        f"payable {ctx.money(payable)} is over the per-period cap {ctx.money(cap)}: "
+        f"{ctx.money(payable - cap)} deferred to later periods"
+    )
+    return [
+        make_line(
+            ctx, plan.component, row, "cap", "Per-period cap (deferred)", cap - payable, formula
+        )
+    ]
 
 
 def _details(plan: CommissionPlan, due: Due, i: int) -> dict[str, str]:
     schedule = plan.schedule
-    details = {"method": schedule.method, "credited_to_date": format_amount(int(due.measure[i]), plan.ctx.digits)}
+    details = {
+        "method": schedule.method,
+        "credited_to_date": format_amount(int(due.measure[i]), plan.ctx.digits),
+    }
     if int(plan.quota[i]) > 0:
         details["quota"] = plan.ctx.money(int(plan.quota[i]))
         details["attainment"] = format_percent_of(int(due.measure[i]), int(plan.quota[i]))
-    reached = [band for band, s in zip(schedule.band_ids, due.outcome.slices, strict=True) if int(s[i]) > 0]
+    reached = [
+        band for band, s in zip(schedule.band_ids, due.outcome.slices, strict=True) if int(s[i]) > 0
+    ]
     if reached and schedule.method != "flat":
         details["highest_band"] = reached[-1]
     details["rates"] = ", ".join(
-        f"{band} {format_rate(rate[i])}" for band, rate in zip(schedule.band_ids, schedule.shown_rates, strict=True))
+        f"{band} {format_rate(rate[i])}"
+        for band, rate in zip(schedule.band_ids, schedule.shown_rates, strict=True)
+    )
     return details

@@ -21,7 +21,12 @@ from .crediting import Sales, SaleState, state_at
 
 Int = npt.NDArray[np.int64]
 
-PAY_CODES = {"base_salary": "base", "commission": "commission", "bonus": "bonus", "allowance": "allowance"}
+PAY_CODES = {
+    "base_salary": "base",
+    "commission": "commission",
+    "bonus": "bonus",
+    "allowance": "allowance",
+}
 
 
 @dataclass
@@ -65,9 +70,16 @@ class Context:
         """Money Decimals (major units) to exact minor units; too many decimals is a problem."""
         scaled = [v.scaleb(self.digits) for v in values.tolist()]
         if any(s != s.to_integral_value() for s in scaled):
-            self.resolver.problems.append(Diagnostic(
-                self.resolver.source, None, None, path,
-                f"an amount has more than {self.digits} decimal places for {self.rules.currency}"))
+            self.resolver.problems.append(
+                Diagnostic(
+                    self.resolver.source,
+                    None,
+                    None,
+                    path,
+                    f"an amount has more than {self.digits} decimal places "
+                    f"for {self.rules.currency}",
+                )
+            )
         return np.array([int(s) for s in scaled], dtype=np.int64)
 
     def paid(self, component_id: str, rows: Int) -> Int:
@@ -86,31 +98,44 @@ class LineDraft:
 
 
 def make_line(
-    ctx: Context, component: Any, row: int, item: str, label: str, amount: int, formula: str,
-    transactions: tuple[str, ...] = (), details: dict[str, str] | None = None, suffix: str = "",
+    ctx: Context,
+    component: Any,
+    row: int,
+    item: str,
+    label: str,
+    amount: int,
+    formula: str,
+    transactions: tuple[str, ...] = (),
+    details: dict[str, str] | None = None,
+    suffix: str = "",
 ) -> LineDraft:
     """Build one statement line for employee ``row`` with its rule reference."""
     line_id = f"{component.id}.{item}" + (f".{suffix}" if suffix else "")
-    return LineDraft(row, Line(
-        id=line_id,
-        component=component.id,
-        kind=component.kind,
-        pay_code=PAY_CODES[component.kind],
-        item=item,
-        label=label,
-        amount=ctx.amount(amount),
-        rule=ctx.rule(component),
-        formula=formula,
-        transactions=transactions,
-        details=tuple(sorted((details or {}).items())),
-    ))
+    return LineDraft(
+        row,
+        Line(
+            id=line_id,
+            component=component.id,
+            kind=component.kind,
+            pay_code=PAY_CODES[component.kind],
+            item=item,
+            label=label,
+            amount=ctx.amount(amount),
+            rule=ctx.rule(component),
+            formula=formula,
+            transactions=transactions,
+            details=tuple(sorted((details or {}).items())),
+        ),
+    )
 
 
-def group_ids(mask: npt.NDArray[np.bool_], owner: Int, ids: npt.NDArray[np.object_], size: int) -> list[tuple[str, ...]]:
+def group_ids(
+    mask: npt.NDArray[np.bool_], owner: Int, ids: npt.NDArray[np.object_], size: int
+) -> list[tuple[str, ...]]:
     """For each local employee, the sorted ids where ``mask`` is set (one pass, no row loop)."""
     picked = np.flatnonzero(mask)
     owners = owner[picked]
     order = np.lexsort((ids[picked].astype(str), owners))
     owners, chosen = owners[order], ids[picked][order]
     bounds = np.searchsorted(owners, np.arange(size + 1))
-    return [tuple(chosen[bounds[i]:bounds[i + 1]].tolist()) for i in range(size)]
+    return [tuple(chosen[bounds[i] : bounds[i + 1]].tolist()) for i in range(size)]

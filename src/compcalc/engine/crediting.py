@@ -116,7 +116,7 @@ class SaleState:
 
     @property
     def forfeited(self) -> Bool:
-        return self.sold & (self.credited_amount == 0) & ~self.disputed
+        return np.asarray(self.sold & (self.credited_amount == 0) & ~self.disputed, dtype=bool)
 
     @property
     def credited(self) -> Bool:
@@ -136,12 +136,16 @@ def state_at(sales: Sales, as_of: dt.date, rounding: Rounding) -> SaleState:
     np.add.at(refunded, sales.refund_sale[refund_mask], sales.refund_amount[refund_mask])
     opens = np.zeros(size, dtype=np.int64)
     dispute_mask = sales.dispute_date <= cutoff
-    np.add.at(opens, sales.dispute_sale[dispute_mask], np.where(sales.dispute_opens[dispute_mask], 1, -1))
+    np.add.at(
+        opens, sales.dispute_sale[dispute_mask], np.where(sales.dispute_opens[dispute_mask], 1, -1)
+    )
     disputed = opens > 0
     since = np.full(size, np.datetime64("NaT"), dtype="datetime64[D]")
     open_mask = dispute_mask & sales.dispute_opens
     last_open = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last_open, sales.dispute_sale[open_mask], sales.dispute_date[open_mask].astype(np.int64))
+    np.maximum.at(
+        last_open, sales.dispute_sale[open_mask], sales.dispute_date[open_mask].astype(np.int64)
+    )
     since[disputed] = last_open[disputed].astype("datetime64[D]")
     remaining = np.maximum(sales.amount - refunded, 0)
     earns = sold & ~disputed & (remaining > 0)
@@ -166,7 +170,10 @@ def events_between(sales: Sales, after: dt.date, through: dt.date) -> Bool:
     """Sales with any event (sale, dispute, refund) dated in (after, through]."""
     low, high = day(after), day(through)
     hit = (sales.date > low) & (sales.date <= high)
-    for index, dates in ((sales.refund_sale, sales.refund_date), (sales.dispute_sale, sales.dispute_date)):
+    for index, dates in (
+        (sales.refund_sale, sales.refund_date),
+        (sales.dispute_sale, sales.dispute_date),
+    ):
         mask = (dates > low) & (dates <= high)
         hit[index[mask]] = True
     return hit

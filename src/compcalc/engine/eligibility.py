@@ -30,25 +30,44 @@ def plan_needs(plan: Plan) -> Needs:
     quota, base, reasons = False, False, []
     for component in plan.components:
         if isinstance(component, Commission | Bonus) and component.quota == "roster":
-            attainment = isinstance(component, Bonus) or component.gate is not None or (
-                component.tiers is not None and component.tiers.measure == "attainment")
+            attainment = (
+                isinstance(component, Bonus)
+                or component.gate is not None
+                or (component.tiers is not None and component.tiers.measure == "attainment")
+            )
             if attainment:
                 quota = True
                 reasons.append(f"{component.kind} '{component.id}' measures quota attainment")
         if isinstance(component, BaseSalary) and component.annual == "roster":
             base = True
         if isinstance(component, Bonus) and component.target.percent_of_base is not None:
-            base = base or not any(isinstance(c, BaseSalary) and c.annual != "roster" for c in plan.components)
+            base = base or not any(
+                isinstance(c, BaseSalary) and c.annual != "roster" for c in plan.components
+            )
     return Needs(quota, base, tuple(reasons))
 
 
-def check_roster(rules: RuleSet, frame: pd.DataFrame, source: str) -> tuple[pd.DataFrame, list[Rejected]]:
+def check_roster(
+    rules: RuleSet, frame: pd.DataFrame, source: str
+) -> tuple[pd.DataFrame, list[Rejected]]:
     """Split the roster into rows the rules can pay and rejected rows with reasons."""
     missing = [name for name in rules.dimensions if name not in frame.columns]
     if missing:
-        raise RunError([Diagnostic(source, None, None, "", (
-            f"the roster has no column {', '.join(missing)}, which rule set '{rules.id}' uses as a "
-            f"dimension; columns found: {', '.join(map(str, frame.columns))}"))])
+        raise RunError(
+            [
+                Diagnostic(
+                    source,
+                    None,
+                    None,
+                    "",
+                    (
+                        f"the roster has no column {', '.join(missing)}, "
+                        f"which rule set '{rules.id}' uses as a "
+                        f"dimension; columns found: {', '.join(map(str, frame.columns))}"
+                    ),
+                )
+            ]
+        )
     reasons = pd.Series("", index=frame.index, dtype=object)
     column = pd.Series("", index=frame.index, dtype=object)
 
@@ -58,13 +77,26 @@ def check_roster(rules: RuleSet, frame: pd.DataFrame, source: str) -> tuple[pd.D
         column[fresh] = name
 
     plans = sorted(rules.plans)
-    flag(~frame["role"].isin(plans), "role",
-         "role " + frame["role"].map(repr) + f" has no plan in rule set '{rules.id}' (plans: {', '.join(plans)})")
+    flag(
+        ~frame["role"].isin(plans),
+        "role",
+        "role "
+        + frame["role"].map(repr)
+        + f" has no plan in rule set '{rules.id}' (plans: {', '.join(plans)})",
+    )
     for name, allowed in rules.dimensions.items():
-        flag(~frame[name].isin(allowed), name,
-             f"{name} " + frame[name].map(repr) + f" is not one of {', '.join(allowed)}")
-    flag(frame["currency"] != rules.currency, "currency",
-         "paid in " + frame["currency"].astype(str) + f"; rule set '{rules.id}' pays in {rules.currency}")
+        flag(
+            ~frame[name].isin(allowed),
+            name,
+            f"{name} " + frame[name].map(repr) + f" is not one of {', '.join(allowed)}",
+        )
+    flag(
+        frame["currency"] != rules.currency,
+        "currency",
+        "paid in "
+        + frame["currency"].astype(str)
+        + f"; rule set '{rules.id}' pays in {rules.currency}",
+    )
     for role, plan in rules.plans.items():
         needs = plan_needs(plan)
         in_plan = frame["role"] == role
@@ -72,15 +104,22 @@ def check_roster(rules: RuleSet, frame: pd.DataFrame, source: str) -> tuple[pd.D
             no_quota = in_plan & ~(frame["quota_minor"].fillna(0) > 0)
             flag(no_quota, "quota", f"a quota above 0 is needed: {'; '.join(needs.reasons)}")
         if needs.base:
-            flag(in_plan & frame["annual_base_minor"].isna(), "annual_base",
-                 f"an annual base is needed by plan '{role}'")
+            flag(
+                in_plan & frame["annual_base_minor"].isna(),
+                "annual_base",
+                f"an annual base is needed by plan '{role}'",
+            )
     bad = reasons != ""
     rejected = [
         Rejected(source, int(row), _line(line), col, str(value), reason)
         for row, line, col, value, reason in zip(
-            frame.loc[bad, "row"], frame.loc[bad, "line"] if "line" in frame else [None] * int(bad.sum()),
-            column[bad], [_cell(frame, i, c) for i, c in zip(frame.index[bad], column[bad], strict=True)],
-            reasons[bad], strict=True)
+            frame.loc[bad, "row"],
+            frame.loc[bad, "line"] if "line" in frame else [None] * int(bad.sum()),
+            column[bad],
+            [_cell(frame, i, c) for i, c in zip(frame.index[bad], column[bad], strict=True)],
+            reasons[bad],
+            strict=True,
+        )
     ]
     accepted = frame.loc[~bad].sort_values("employee_id", kind="stable").reset_index(drop=True)
     return accepted, rejected
@@ -92,13 +131,19 @@ def _line(value: object) -> int | None:
 
 def _cell(frame: pd.DataFrame, index: object, column: str) -> str:
     source_column = {"quota": "quota_minor", "annual_base": "annual_base_minor"}.get(column, column)
-    value = frame.at[index, source_column]
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    value: object = frame.at[index, source_column]
+    if value is None or (not isinstance(value, str) and bool(pd.isna(value))):  # type: ignore[call-overload]
+        return ""
+    return str(value)
 
 
 def matches_when(frame: pd.DataFrame, when: dict[str, list[str]] | None) -> np.ndarray:
     """Rows whose dimensions match every listed value of a component's ``when``."""
     mask = np.ones(len(frame), dtype=bool)
     for name, values in (when or {}).items():
-        mask &= frame[name].isin(values).to_numpy() if name in frame else np.zeros(len(frame), dtype=bool)
+        mask &= (
+            frame[name].isin(values).to_numpy()
+            if name in frame
+            else np.zeros(len(frame), dtype=bool)
+        )
     return mask

@@ -27,13 +27,23 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
     for i in np.flatnonzero(now.sold & now.disputed).tolist():
         reason = f"dispute opened {now.dispute_since[i]}, not resolved by {ctx.period.end}"
         held[int(sales.employee[i])].append(_note(ctx, i, "held", reason))
-    forfeited_now = now.sold & (now.credited_amount == 0) & ~now.disputed & refunded_between(
-        sales, ctx.prior_end, ctx.period.end)
+    forfeited_now = (
+        now.sold
+        & (now.credited_amount == 0)
+        & ~now.disputed
+        & refunded_between(sales, ctx.prior_end, ctx.period.end)
+    )
     for i in np.flatnonzero(forfeited_now).tolist():
-        excluded[int(sales.employee[i])].append(_note(ctx, i, "forfeited", "refunded in full this period"))
-    touched = (sales.date >= start) & (sales.date <= end) | refunded_between(sales, ctx.prior_end, ctx.period.end)
+        excluded[int(sales.employee[i])].append(
+            _note(ctx, i, "forfeited", "refunded in full this period")
+        )
+    touched = (sales.date >= start) & (sales.date <= end) | refunded_between(
+        sales, ctx.prior_end, ctx.period.end
+    )
     for i in np.flatnonzero(touched & (sales.excluded_reason != "")).tolist():
-        excluded[int(sales.employee[i])].append(_note(ctx, i, "excluded", str(sales.excluded_reason[i])))
+        excluded[int(sales.employee[i])].append(
+            _note(ctx, i, "excluded", str(sales.excluded_reason[i]))
+        )
     return held, excluded
 
 

@@ -37,7 +37,9 @@ def installments(component: Periodic, period: Period) -> list[Period]:
     return monthly_installments(period)
 
 
-def periodic_lines(component: BaseSalary | Allowance, rows: Int, ctx: Context, annual: Int, label: str) -> list[LineDraft]:
+def periodic_lines(
+    component: BaseSalary | Allowance, rows: Int, ctx: Context, annual: Int, label: str
+) -> list[LineDraft]:
     """Lines of a base salary or allowance for the employees in ``rows``.
 
     ``annual`` is each employee's annual amount in minor units.
@@ -60,25 +62,45 @@ def periodic_lines(component: BaseSalary | Allowance, rows: Int, ctx: Context, a
         prorated = round_div(safe_ints(full, total) * employed, total, ctx.rounding)
         amount = np.where(employed == total, full, prorated).astype(np.int64)
         for i in np.flatnonzero(employed > 0).tolist():
-            formula = _installment_formula(ctx, int(annual[i]), per_year, k, int(upto[i]), int(before[i]), int(full[i]))
+            formula = _installment_formula(
+                ctx, int(annual[i]), per_year, k, int(upto[i]), int(before[i]), int(full[i])
+            )
             if employed[i] != total:
-                formula += (f"; x {int(employed[i])}/{total} {unit} employed "
-                            f"= {ctx.money(int(amount[i]))}")
-            details = {"installment": installment.label, "days_employed": f"{int(employed[i])}/{total} {unit}",
-                       "annual": ctx.money(int(annual[i]))}
-            drafts.append(make_line(ctx, component, int(rows[i]), "installment",
-                                    f"{label} {installment.label}" if several else label,
-                                    int(amount[i]), formula, (), details,
-                                    suffix=installment.label if several else ""))
+                formula += (
+                    f"; x {int(employed[i])}/{total} {unit} employed = {ctx.money(int(amount[i]))}"
+                )
+            details = {
+                "installment": installment.label,
+                "days_employed": f"{int(employed[i])}/{total} {unit}",
+                "annual": ctx.money(int(annual[i])),
+            }
+            drafts.append(
+                make_line(
+                    ctx,
+                    component,
+                    int(rows[i]),
+                    "installment",
+                    f"{label} {installment.label}" if several else label,
+                    int(amount[i]),
+                    formula,
+                    (),
+                    details,
+                    suffix=installment.label if several else "",
+                )
+            )
     return drafts
 
 
-def _installment_formula(ctx: Context, annual: int, per_year: int, k: int, upto: int, before: int, full: int) -> str:
+def _installment_formula(
+    ctx: Context, annual: int, per_year: int, k: int, upto: int, before: int, full: int
+) -> str:
     base = f"{ctx.money(annual)} / {per_year} = {ctx.money(full)}"
     if annual % per_year == 0:
         return base
-    return (f"{base} (installment {k} of {per_year} in the plan year, rounded cumulatively: "
-            f"{ctx.money(upto)} to date - {ctx.money(before)} before)")
+    return (
+        f"{base} (installment {k} of {per_year} in the plan year, rounded cumulatively: "
+        f"{ctx.money(upto)} to date - {ctx.money(before)} before)"
+    )
 
 
 def allowance_annual(component: Allowance, rows: Int, ctx: Context, path: str) -> Int:

@@ -57,20 +57,40 @@ def run_period(
     termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
     sales = build_sales(checked.frame, position, hire, termination, year_start)
     ctx = Context(
-        rules=rules, employees=employees, period=period, year_start=year_start, year_end=year_end,
-        sales=sales, resolver=Resolver(employees, period.end, "rules"), digits=digits,
-        rounding=rules.rounding, paid_to_date=_paid_minor(paid_to_date, digits, rules),
+        rules=rules,
+        employees=employees,
+        period=period,
+        year_start=year_start,
+        year_end=year_end,
+        sales=sales,
+        resolver=Resolver(employees, period.end, "rules"),
+        digits=digits,
+        rounding=rules.rounding,
+        paid_to_date=_paid_minor(paid_to_date, digits, rules),
     )
     drafts = [d for role, plan in sorted(rules.plans.items()) for d in _plan_lines(role, plan, ctx)]
     ctx.resolver.raise_problems()
-    future = int((checked.frame["date"].to_numpy().astype("datetime64[D]") > np.datetime64(period.end, "D")).sum())
+    future = int(
+        (
+            checked.frame["date"].to_numpy().astype("datetime64[D]")
+            > np.datetime64(period.end, "D")
+        ).sum()
+    )
     statements = _statements(ctx, drafts)
     rejected = tuple(sorted([*roster_rejects, *ledger_rejects], key=_reject_order))
     return PeriodResult(
-        period=period.label, period_start=period.start.isoformat(), period_end=period.end.isoformat(),
-        ruleset_id=rules.id, ruleset_version=rules.version, ruleset_sha256=ruleset_digest(rules),
-        roster_sha256=roster.sha256, ledger_sha256=ledger.sha256, engine_version=__version__,
-        currency=rules.currency, statements=statements, rejected=rejected,
+        period=period.label,
+        period_start=period.start.isoformat(),
+        period_end=period.end.isoformat(),
+        ruleset_id=rules.id,
+        ruleset_version=rules.version,
+        ruleset_sha256=ruleset_digest(rules),
+        roster_sha256=roster.sha256,
+        ledger_sha256=ledger.sha256,
+        engine_version=__version__,
+        currency=rules.currency,
+        statements=statements,
+        rejected=rejected,
         summary=_summary(statements, rejected, future),
     )
 
@@ -79,13 +99,17 @@ def _plan_year(rules: RuleSet, period: Period) -> tuple[dt.date, dt.date]:
     effective = rules.effective
     if period.start < effective.from_ or (effective.to is not None and period.end > effective.to):
         until = effective.to.isoformat() if effective.to else "open-ended"
-        raise RunError(f"period {period.label} is outside rule set '{rules.id}' "
-                       f"(effective {effective.from_} to {until})")
+        raise RunError(
+            f"period {period.label} is outside rule set '{rules.id}' "
+            f"(effective {effective.from_} to {until})"
+        )
     start_month = rules.plan_year.start_month
     year_start = plan_year_start(period.end, start_month)
     if period.start < year_start:
-        raise RunError(f"period {period.label} spans two plan years (a plan year starts {year_start}); "
-                       "run each part separately")
+        raise RunError(
+            f"period {period.label} spans two plan years (a plan year starts {year_start}); "
+            "run each part separately"
+        )
     return year_start, plan_year_end(period.end, start_month)
 
 
@@ -106,22 +130,32 @@ def _plan_lines(role: str, plan: Plan, ctx: Context) -> list[LineDraft]:
         rows = np.flatnonzero(in_plan & matches_when(employees, component.when))
         if len(rows) == 0:
             continue
-        drafts.extend(_component_lines(component, path, rows, ctx, _quota(component, path, rows, ctx, quota), base))
+        drafts.extend(
+            _component_lines(
+                component, path, rows, ctx, _quota(component, path, rows, ctx, quota), base
+            )
+        )
     return drafts
 
 
 def _quota(component: Any, path: str, rows: Int, ctx: Context, roster_quota: Int) -> Int:
     if not isinstance(component, Commission | Bonus) or component.quota == "roster":
         return roster_quota[rows]
-    return ctx.to_minor(ctx.resolver.values(component.quota, f"{path}.quota", rows), f"{path}.quota")
+    return ctx.to_minor(
+        ctx.resolver.values(component.quota, f"{path}.quota", rows), f"{path}.quota"
+    )
 
 
-def _component_lines(component: Any, path: str, rows: Int, ctx: Context, quota: Int, base: Int) -> list[LineDraft]:
+def _component_lines(
+    component: Any, path: str, rows: Int, ctx: Context, quota: Int, base: Int
+) -> list[LineDraft]:
     if isinstance(component, BaseSalary):
         return periodic_lines(component, rows, ctx, base[rows], component.label or "Base salary")
     if isinstance(component, Allowance):
         annual = allowance_annual(component, rows, ctx, path)
-        return periodic_lines(component, rows, ctx, annual, component.label or f"{component.id} allowance")
+        return periodic_lines(
+            component, rows, ctx, annual, component.label or f"{component.id} allowance"
+        )
     if isinstance(component, Commission):
         return commission_lines(component, path, rows, ctx, quota)
     if isinstance(component, Bonus):
@@ -142,12 +176,21 @@ def _statements(ctx: Context, drafts: list[LineDraft]) -> tuple[Statement, ...]:
         if not active[row] and not any(line.amount for line in lines) and row not in held:
             continue
         record = employees.iloc[row]
-        total = sum((line.amount for line in lines), Decimal(0)).quantize(Decimal(1).scaleb(-ctx.digits))
-        statements.append(Statement(
-            employee_id=str(record["employee_id"]), name=str(record["name"]), role=str(record["role"]),
-            currency=ctx.rules.currency, total=total, lines=tuple(lines),
-            held=tuple(held.get(row, ())), excluded=tuple(excluded.get(row, ())),
-        ))
+        total = sum((line.amount for line in lines), Decimal(0)).quantize(
+            Decimal(1).scaleb(-ctx.digits)
+        )
+        statements.append(
+            Statement(
+                employee_id=str(record["employee_id"]),
+                name=str(record["name"]),
+                role=str(record["role"]),
+                currency=ctx.rules.currency,
+                total=total,
+                lines=tuple(lines),
+                held=tuple(held.get(row, ())),
+                excluded=tuple(excluded.get(row, ())),
+            )
+        )
     return tuple(statements)
 
 
@@ -166,8 +209,14 @@ def _paid_minor(paid: PaidToDate, digits: int, rules: RuleSet) -> dict[tuple[str
     if isinstance(paid, pd.DataFrame):
         missing = {"employee_id", "component", "amount"} - set(paid.columns)
         if missing:
-            raise RunError(f"paid_to_date needs columns employee_id, component, amount; missing {sorted(missing)}")
-        items = {(str(e), str(c)): a for e, c, a in zip(paid["employee_id"], paid["component"], paid["amount"], strict=True)}
+            raise RunError(
+                "paid_to_date needs columns employee_id, component, amount; "
+                f"missing {sorted(missing)}"
+            )
+        items = {
+            (str(e), str(c)): a
+            for e, c, a in zip(paid["employee_id"], paid["component"], paid["amount"], strict=True)
+        }
     else:
         items = dict(paid)
     out: dict[tuple[str, str], int] = {}
@@ -178,7 +227,9 @@ def _paid_minor(paid: PaidToDate, digits: int, rules: RuleSet) -> dict[tuple[str
     return out
 
 
-def _reword_rejected_employees(rejected: tuple[Any, ...], roster_rejects: list[Rejected]) -> list[Rejected]:
+def _reword_rejected_employees(
+    rejected: tuple[Any, ...], roster_rejects: list[Rejected]
+) -> list[Rejected]:
     """Ledger rows of employees the rules rejected say so, rather than 'not on the roster'."""
     out = []
     refused = {r.value if r.column == "employee_id" else None for r in roster_rejects}
@@ -193,7 +244,9 @@ def _reject_order(row: Rejected) -> tuple[str, int, str]:
     return (row.source, row.row or 0, row.column)
 
 
-def _summary(statements: tuple[Statement, ...], rejected: tuple[Rejected, ...], future: int) -> tuple[tuple[str, str], ...]:
+def _summary(
+    statements: tuple[Statement, ...], rejected: tuple[Rejected, ...], future: int
+) -> tuple[tuple[str, str], ...]:
     by_code: dict[str, Decimal] = defaultdict(Decimal)
     for statement in statements:
         for line in statement.lines:

@@ -45,7 +45,9 @@ class Schedule:
 def flat_schedule(rates: ObjectArray) -> Schedule:
     places = decimal_places(rates)
     zero = np.zeros(len(rates), dtype=np.int64)
-    return Schedule("flat", ("rate",), (zero,), (None,), (scaled_ints(rates, places),), (rates,), 1, 10**places)
+    return Schedule(
+        "flat", ("rate",), (zero,), (None,), (scaled_ints(rates, places),), (rates,), 1, 10**places
+    )
 
 
 def tier_schedule(
@@ -67,12 +69,19 @@ def tier_schedule(
     _check_contiguous(bands, edges, tops, resolver, path)
     if tiers.measure == "attainment":
         places = max(decimal_places(e) for e in [*edges, *[t for t in tops if t is not None]])
+
         def to_edge(values: ObjectArray) -> IntArray:
-            return safe_ints(scaled_ints(values, places), int(np.max(np.abs(quota_minor), initial=1))) * quota_minor
+            return (
+                safe_ints(scaled_ints(values, places), int(np.max(np.abs(quota_minor), initial=1)))
+                * quota_minor
+            )
+
         edge_scale = 10**places
     else:
+
         def to_edge(values: ObjectArray) -> IntArray:
             return _money_edges(values, digits, resolver, path)
+
         edge_scale = 1
     rate_places = max(decimal_places(r) for r in rates)
     return Schedule(
@@ -91,30 +100,61 @@ def _money_edges(values: ObjectArray, digits: int, resolver: Resolver, path: str
     scaled = [v.scaleb(digits) for v in values.tolist()]
     if any(s != s.to_integral_value() for s in scaled):
         resolver.problems.append(
-            Diagnostic(resolver.source, None, None, path,
-                       f"a band edge has more than {digits} decimal places for this currency")
+            Diagnostic(
+                resolver.source,
+                None,
+                None,
+                path,
+                f"a band edge has more than {digits} decimal places for this currency",
+            )
         )
     return np.array([int(s) for s in scaled], dtype=np.int64)
 
 
 def _check_contiguous(
-    bands: list[Band], edges: list[ObjectArray], tops: list[ObjectArray | None],
-    resolver: Resolver, path: str,
+    bands: list[Band],
+    edges: list[ObjectArray],
+    tops: list[ObjectArray | None],
+    resolver: Resolver,
+    path: str,
 ) -> None:
     if len(edges[0]) and any(v != 0 for v in edges[0].tolist()):
-        resolver.problems.append(Diagnostic(resolver.source, None, None, f"{path}.bands[0].from",
-                                            "the first band must start at 0"))
+        resolver.problems.append(
+            Diagnostic(
+                resolver.source,
+                None,
+                None,
+                f"{path}.bands[0].from",
+                "the first band must start at 0",
+            )
+        )
     for i in range(len(bands) - 1):
         top = tops[i]
-        if top is not None and any(a != b for a, b in zip(top.tolist(), edges[i + 1].tolist(), strict=True)):
-            resolver.problems.append(Diagnostic(
-                resolver.source, None, None, f"{path}.bands[{i + 1}].from",
-                f"band {bands[i + 1].id!r} must start where band {bands[i].id!r} ends "
-                "(bands leave no gaps and do not overlap)"))
-        if top is not None and any(t <= f for t, f in zip(top.tolist(), edges[i].tolist(), strict=True)):
-            resolver.problems.append(Diagnostic(
-                resolver.source, None, None, f"{path}.bands[{i}].to",
-                f"band {bands[i].id!r} must end above where it starts"))
+        if top is not None and any(
+            a != b for a, b in zip(top.tolist(), edges[i + 1].tolist(), strict=True)
+        ):
+            resolver.problems.append(
+                Diagnostic(
+                    resolver.source,
+                    None,
+                    None,
+                    f"{path}.bands[{i + 1}].from",
+                    f"band {bands[i + 1].id!r} must start where band {bands[i].id!r} ends "
+                    "(bands leave no gaps and do not overlap)",
+                )
+            )
+        if top is not None and any(
+            t <= f for t, f in zip(top.tolist(), edges[i].tolist(), strict=True)
+        ):
+            resolver.problems.append(
+                Diagnostic(
+                    resolver.source,
+                    None,
+                    None,
+                    f"{path}.bands[{i}].to",
+                    f"band {bands[i].id!r} must end above where it starts",
+                )
+            )
 
 
 @dataclass(frozen=True)
@@ -133,7 +173,9 @@ def cumulative(schedule: Schedule, measure: IntArray) -> Outcome:
     return _marginal(schedule, x, lambda band: band)
 
 
-def per_transaction(schedule: Schedule, sale_measure: IntArray, owner: IntArray, size: int) -> Outcome:
+def per_transaction(
+    schedule: Schedule, sale_measure: IntArray, owner: IntArray, size: int
+) -> Outcome:
     """Bands restart for each sale; sums per employee (``owner``: local employee index)."""
     x = safe_ints(np.asarray(sale_measure), schedule.edge_scale) * schedule.edge_scale
     per_sale = _marginal(schedule, x, lambda band: band[owner])
@@ -177,7 +219,9 @@ def describe(schedule: Schedule, outcome: Outcome, i: int, digits: int, due: int
     from ..money import format_amount
 
     parts = []
-    for band, slice_, rate in zip(schedule.band_ids, outcome.slices, schedule.shown_rates, strict=True):
+    for band, slice_, rate in zip(
+        schedule.band_ids, outcome.slices, schedule.shown_rates, strict=True
+    ):
         amount = int(slice_[i])
         if amount == 0:
             continue

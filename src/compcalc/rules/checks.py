@@ -45,30 +45,48 @@ def check_ruleset(rules: RuleSet) -> list[tuple[Path, str]]:
     return problems
 
 
-def _check_table(table: Table, path: Path, dimensions: dict[str, list[str]]) -> list[tuple[Path, str]]:
+def _check_table(
+    table: Table, path: Path, dimensions: dict[str, list[str]]
+) -> list[tuple[Path, str]]:
     unknown = [name for name in table.by if name not in dimensions]
     if unknown:
         known = ", ".join(sorted(dimensions))
-        return [((*path, "by"), f"unknown dimension {', '.join(map(repr, unknown))}; declared: {known}")]
+        return [
+            ((*path, "by"), f"unknown dimension {', '.join(map(repr, unknown))}; declared: {known}")
+        ]
     problems = []
     for keys, _value in table.entries():
         for level, (name, key) in enumerate(zip(table.by, keys, strict=False)):
             if key not in dimensions[name]:
                 where = (*path, "values", *keys[: level + 1])
                 allowed = ", ".join(dimensions[name])
-                problems.append((where, f"{name} {key!r} is not one of the declared values: {allowed}"))
+                problems.append(
+                    (where, f"{name} {key!r} is not one of the declared values: {allowed}")
+                )
                 break
     return sorted(set(problems), key=str)
 
 
-def _check_when(when: dict[str, list[str]], path: Path, dimensions: dict[str, list[str]]) -> list[tuple[Path, str]]:
+def _check_when(
+    when: dict[str, list[str]], path: Path, dimensions: dict[str, list[str]]
+) -> list[tuple[Path, str]]:
     problems = []
     for name, values in when.items():
         if name not in dimensions:
-            problems.append(((*path, name), f"unknown dimension {name!r}; declared: {', '.join(sorted(dimensions))}"))
+            problems.append(
+                (
+                    (*path, name),
+                    f"unknown dimension {name!r}; declared: {', '.join(sorted(dimensions))}",
+                )
+            )
             continue
         for index, value in enumerate(values):
             if value not in dimensions[name]:
-                problems.append(((*path, name, index),
-                                 f"{name} {value!r} is not one of the declared values: {', '.join(dimensions[name])}"))
+                problems.append(
+                    (
+                        (*path, name, index),
+                        f"{name} {value!r} is not one of the declared values: "
+                        f"{', '.join(dimensions[name])}",
+                    )
+                )
     return problems

@@ -9,11 +9,11 @@ which table cell was used.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import datetime as dt
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -50,18 +50,30 @@ class Resolver:
         if not in_force:
             first = param.dated[0].from_
             self.problems.append(
-                Diagnostic(self.source, None, None, path,
-                           f"no value in force on {self.as_of}: the first dated entry starts {first}")
+                Diagnostic(
+                    self.source,
+                    None,
+                    None,
+                    path,
+                    f"no value in force on {self.as_of}: the first dated entry starts {first}",
+                )
             )
             return Decimal(0)
         return in_force[-1].value
 
-    def _lookup(self, table: Table, path: str, rows: npt.NDArray[np.int64], out: ObjectArray) -> None:
+    def _lookup(
+        self, table: Table, path: str, rows: npt.NDArray[np.int64], out: ObjectArray
+    ) -> None:
         missing_columns = [name for name in table.by if name not in self.employees.columns]
         if missing_columns:
             self.problems.append(
-                Diagnostic(self.source, None, None, f"{path}.by",
-                           f"the roster has no column {', '.join(missing_columns)}")
+                Diagnostic(
+                    self.source,
+                    None,
+                    None,
+                    f"{path}.by",
+                    f"the roster has no column {', '.join(missing_columns)}",
+                )
             )
             out[:] = Decimal(0)
             return
@@ -75,8 +87,13 @@ class Resolver:
             if value is None:
                 shown = ", ".join(f"{n}={v}" for n, v in zip(table.by, combination, strict=True))
                 self.problems.append(
-                    Diagnostic(self.source, None, None, path,
-                               f"the table has no value for {shown} and no default")
+                    Diagnostic(
+                        self.source,
+                        None,
+                        None,
+                        path,
+                        f"the table has no value for {shown} and no default",
+                    )
                 )
                 value = Decimal(0)
             per_combination[position] = value

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -46,16 +47,19 @@ def _table_node_tag(value: Any) -> str:
     return "branch" if isinstance(value, dict) else "number"
 
 
-def _nested(inner: Any) -> Any:
-    return Annotated[
-        Annotated[Number, Tag("number")] | Annotated[dict[str, inner], Tag("branch")],
-        Discriminator(_table_node_tag),
-    ]
-
-
-# A table cell or a mapping of cells, at most four dimensions deep (no recursive type: the
-# JSON Schema for editors stays plain and every error keeps its exact location).
-TableNode = _nested(_nested(_nested(Number)))
+_Cell = Annotated[Number, Tag("number")]
+# A table cell or a mapping of cells, at most four dimensions deep, written out level by
+# level (no recursive type: the JSON Schema for editors stays plain and errors keep their
+# exact location).
+_Level4 = Annotated[
+    _Cell | Annotated[dict[str, Number], Tag("branch")], Discriminator(_table_node_tag)
+]
+_Level3 = Annotated[
+    _Cell | Annotated[dict[str, _Level4], Tag("branch")], Discriminator(_table_node_tag)
+]
+TableNode = Annotated[
+    _Cell | Annotated[dict[str, _Level3], Tag("branch")], Discriminator(_table_node_tag)
+]
 
 
 class Table(Model):
@@ -83,7 +87,11 @@ class Table(Model):
 
     def entries(self) -> list[tuple[tuple[str, ...], Decimal]]:
         """Every (key tuple, value) in the table, in file order."""
-        return [(path, leaf) for path, leaf in _walk_table(self.values, ()) if not isinstance(leaf, dict)]
+        return [
+            (path, leaf)
+            for path, leaf in _walk_table(self.values, ())
+            if not isinstance(leaf, dict)
+        ]
 
 
 def _walk_table(node: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], Any]]:
@@ -115,7 +123,7 @@ class Dated(Model):
     @field_validator("dated")
     @classmethod
     def _dates_increase(cls, entries: list[DatedValue]) -> list[DatedValue]:
-        for before, after in zip(entries, entries[1:], strict=False):
+        for before, after in itertools.pairwise(entries):
             if after.from_ <= before.from_:
                 raise ValueError(
                     f"dated entries must be in increasing date order: {after.from_} "
@@ -134,7 +142,9 @@ def _param_tag(value: Any) -> str:
 
 
 Param = Annotated[
-    Annotated[Number, Tag("number")] | Annotated[Table, Tag("table")] | Annotated[Dated, Tag("dated")],
+    Annotated[Number, Tag("number")]
+    | Annotated[Table, Tag("table")]
+    | Annotated[Dated, Tag("dated")],
     Discriminator(_param_tag),
 ]
 """A constant, a dimension table, or dated values (each entry a constant or a table)."""
@@ -145,7 +155,7 @@ RosterOr = Literal["roster"]
 # --------------------------------------------------------------------------- shared parts
 
 
-class PayFrequency(str, enum.Enum):
+class PayFrequency(enum.StrEnum):
     MONTHLY = "monthly"
     SEMI_MONTHLY = "semi_monthly"  # 1st-15th and 16th-end of month
     BIWEEKLY = "biweekly"  # 14-day periods counted from an anchor date
@@ -155,7 +165,7 @@ class PayFrequency(str, enum.Enum):
         return {"monthly": 12, "semi_monthly": 24, "biweekly": 26}[self.value]
 
 
-class Proration(str, enum.Enum):
+class Proration(enum.StrEnum):
     CALENDAR_DAYS = "calendar_days"  # days employed / days in the pay period
     WORKING_DAYS = "working_days"  # Mon-Fri employed / Mon-Fri in the pay period
 
@@ -199,7 +209,7 @@ class Allowance(Periodic):
     per: Literal["month", "year"] = "month"
 
 
-class TierMethod(str, enum.Enum):
+class TierMethod(enum.StrEnum):
     MARGINAL = "marginal"  # each slice of the measure at its own band's rate
     RETROACTIVE = "retroactive"  # the whole measure at the rate of the highest band reached
     PER_TRANSACTION = "per_transaction"  # bands restart at zero for each sale (marginal within it)
@@ -222,7 +232,9 @@ class Tiers(Model):
     def _last_band_open(self) -> Tiers:
         for band in self.bands[:-1]:
             if band.to is None:
-                raise ValueError(f"band {band.id!r} needs 'to': only the last band may be open-ended")
+                raise ValueError(
+                    f"band {band.id!r} needs 'to': only the last band may be open-ended"
+                )
         if self.bands[-1].to is not None:
             raise ValueError(f"the last band {self.bands[-1].id!r} must be open-ended (no 'to')")
         ids = [band.id for band in self.bands]

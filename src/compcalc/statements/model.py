@@ -78,7 +78,11 @@ class Rejected:
     reason: str
 
     def __str__(self) -> str:
-        where = f"{self.source}:{self.line}" if self.line is not None else f"{self.source}: row {self.row}"
+        where = (
+            f"{self.source}:{self.line}"
+            if self.line is not None
+            else f"{self.source}: row {self.row}"
+        )
         column = f" column {self.column}:" if self.column else ""
         value = f" {json.dumps(self.value, ensure_ascii=False)}:" if self.value else ""
         return f"{where}:{column}{value} {self.reason}"
@@ -128,7 +132,10 @@ class PeriodResult:
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, two-space indent, UTF-8 text, trailing newline."""
-        return json.dumps(self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, default=_plain) + "\n"
+        return (
+            json.dumps(self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, default=_plain)
+            + "\n"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per statement line; amounts stay exact (Decimal objects)."""
@@ -149,24 +156,42 @@ class PeriodResult:
             for s in self.statements
             for line in s.lines
         ]
-        columns = ["employee_id", "currency", "line_id", "component", "kind", "pay_code", "item",
-                   "label", "amount", "formula", "transactions"]
+        columns = [
+            "employee_id",
+            "currency",
+            "line_id",
+            "component",
+            "kind",
+            "pay_code",
+            "item",
+            "label",
+            "amount",
+            "formula",
+            "transactions",
+        ]
         return pd.DataFrame(rows, columns=columns)
 
     def totals_frame(self) -> pd.DataFrame:
         """One row per employee: id, name, role, currency and exact total."""
         return pd.DataFrame(
             [
-                {"employee_id": s.employee_id, "name": s.name, "role": s.role,
-                 "currency": s.currency, "total": s.total}
+                {
+                    "employee_id": s.employee_id,
+                    "name": s.name,
+                    "role": s.role,
+                    "currency": s.currency,
+                    "total": s.total,
+                }
                 for s in self.statements
             ],
             columns=["employee_id", "name", "role", "currency", "total"],
         )
 
     def rejected_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([asdict(r) for r in self.rejected],
-                            columns=["source", "row", "line", "column", "value", "reason"])
+        return pd.DataFrame(
+            [asdict(r) for r in self.rejected],
+            columns=["source", "row", "line", "column", "value", "reason"],
+        )
 
 
 def _plain(value: Any) -> Any:
