@@ -167,6 +167,22 @@ def bonus_lines(
     due, notes = plan.due(measure)
     paid = _paid_before(plan, ctx)
     pays_now = component.pay == "to_date" or ctx.period.end >= ctx.year_end
+    for i, row in enumerate(rows.tolist()):
+        ctx.record_to_date(
+            row,
+            component.id,
+            {
+                "attainment": format_percent_of(int(measure[i]), int(quota[i])),
+                "credited_to_date": ctx.money(int(measure[i])),
+                "quota": ctx.money(int(quota[i])),
+                "target": ctx.money(int(plan.target[i])),
+                "due_to_date": ctx.money(int(due[i])),
+                "paid_before": ctx.money(int(paid[i])),
+                "pays": "every period (due to date)"
+                if component.pay == "to_date"
+                else f"at plan year end ({ctx.year_end})",
+            },
+        )
     if not pays_now:
         return []
     ids = group_ids(now.credited & plan.mine, plan.owner, ctx.sales.transaction_id, len(rows))

@@ -232,8 +232,30 @@ def _lines(
                     _details(plan, after, i),
                 )
             )
-        drafts.extend(_cap_line(plan, dues[-1], paid, i, row))
+        cap_lines = _cap_line(plan, dues[-1], paid, i, row)
+        drafts.extend(cap_lines)
+        _record_to_date(plan, dues[-1], int(paid[i]), i, row, cap_lines)
     return drafts
+
+
+def _record_to_date(
+    plan: CommissionPlan, final: Due, paid: int, i: int, row: int, cap_lines: list[LineDraft]
+) -> None:
+    ctx = plan.ctx
+    due = int(final.due[i])
+    deferred = -sum(int(d.line.amount.scaleb(ctx.digits)) for d in cap_lines)
+    figures = {
+        "credited_to_date": ctx.money(int(final.measure[i])),
+        "due_to_date": ctx.money(due),
+        "paid_before": ctx.money(paid),
+        "payable_this_period": ctx.money(due - paid - deferred),
+    }
+    if int(plan.quota[i]) > 0:
+        figures["quota"] = ctx.money(int(plan.quota[i]))
+        figures["attainment"] = format_percent_of(int(final.measure[i]), int(plan.quota[i]))
+    if deferred:
+        figures["deferred_by_cap"] = ctx.money(deferred)
+    ctx.record_to_date(row, plan.component.id, figures)
 
 
 def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> list[LineDraft]:

@@ -43,7 +43,13 @@ class Context:
     digits: int
     rounding: Rounding
     paid_to_date: dict[tuple[str, str], int] | None
+    # Year-to-date figures per employee row and component, shown on statements.
+    to_date: dict[int, list[tuple[str, tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
     _states: dict[dt.date, SaleState] = field(default_factory=dict)
+
+    def record_to_date(self, row: int, component_id: str, figures: dict[str, str]) -> None:
+        """Keep one component's year-to-date figures for an employee's statement."""
+        self.to_date.setdefault(row, []).append((component_id, tuple(sorted(figures.items()))))
 
     @property
     def prior_end(self) -> dt.date:

@@ -189,6 +189,7 @@ def _statements(ctx: Context, drafts: list[LineDraft]) -> tuple[Statement, ...]:
                 lines=tuple(lines),
                 held=tuple(held.get(row, ())),
                 excluded=tuple(excluded.get(row, ())),
+                to_date=tuple(ctx.to_date.get(row, ())),
             )
         )
     return tuple(statements)
