@@ -32,6 +32,14 @@ class Resolver:
     as_of: dt.date
     source: str = "<rules>"
     problems: list[Diagnostic] = field(default_factory=list)
+    # Each dimension column factorized once: integer codes per employee and the labels.
+    _codes: dict[str, tuple[npt.NDArray[np.int64], list[str]]] = field(default_factory=dict)
+
+    def _dimension(self, name: str) -> tuple[npt.NDArray[np.int64], list[str]]:
+        if name not in self._codes:
+            codes, labels = pd.factorize(self.employees[name].astype(str).to_numpy(dtype=object))
+            self._codes[name] = (codes.astype(np.int64), [str(label) for label in labels])
+        return self._codes[name]
 
     def values(self, param: Any, path: str, rows: npt.NDArray[np.int64]) -> ObjectArray:
         """Decimal value of ``param`` for each employee position in ``rows``."""
@@ -77,12 +85,20 @@ class Resolver:
             )
             out[:] = Decimal(0)
             return
-        keys = self.employees.iloc[rows][table.by].astype(str)
-        codes, uniques = pd.MultiIndex.from_frame(keys).factorize()
+        # Mixed-radix code of each employee's combination, then one lookup per combination.
+        combined = np.zeros(len(rows), dtype=np.int64)
+        dims = [self._dimension(name) for name in table.by]
+        for codes_of, labels in dims:
+            combined = combined * len(labels) + codes_of[rows]
+        uniques, codes = np.unique(combined, return_inverse=True)
         cells = dict(table.entries())
         per_combination = np.empty(len(uniques), dtype=object)
-        for position, combination in enumerate(uniques):
-            combination = tuple(combination)
+        for position, code in enumerate(uniques.tolist()):
+            parts = []
+            for _, labels in reversed(dims):
+                code, index = divmod(code, len(labels))
+                parts.append(labels[index])
+            combination = tuple(reversed(parts))
             value = cells.get(combination, table.default)
             if value is None:
                 shown = ", ".join(f"{n}={v}" for n, v in zip(table.by, combination, strict=True))
