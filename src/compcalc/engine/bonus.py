@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..money import as_fraction, format_percent_of, format_rate, round_div
+from ..rules.resolve import Resolver
 from ..rules.schema import Bonus
 from .context import Context, LineDraft, group_ids, make_line
 
@@ -25,16 +26,10 @@ class BonusPlan:
     """A bonus component resolved for one plan group."""
 
     def __init__(
-        self, component: Bonus, path: str, rows: Int, ctx: Context, quota: Int, base: Int
+        self, component: Bonus, path: str, rows: Int, ctx: Context, base: Int, resolver: Resolver
     ) -> None:
-        self.component, self.rows, self.ctx, self.quota, self.base = (
-            component,
-            rows,
-            ctx,
-            quota,
-            base,
-        )
-        resolver = ctx.resolver
+        self.component, self.path, self.rows, self.ctx, self.base = component, path, rows, ctx, base
+        self.quota = ctx.quota(component, path, rows, resolver)
         target = component.target
         if target.amount is not None:
             self.target = ctx.to_minor(
@@ -157,11 +152,10 @@ class BonusPlan:
         return np.asarray(due, dtype=np.int64), notes
 
 
-def bonus_lines(
-    component: Bonus, path: str, rows: Int, ctx: Context, quota: Int, base: Int
-) -> list[LineDraft]:
+def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, base: Int) -> list[LineDraft]:
     """Statement lines of one bonus component for the employees in ``rows``."""
-    plan = BonusPlan(component, path, rows, ctx, quota, base)
+    plan = BonusPlan(component, path, rows, ctx, base, ctx.resolver)
+    quota = plan.quota
     now = ctx.state(ctx.period.end)
     measure = plan.measure(now.basis("amount"))
     due, notes = plan.due(measure)
@@ -219,6 +213,9 @@ def _paid_before(plan: BonusPlan, ctx: Context) -> Int:
     latest = ctx.earlier()
     if not latest:
         return np.zeros(len(plan.rows), dtype=np.int64)
-    # to_date bonuses pay due-to-date every period, so what was paid is the due at the last end.
-    due, _ = plan.due(plan.measure(ctx.state(latest[-1].end).basis("amount")))
+    # to_date bonuses pay due-to-date every period, so what was paid is the due at the last
+    # period's end, under the rules in force then.
+    end = latest[-1].end
+    then = BonusPlan(plan.component, plan.path, plan.rows, ctx, plan.base, ctx.resolver_at(end))
+    due, _ = then.due(then.measure(ctx.state(end).basis("amount")))
     return due

@@ -24,9 +24,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..money import as_fraction, format_amount, format_percent_of, format_rate, round_div, safe_ints
+from ..rules.resolve import Resolver
 from ..rules.schema import Commission, TierMethod
 from .context import Context, LineDraft, group_ids, make_line
-from .crediting import refunded_between
 from .tiers import Schedule, cumulative, describe, flat_schedule, per_transaction, tier_schedule
 
 Int = npt.NDArray[np.int64]
@@ -55,16 +55,10 @@ class CommissionPlan:
     """A commission component resolved for one plan group of employees."""
 
     def __init__(
-        self, component: Commission, path: str, rows: Int, ctx: Context, quota: Int
+        self, component: Commission, path: str, rows: Int, ctx: Context, resolver: Resolver
     ) -> None:
-        self.component, self.path, self.rows, self.ctx, self.quota = (
-            component,
-            path,
-            rows,
-            ctx,
-            quota,
-        )
-        resolver = ctx.resolver
+        self.component, self.path, self.rows, self.ctx = component, path, rows, ctx
+        self.quota = quota = ctx.quota(component, path, rows, resolver)
         if component.rate is not None:
             self.schedule: Schedule = flat_schedule(
                 resolver.values(component.rate, f"{path}.rate", rows)
@@ -146,31 +140,14 @@ class CommissionPlan:
         return text
 
 
-def commission_lines(
-    component: Commission, path: str, rows: Int, ctx: Context, quota: Int
-) -> list[LineDraft]:
+def commission_lines(component: Commission, path: str, rows: Int, ctx: Context) -> list[LineDraft]:
     """Statement lines of one commission component for the employees in ``rows``."""
-    plan = CommissionPlan(component, path, rows, ctx, quota)
+    plan = CommissionPlan(component, path, rows, ctx, ctx.resolver)
     sales = ctx.sales
-    before, now = ctx.state(ctx.prior_end), ctx.state(ctx.period.end)
-    b0, b1 = before.basis(component.basis), now.basis(component.basis)
-    refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
-    sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (
-        sales.date <= np.datetime64(ctx.period.end, "D")
-    )
-    down, up = b1 < b0, b1 > b0
-    categories = {
-        "clawback": down & refunded_now,
-        "held_back": down & ~refunded_now,
-        "released": up & ~sold_now,
-        "new_credit": up & sold_now,
-    }
-    dues = [plan.due(b0)]
-    basis = b0
-    for item, _ in STEPS:
-        basis = np.where(categories[item], b1, basis)
-        dues.append(plan.due(basis))
+    steps = _itemise(ctx, component.basis)
+    dues = [plan.due(basis) for basis in steps.bases]
     paid = _paid_before(plan, ctx)
+    categories = steps.changed
     ids = {
         item: group_ids(mask & plan.mine, plan.owner, sales.transaction_id, len(rows))
         for item, mask in categories.items()
@@ -178,16 +155,58 @@ def commission_lines(
     return _lines(plan, dues, paid, ids)
 
 
+@dataclass(frozen=True)
+class Steps:
+    """Sale bases after each itemisation step, and which sales each step changed."""
+
+    bases: list[Int]  # before, after clawbacks, holds, releases, new credit (= now)
+    changed: dict[str, npt.NDArray[np.bool_]]
+
+
+def _itemise(ctx: Context, kind: str) -> Steps:
+    """Walk each sale's basis from the previous period end to now, one cause at a time.
+
+    Earlier sales first take this period's refunds (clawback), then its disputes: a basis
+    that falls is held back, one that rises is released. Sales dated in the period are new
+    credit, whatever their sign (a negative margin is still new credit).
+    """
+    sales = ctx.sales
+    before = ctx.state(ctx.prior_end).basis(kind)
+    refunded = ctx.state(ctx.period.end, disputes_as_of=ctx.prior_end).basis(kind)
+    now = ctx.state(ctx.period.end).basis(kind)
+    sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (
+        sales.date <= np.datetime64(ctx.period.end, "D")
+    )
+    earlier = ~sold_now
+    changed = {
+        "clawback": earlier & (refunded != before),
+        "held_back": earlier & (now < refunded),
+        "released": earlier & (now > refunded),
+        "new_credit": sold_now & (now != before),
+    }
+    after_refunds = np.where(changed["clawback"], refunded, before)
+    after_holds = np.where(changed["held_back"], now, after_refunds)
+    after_releases = np.where(changed["released"], now, after_holds)
+    return Steps([before, after_refunds, after_holds, after_releases, now], changed)
+
+
 def _paid_before(plan: CommissionPlan, ctx: Context) -> Int:
-    """What was paid in earlier periods: given by the caller, or replayed period by period."""
+    """What was paid in earlier periods: given by the caller, or replayed period by period.
+
+    The replay uses the rules as they were in force at each earlier period's end, so a rate
+    changed since then shows up as a true-up now rather than being assumed paid.
+    """
     if ctx.paid_to_date is not None:
         return ctx.paid(plan.component.id, plan.rows)
     paid = np.zeros(len(plan.rows), dtype=np.int64)
     for earlier in ctx.earlier():
-        due = plan.due(ctx.state(earlier.end).basis(plan.component.basis)).due
+        then = CommissionPlan(
+            plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(earlier.end)
+        )
+        due = then.due(ctx.state(earlier.end).basis(plan.component.basis)).due
         payable = due - paid
-        if plan.per_period_cap and plan.cap is not None:
-            payable = np.minimum(payable, plan.cap)
+        if then.per_period_cap and then.cap is not None:
+            payable = np.minimum(payable, then.cap)
         paid = paid + payable
     return paid
 

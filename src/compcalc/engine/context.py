@@ -45,7 +45,8 @@ class Context:
     paid_to_date: dict[tuple[str, str], int] | None
     # Year-to-date figures per employee row and component, shown on statements.
     to_date: dict[int, list[tuple[str, tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
-    _states: dict[dt.date, SaleState] = field(default_factory=dict)
+    _states: dict[tuple[dt.date, dt.date | None], SaleState] = field(default_factory=dict)
+    _resolvers: dict[dt.date, Resolver] = field(default_factory=dict)
 
     def record_to_date(self, row: int, component_id: str, figures: dict[str, str]) -> None:
         """Keep one component's year-to-date figures for an employee's statement."""
@@ -55,10 +56,28 @@ class Context:
     def prior_end(self) -> dt.date:
         return self.period.start - dt.timedelta(days=1)
 
-    def state(self, as_of: dt.date) -> SaleState:
-        if as_of not in self._states:
-            self._states[as_of] = state_at(self.sales, as_of, self.rounding)
-        return self._states[as_of]
+    def state(self, as_of: dt.date, disputes_as_of: dt.date | None = None) -> SaleState:
+        key = (as_of, disputes_as_of)
+        if key not in self._states:
+            self._states[key] = state_at(self.sales, as_of, self.rounding, disputes_as_of)
+        return self._states[key]
+
+    def resolver_at(self, as_of: dt.date) -> Resolver:
+        """Rules as in force on ``as_of`` (for replaying what earlier periods paid)."""
+        if as_of == self.period.end:
+            return self.resolver
+        if as_of not in self._resolvers:
+            self._resolvers[as_of] = Resolver(
+                self.employees, as_of, self.resolver.source, self.resolver.problems
+            )
+        return self._resolvers[as_of]
+
+    def quota(self, component: Any, path: str, rows: Int, resolver: Resolver) -> Int:
+        """Annual quota per employee in minor units: the roster's, or the rule's number."""
+        if component.quota == "roster":
+            return self.employees["quota_minor"].fillna(0).to_numpy(dtype=np.int64)[rows]
+        values = resolver.values(component.quota, f"{path}.quota", rows)
+        return self.to_minor(values, f"{path}.quota")
 
     def earlier(self) -> list[Period]:
         return earlier_periods(self.period, self.rules.plan_year.start_month)

@@ -126,16 +126,24 @@ class SaleState:
         return self.credited_margin if kind == "margin" else self.credited_amount
 
 
-def state_at(sales: Sales, as_of: dt.date, rounding: Rounding) -> SaleState:
-    """Standing of every sale at the end of ``as_of``."""
+def state_at(
+    sales: Sales, as_of: dt.date, rounding: Rounding, disputes_as_of: dt.date | None = None
+) -> SaleState:
+    """Standing of every sale at the end of ``as_of``.
+
+    ``disputes_as_of`` takes disputes as they stood at an earlier date (refunds and sales
+    still count to ``as_of``): the step between "refunds applied" and "disputes applied" that
+    lets a period's change be itemised into clawbacks and holds.
+    """
     cutoff = day(as_of)
+    dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
     size = len(sales)
     sold = (sales.date <= cutoff) & (sales.excluded_reason == "")
     refunded = np.zeros(size, dtype=np.int64)
     refund_mask = sales.refund_date <= cutoff
     np.add.at(refunded, sales.refund_sale[refund_mask], sales.refund_amount[refund_mask])
     opens = np.zeros(size, dtype=np.int64)
-    dispute_mask = sales.dispute_date <= cutoff
+    dispute_mask = sales.dispute_date <= dispute_cutoff
     np.add.at(
         opens, sales.dispute_sale[dispute_mask], np.where(sales.dispute_opens[dispute_mask], 1, -1)
     )

@@ -47,9 +47,14 @@ def plan_needs(plan: Plan) -> Needs:
     return Needs(quota, base, tuple(reasons))
 
 
-def check_roster(
-    rules: RuleSet, frame: pd.DataFrame, source: str
-) -> tuple[pd.DataFrame, list[Rejected]]:
+@dataclass(frozen=True)
+class RosterCheck:
+    accepted: pd.DataFrame  # sorted by employee_id, RangeIndex
+    rejected: list[Rejected]
+    refused: dict[str, str]  # employee_id -> "row N: reason", for their ledger rows' reasons
+
+
+def check_roster(rules: RuleSet, frame: pd.DataFrame, source: str) -> RosterCheck:
     """Split the roster into rows the rules can pay and rejected rows with reasons."""
     missing = [name for name in rules.dimensions if name not in frame.columns]
     if missing:
@@ -122,7 +127,13 @@ def check_roster(
         )
     ]
     accepted = frame.loc[~bad].sort_values("employee_id", kind="stable").reset_index(drop=True)
-    return accepted, rejected
+    refused = {
+        str(employee): f"row {int(row)}: {reason}"
+        for employee, row, reason in zip(
+            frame.loc[bad, "employee_id"], frame.loc[bad, "row"], reasons[bad], strict=True
+        )
+    }
+    return RosterCheck(accepted, rejected, refused)
 
 
 def _line(value: object) -> int | None:

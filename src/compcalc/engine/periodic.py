@@ -1,6 +1,7 @@
 """Periodic pay: base salary and allowances, per installment, prorated for hires and leavers.
 
-Installment ``k`` of ``N`` in the plan year pays ``round(annual*k/N) - round(annual*(k-1)/N)``:
+Installment ``k`` of the ``N`` whose pay date falls in the plan year (12 monthly, 24
+semi-monthly, 26 or 27 biweekly) pays ``round(annual*k/N) - round(annual*(k-1)/N)``:
 cumulative rounding, so a full year of installments adds up to the annual amount exactly
 (``55,000.00 / 12`` pays 4,583.33 or 4,583.34, never losing the 4 cents a year that rounding
 each month alone would). An installment only partly employed pays
@@ -44,7 +45,9 @@ def periodic_lines(
 
     ``annual`` is each employee's annual amount in minor units.
     """
-    per_year = component.pay_frequency.per_year
+    # Installments in this plan year: 12, 24, or 26 or 27 biweekly pay dates; dividing by the
+    # real count keeps a 27-pay-date year at exactly the annual amount.
+    per_year = len(installments(component, Period(ctx.year_start, ctx.year_end, "plan year")))
     frame = ctx.employees.iloc[rows]
     hire = frame["hire_date"].to_numpy().astype("datetime64[D]")
     termination = frame["termination_date"].to_numpy().astype("datetime64[D]")

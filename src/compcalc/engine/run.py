@@ -49,9 +49,10 @@ def run_period(
     period = parse_period(period) if isinstance(period, str) else period
     year_start, year_end = _plan_year(rules, period)
     digits = minor_digits(rules.currency)
-    employees, roster_rejects = check_roster(rules, roster.frame, roster.source)
+    roster_check = check_roster(rules, roster.frame, roster.source)
+    employees, roster_rejects = roster_check.accepted, roster_check.rejected
     checked = check_ledger(ledger, dataclasses.replace(roster, frame=employees))
-    ledger_rejects = _reword_rejected_employees(checked.rejected, roster_rejects)
+    ledger_rejects = _reword_rejected_employees(checked.rejected, roster_check.refused)
     position = pd.Series(np.arange(len(employees)), index=employees["employee_id"].to_numpy())
     hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
     termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
@@ -116,7 +117,6 @@ def _plan_year(rules: RuleSet, period: Period) -> tuple[dt.date, dt.date]:
 def _plan_lines(role: str, plan: Plan, ctx: Context) -> list[LineDraft]:
     employees = ctx.employees
     in_plan = (employees["role"] == role).to_numpy()
-    quota = employees["quota_minor"].fillna(0).to_numpy(dtype=np.int64)
     base = employees["annual_base_minor"].fillna(0).to_numpy(dtype=np.int64)
     for index, component in enumerate(plan.components):
         if isinstance(component, BaseSalary) and component.annual != "roster":
@@ -130,24 +130,12 @@ def _plan_lines(role: str, plan: Plan, ctx: Context) -> list[LineDraft]:
         rows = np.flatnonzero(in_plan & matches_when(employees, component.when))
         if len(rows) == 0:
             continue
-        drafts.extend(
-            _component_lines(
-                component, path, rows, ctx, _quota(component, path, rows, ctx, quota), base
-            )
-        )
+        drafts.extend(_component_lines(component, path, rows, ctx, base))
     return drafts
 
 
-def _quota(component: Any, path: str, rows: Int, ctx: Context, roster_quota: Int) -> Int:
-    if not isinstance(component, Commission | Bonus) or component.quota == "roster":
-        return roster_quota[rows]
-    return ctx.to_minor(
-        ctx.resolver.values(component.quota, f"{path}.quota", rows), f"{path}.quota"
-    )
-
-
 def _component_lines(
-    component: Any, path: str, rows: Int, ctx: Context, quota: Int, base: Int
+    component: Any, path: str, rows: Int, ctx: Context, base: Int
 ) -> list[LineDraft]:
     if isinstance(component, BaseSalary):
         return periodic_lines(component, rows, ctx, base[rows], component.label or "Base salary")
@@ -157,9 +145,9 @@ def _component_lines(
             component, rows, ctx, annual, component.label or f"{component.id} allowance"
         )
     if isinstance(component, Commission):
-        return commission_lines(component, path, rows, ctx, quota)
+        return commission_lines(component, path, rows, ctx)
     if isinstance(component, Bonus):
-        return bonus_lines(component, path, rows, ctx, quota, base[rows])
+        return bonus_lines(component, path, rows, ctx, base[rows])
     raise TypeError(f"unknown component kind {type(component).__name__}")
 
 
@@ -229,15 +217,18 @@ def _paid_minor(paid: PaidToDate, digits: int, rules: RuleSet) -> dict[tuple[str
 
 
 def _reword_rejected_employees(
-    rejected: tuple[Any, ...], roster_rejects: list[Rejected]
+    rejected: tuple[Any, ...], refused: dict[str, str]
 ) -> list[Rejected]:
-    """Ledger rows of employees the rules rejected say so, rather than 'not on the roster'."""
+    """Ledger rows of employees the rules refused say why, not just 'not on the roster'."""
     out = []
-    refused = {r.value if r.column == "employee_id" else None for r in roster_rejects}
-    refused_rows = {r.row for r in roster_rejects}
-    _ = refused, refused_rows
     for row in rejected:
-        out.append(Rejected(row.source, row.row, row.line, row.column, row.value, row.reason))
+        reason = row.reason
+        if row.column == "employee_id" and row.value in refused:
+            reason = (
+                f"employee {row.value} is on the roster but cannot be paid by these rules "
+                f"(roster {refused[row.value]})"
+            )
+        out.append(Rejected(row.source, row.row, row.line, row.column, row.value, reason))
     return out
 
 
