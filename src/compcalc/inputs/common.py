@@ -1,0 +1,457 @@
+"""Shared input plumbing: every source becomes text columns, problems become RejectedRows.
+
+A roster or ledger may arrive as a CSV file, a Parquet file or a pandas DataFrame. All three
+are turned into the same thing first: a table of stripped text cells with canonical (lower
+case) column names, 1-based data row numbers and, for CSV, the file line of each row. The
+validators in :mod:`.roster` and :mod:`.ledger` then work on whole columns of text, so a
+value is interpreted in exactly one place whatever the source was.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from compcalc.errors import Diagnostic, InputError
+from compcalc.money import known_currencies, minor_digits
+
+Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+IntArray: TypeAlias = npt.NDArray[np.int64]
+
+# Columns the typed frames add themselves; an input column with one of these names would clash.
+RESERVED_COLUMNS = frozenset({"row", "line"})
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """One unusable input row: where it is, which cell, what it held and why it was refused."""
+
+    source: str  # file path as given, or "<roster>" / "<ledger>" for a DataFrame
+    row: int  # 1-based data row (the header is not a row)
+    line: int | None  # 1-based file line for CSV input, else None
+    column: str  # canonical column name the problem is about
+    value: str  # the cell's text after stripping surrounding whitespace
+    reason: str  # plain words
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for JSON reports)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        # file:line first, the form editors jump to; frames have no lines, so name the row.
+        where = (
+            f"{self.source}:{self.line}"
+            if self.line is not None
+            else f"{self.source}: row {self.row}"
+        )
+        value = json.dumps(self.value, ensure_ascii=False)
+        return f"{where}: column {self.column}: {value}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class TextTable:
+    """An input as stripped text: ``cells`` has canonical column names and a 0..n-1 index."""
+
+    cells: pd.DataFrame
+    row: IntArray
+    line: pd.Series  # Int64, <NA> when the source has no lines (Parquet, DataFrame)
+    source: str
+    sha256: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_text_table(
+    source: Source,
+    *,
+    name: str | None,
+    default_name: str,
+    required: Sequence[str],
+    money: Iterable[str],
+) -> TextTable:
+    """Read a CSV/Parquet path or a DataFrame as stripped text columns, checking the header.
+
+    Raises :class:`InputError` for an unreadable file, a missing required column, two columns
+    with the same canonical name, or a money column stored as floating point.
+    """
+    if isinstance(source, pd.DataFrame):
+        label = name or default_name
+        cells = _arrow_to_text(_frame_to_arrow(source, label, set(money)), set(money), label)
+        lines = pd.Series(pd.array([None] * len(cells), dtype="Int64"))
+    else:
+        path = Path(source)
+        label = name or str(source)
+        cells, lines = _read_path(path, label, set(money))
+    cells = _canonical_columns(cells, label, required)
+    cells = cells.apply(lambda col: col.str.strip()).reset_index(drop=True)
+    row = np.arange(1, len(cells) + 1, dtype=np.int64)
+    return TextTable(cells, row, lines.reset_index(drop=True), label, canonical_digest(cells))
+
+
+def _read_path(path: Path, label: str, money: set[str]) -> tuple[pd.DataFrame, pd.Series]:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            data = path.read_bytes()
+            cells = _read_csv_text(data)
+            header = _csv_header(data)
+            if len(header) == len(cells.columns):
+                cells.columns = pd.Index(header)
+            return cells, pd.Series(_csv_lines(data, len(cells)), dtype="Int64")
+        if suffix in (".parquet", ".pq"):
+            table = pq.read_table(path)
+            cells = _arrow_to_text(table, money, label)
+            return cells, pd.Series(pd.array([None] * len(cells), dtype="Int64"))
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise input_error(label, f"cannot read the file: {exc}") from exc
+    raise input_error(label, f"unsupported file type {suffix!r}: expected .csv or .parquet")
+
+
+def _csv_header(data: bytes) -> list[str]:
+    """The header record as written (the parsers rename a repeated name to ``name.1``)."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    return next(csv.reader(stream), [])
+
+
+def _read_csv_text(data: bytes) -> pd.DataFrame:
+    # Every cell as text, nothing turned into NaN: "NA" may be a region, "007" an employee id.
+    options: dict[str, Any] = {"dtype": str, "keep_default_na": False}
+    frame: pd.DataFrame
+    try:
+        frame = pd.read_csv(io.BytesIO(data), engine="pyarrow", **options)
+    except (ValueError, pa.ArrowException):
+        # The pyarrow engine refuses some inputs the C engine reads; the C engine's error, if
+        # it fails too, is the one reported.
+        frame = pd.read_csv(io.BytesIO(data), engine="c", **options)
+    return frame
+
+
+def _csv_lines(data: bytes, n_rows: int) -> IntArray:
+    """The 1-based file line on which each data row starts, computed on the raw bytes.
+
+    A newline ends a record only outside quotes (an even number of ``"`` before it; an escaped
+    ``""`` keeps the parity), and blank records are skipped like the parser skips them, so rows
+    after blank lines or quoted line breaks still point at the right line.
+    """
+    fallback = np.arange(2, n_rows + 2, dtype=np.int64)
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if buf.size == 0:
+        return fallback
+    newlines = np.flatnonzero(buf == 10)
+    quotes = np.flatnonzero(buf == 34)
+    ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [buf.size]))
+    length = stops - starts
+    first = buf[np.minimum(starts, buf.size - 1)]
+    blank = (length == 0) | ((length == 1) & (first == 13))
+    record_lines = np.searchsorted(newlines, starts[~blank]) + 1
+    data_lines = record_lines[1:].astype(np.int64)  # the first record is the header
+    # Unbalanced quotes inside unquoted fields can fool the parity rule; then trust the parser.
+    return data_lines if data_lines.size == n_rows else fallback
+
+
+def _frame_to_arrow(frame: pd.DataFrame, label: str, money: set[str]) -> pa.Table:
+    names = [str(c) for c in frame.columns]
+    arrays: list[pa.Array | pa.ChunkedArray] = []
+    for i, name in enumerate(names):  # one step per column, by position: names may repeat
+        series = frame.iloc[:, i]
+        try:
+            arrays.append(pa.array(series, from_pandas=True))
+        except (pa.ArrowException, TypeError, ValueError):
+            # Mixed Python objects (say str and Decimal) have no Arrow type: use their text,
+            # except in money columns, where a float among them would be an approximation.
+            kind = pd.api.types.infer_dtype(series, skipna=True)
+            if _canonical_name(name) in money:
+                raise input_error(
+                    label, f"column {name} mixes kinds of values ({kind}); write money as text"
+                ) from None
+            arrays.append(pa.array(series.astype(str).where(series.notna(), None)))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _arrow_to_text(table: pa.Table, money: set[str], label: str) -> pd.DataFrame:
+    """Each Arrow column as exact text (nulls become empty cells)."""
+    texts: list[pd.Series] = []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        kind = field.type
+        floating = pa.types.is_floating(kind) and column.null_count < len(column)
+        if floating and _canonical_name(field.name) in money:
+            raise input_error(
+                label,
+                f"column {field.name} is floating point; money must be stored as text or decimal",
+            )
+        texts.append(_arrow_column_text(column, kind).to_pandas().astype("str"))
+    out = pd.DataFrame(dict(enumerate(texts)), index=pd.RangeIndex(table.num_rows))
+    out.columns = pd.Index(table.schema.names)  # positional: duplicates survive to be reported
+    return out
+
+
+def _arrow_column_text(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = column
+    elif pa.types.is_decimal(kind):
+        # The scale belongs to the column type, not the value: 12.500 in a decimal(9,3) column
+        # is the amount 12.5, so drop trailing fraction zeros before the decimal-places check.
+        text = pc.replace_substring_regex(pc.cast(column, pa.string()), r"(\.[0-9]*?)0+$", r"\1")
+        text = pc.replace_substring_regex(text, r"\.$", "")
+    elif pa.types.is_timestamp(kind):
+        midnight = pc.equal(column, pc.floor_temporal(column, unit="day"))
+        text = pc.if_else(
+            midnight,
+            pc.strftime(column, format="%Y-%m-%d"),
+            pc.strftime(column, format="%Y-%m-%dT%H:%M:%S"),
+        )
+    else:
+        text = pc.cast(column, pa.string())
+    return pc.fill_null(text, "")
+
+
+def _canonical_name(name: object) -> str:
+    return str(name).strip().lstrip("\ufeff").strip().lower()
+
+
+def _canonical_columns(cells: pd.DataFrame, label: str, required: Sequence[str]) -> pd.DataFrame:
+    names = [_canonical_name(c) for c in cells.columns]
+    seen: dict[str, str] = {}
+    for original, canonical in zip(cells.columns, names, strict=True):
+        if canonical in seen:
+            message = (
+                f"column {original!r} appears more than once"
+                if seen[canonical] == str(original)
+                else f"columns {seen[canonical]!r} and {original!r} are the same column "
+                "(names are matched ignoring case and surrounding spaces)"
+            )
+            raise input_error(label, message)
+        seen[canonical] = str(original)
+    clash = sorted(RESERVED_COLUMNS & set(names))
+    if clash:
+        raise input_error(label, f"column name(s) {', '.join(clash)} are reserved; rename them")
+    missing = [c for c in required if c not in seen]
+    if missing:
+        found = ", ".join(str(c) for c in cells.columns) or "none"
+        raise input_error(
+            label, f"missing required column(s) {', '.join(missing)}; columns found: {found}"
+        )
+    out = cells.copy()
+    out.columns = pd.Index(names)
+    return out
+
+
+def input_error(label: str, message: str) -> InputError:
+    """An InputError about the whole input ``label`` (no line: the header or file is at fault)."""
+    return InputError([Diagnostic(label, None, None, "", message)])
+
+
+def text_column(cells: pd.DataFrame, column: str) -> pd.Series:
+    """A canonical column of ``cells``, or empty cells when the (optional) column is absent."""
+    if column in cells.columns:
+        return cells[column]
+    return pd.Series([""] * len(cells), index=cells.index, dtype="str")
+
+
+# ---------------------------------------------------------------------------------------------
+# Digest
+
+
+def canonical_digest(cells: pd.DataFrame) -> str:
+    """SHA-256 of the table's text cells, independent of row order and column order.
+
+    Each row becomes one string (cells in column-name order, escaped and separated by a unit
+    separator); the rows are sorted and joined. Row numbers are not part of it, so shuffling a
+    file keeps the digest while changing any cell changes it.
+    """
+    names = sorted(str(c) for c in cells.columns)
+    header = "\x1f".join(_escape_text(name) for name in names)
+    body = ""
+    if names and len(cells):
+        columns = [_escape(_arrow_text(cells[name])) for name in names]
+        separator = pa.scalar("\x1f", pa.large_string())
+        rows = pc.binary_join_element_wise(*columns, separator)  # one pass in Arrow
+        ordered = pd.Series(rows, dtype="str").sort_values(ignore_index=True)
+        body = ordered.str.cat(sep="\x1e")
+    text = f"{len(cells)}\x1e{header}\x1e{body}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
+    text = pa.array(column.astype("str").fillna("").array)  # Arrow-backed already: no copy
+    if isinstance(text, pa.Array):
+        text = pa.chunked_array([text])
+    return pc.cast(text, pa.large_string())
+
+
+def _escape(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    # Cells may contain the separators themselves; escaping keeps the serialisation unambiguous.
+    # The check first: almost no column needs it, and the replaces are the costly part.
+    if not pc.any(pc.match_substring_regex(text, r"[\\\x1e\x1f]")).as_py():
+        return text
+    for char, escaped in (("\\", "\\\\"), ("\x1f", "\\x1f"), ("\x1e", "\\x1e")):
+        text = pc.replace_substring(text, char, escaped)
+    return text
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\x1f", "\\x1f").replace("\x1e", "\\x1e")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared cell checks
+
+
+def check_currencies(text: pd.Series) -> tuple[IntArray, pd.Series]:
+    """Minor-unit digits per row (-1 where unusable) and the reason for unusable currencies."""
+    known = known_currencies()
+    codes, uniques = pd.factorize(text)
+    # One lookup per distinct code, then spread to the rows by their factor codes.
+    per_code = np.array(
+        [minor_digits(code) if code in known else -1 for code in uniques] + [-1], dtype=np.int64
+    )
+    digits = per_code[codes]  # code -1 (missing) picks the trailing -1
+    reasons = pd.Series(None, index=text.index, dtype=object)
+    bad = digits < 0
+    reasons[bad] = "unknown currency '" + text[bad] + "': expected an ISO 4217 code such as USD"
+    reasons[(text == "").to_numpy()] = "currency is empty"
+    return digits, reasons
+
+
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def parse_dates(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
+    """Strict ``YYYY-MM-DD`` dates as ``datetime64[s]`` (NaT where empty or bad) and reasons.
+
+    Empty cells get no reason here: whether a date is required is the caller's decision.
+    """
+    shaped = text.str.fullmatch(_ISO_DATE).fillna(False).to_numpy(dtype=bool)
+    dates = pd.to_datetime(text.where(shaped, None), format="%Y-%m-%d", errors="coerce")
+    dates = dates.astype("datetime64[s]")
+    reasons = pd.Series(None, index=text.index, dtype=object)
+    empty = (text == "").to_numpy()
+    reasons[~shaped & ~empty] = f"{column} must be a date written YYYY-MM-DD"
+    reasons[shaped & dates.isna().to_numpy()] = f"{column} is not a real calendar date"
+    return dates, reasons
+
+
+def place_labels(row: IntArray, line: pd.Series) -> pd.Series:
+    """``line N`` where the file line is known, else ``row N``: how reasons cite other rows."""
+    has_line = line.notna().to_numpy(dtype=bool)
+    numbers = np.where(has_line, line.fillna(0).to_numpy(dtype=np.int64), row)
+    words = np.where(has_line, "line ", "row ")
+    return pd.Series(words, dtype="str") + pd.Series(numbers).astype("str")
+
+
+def is_in(values: pd.Series, pool: pd.Series | pd.Index) -> BoolArray:
+    """``values.isin(pool)`` through a hash index (Series.isin on Arrow strings is per value)."""
+    return np.asarray(pd.Index(pd.unique(pool)).get_indexer(pd.Index(values)) >= 0, dtype=bool)
+
+
+def join_places(labels: pd.Series, keys: pd.Series, rows: IntArray) -> pd.Series:
+    """Per key, its rows' labels in row order as one text: ``lines 3, 9`` (or ``line 3``).
+
+    ``labels``, ``keys`` and ``rows`` are aligned; the result is indexed by key. The joining is
+    a grouped string sum, one vectorised pass rather than a Python call per group.
+    """
+    order = np.argsort(rows, kind="stable")
+    text = (labels.reset_index(drop=True) + ", ").iloc[order]
+    joined = text.groupby(keys.reset_index(drop=True).iloc[order].to_numpy()).sum()
+    joined = joined.astype("str").str.removesuffix(", ")
+    # "line 3, line 9" -> "lines 3, 9": the word once, in the plural when there are several.
+    several = joined.str.contains(",", regex=False)
+    plural = joined.str.replace(r"^(line|row) ", r"\1s ", regex=True).str.replace(
+        r", (?:line|row) ", ", ", regex=True
+    )
+    return plural.where(several, joined)
+
+
+# ---------------------------------------------------------------------------------------------
+# Problems -> RejectedRow
+
+
+class Problems:
+    """Collects (position, column, reason) findings for a table, whole masks at a time."""
+
+    def __init__(self, n_rows: int) -> None:
+        self._n = n_rows
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, mask: BoolArray | pd.Series, column: str, reason: str | pd.Series) -> None:
+        """Record ``reason`` (one text, or a per-row Series) for every row where ``mask``."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        if isinstance(reason, pd.Series):
+            self.add_at(positions, column, reason.to_numpy(dtype=object)[positions])
+        else:
+            self.add_at(positions, column, reason)
+
+    def add_at(
+        self, positions: npt.ArrayLike, column: str, reason: str | npt.NDArray[np.object_]
+    ) -> None:
+        """Record ``reason`` (one text, or one per position) at the given row positions."""
+        pos = np.asarray(positions, dtype=np.int64)
+        if pos.size == 0:
+            return
+        reasons = np.broadcast_to(np.asarray(reason, dtype=object), pos.shape)
+        self._parts.append(pd.DataFrame({"pos": pos, "column": column, "reason": reasons}))
+
+    def add_reasons(self, reasons: pd.Series, column: str) -> None:
+        """Record the non-null entries of a per-row reason Series."""
+        self.add(reasons.notna().to_numpy(), column, reasons)
+
+    def mask(self) -> BoolArray:
+        """True for every row with at least one problem."""
+        out = np.zeros(self._n, dtype=bool)
+        for part in self._parts:
+            out[part["pos"].to_numpy()] = True
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        """All findings as a frame with columns ``pos``, ``column``, ``reason``."""
+        if not self._parts:
+            return pd.DataFrame({"pos": np.array([], dtype=np.int64), "column": [], "reason": []})
+        return pd.concat(self._parts, ignore_index=True)
+
+
+def to_rejected(
+    findings: pd.DataFrame,
+    values: pd.DataFrame,
+    row: IntArray,
+    line: pd.Series,
+    source: str,
+) -> list[RejectedRow]:
+    """Turn findings (positions into ``values``) into RejectedRow objects."""
+    if findings.empty:
+        return []
+    pos = findings["pos"].to_numpy(dtype=np.int64)
+    columns = findings["column"].to_numpy(dtype=object)
+    cell = np.empty(pos.size, dtype=object)
+    for column in pd.unique(columns):  # one step per distinct column name
+        hit = columns == column
+        source_col = values[column] if column in values.columns else text_column(values, column)
+        cell[hit] = source_col.loc[pos[hit]].to_numpy(dtype=object)  # index labels = positions
+    lines = line.fillna(0).to_numpy(dtype=np.int64)[pos]  # 0: no line (file lines start at 1)
+    return [
+        RejectedRow(source, int(r), int(ln) or None, str(c), str(v), str(why))
+        for r, ln, c, v, why in zip(row[pos], lines, columns, cell, findings["reason"], strict=True)
+    ]
+
+
+def sort_rejected(rows: Iterable[RejectedRow]) -> tuple[RejectedRow, ...]:
+    """Rejected rows in a stable order: by row number, then column, then reason."""
+    return tuple(sorted(rows, key=lambda r: (r.row, r.column, r.reason, r.value)))
