@@ -440,8 +440,8 @@ def test_ledger_frame_types_and_canonical_order(tmp_path: Path) -> None:
     assert ledger.rejected == ()
     frame = ledger.frame
     assert list(frame.columns) == [
-        "row", "line", "transaction_id", "employee_id", "date", "event", "amount_minor",
-        "margin_minor", "currency",
+        "source", "row", "line", "transaction_id", "employee_id", "date", "event",
+        "amount_minor", "margin_minor", "currency",
     ]  # fmt: skip
     dtypes = frame.dtypes.astype(str).to_dict()
     assert dtypes["date"] == "datetime64[s]"
@@ -775,3 +775,23 @@ def test_digest_keeps_separator_characters_apart(tmp_path: Path) -> None:
     assert read_ledger(a).sha256 != read_ledger(b).sha256
     c = base.assign(transaction_id=["T\\"], employee_id=["x1fE1"])
     assert read_ledger(a).sha256 != read_ledger(c).sha256
+
+
+def test_several_ledger_files_read_as_one_and_rejects_name_their_file(tmp_path: Path) -> None:
+    first = ledger_csv(tmp_path, ["T1,E1,2026-01-05,sale,100.00,USD,"], "2026-01.csv")
+    second = ledger_csv(
+        tmp_path,
+        ["T1,E1,2026-02-03,refund,40.00,USD,", "T2,E1,2026-02-04,sale,1e3,USD,"],
+        "2026-02.csv",
+    )
+    ledger = read_ledger([first, second])
+    assert list(ledger.frame["event"]) == ["sale", "refund"]
+    assert list(ledger.frame["source"]) == [str(first), str(second)]
+    assert [(r.source, r.line, r.column) for r in ledger.rejected] == [(str(second), 3, "amount")]
+    # The digest does not depend on the order the files are given in.
+    assert read_ledger([second, first]).sha256 == ledger.sha256
+    # A cross-row reason that cites another row names its file too.
+    again = ledger_csv(tmp_path, ["T1,E1,2026-01-05,sale,100.00,USD,"], "again.csv")
+    checked = check_ledger(read_ledger([first, second, again]), read_roster(roster_csv(tmp_path)))
+    duplicate = [r for r in checked.rejected if "duplicate of" in r.reason]
+    assert duplicate and "2026-01.csv line 2" in duplicate[0].reason

@@ -39,7 +39,7 @@ def read_ledger(source: LedgerSource) -> Ledger:
         return source
     if isinstance(source, str | Path | pd.DataFrame):
         return _read_ledger(source)
-    return _read_ledger(list(source))
+    return _read_ledger(list(source))  # several files: one ledger, each row keeps its file
 
 
 def run_period(

@@ -433,12 +433,16 @@ def to_rejected(
     values: pd.DataFrame,
     row: IntArray,
     line: pd.Series,
-    source: str,
+    source: str | npt.NDArray[np.object_],
 ) -> list[RejectedRow]:
-    """Turn findings (positions into ``values``) into RejectedRow objects."""
+    """Turn findings (positions into ``values``) into RejectedRow objects.
+
+    ``source`` is one name for all rows, or each row's own (a ledger read from several files).
+    """
     if findings.empty:
         return []
     pos = findings["pos"].to_numpy(dtype=np.int64)
+    sources = np.full(pos.size, source, dtype=object) if isinstance(source, str) else source[pos]
     columns = findings["column"].to_numpy(dtype=object)
     cell = np.empty(pos.size, dtype=object)
     for column in pd.unique(columns):  # one step per distinct column name
@@ -447,11 +451,13 @@ def to_rejected(
         cell[hit] = source_col.loc[pos[hit]].to_numpy(dtype=object)  # index labels = positions
     lines = line.fillna(0).to_numpy(dtype=np.int64)[pos]  # 0: no line (file lines start at 1)
     return [
-        RejectedRow(source, int(r), int(ln) or None, str(c), str(v), str(why))
-        for r, ln, c, v, why in zip(row[pos], lines, columns, cell, findings["reason"], strict=True)
+        RejectedRow(str(s), int(r), int(ln) or None, str(c), str(v), str(why))
+        for s, r, ln, c, v, why in zip(
+            sources, row[pos], lines, columns, cell, findings["reason"], strict=True
+        )
     ]
 
 
 def sort_rejected(rows: Iterable[RejectedRow]) -> tuple[RejectedRow, ...]:
     """Rejected rows in a stable order: by row number, then column, then reason."""
-    return tuple(sorted(rows, key=lambda r: (r.row, r.column, r.reason, r.value)))
+    return tuple(sorted(rows, key=lambda r: (r.source, r.row, r.column, r.reason, r.value)))

@@ -8,12 +8,15 @@ computed from it is the same whatever order the input rows came in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from compcalc.errors import InputError
 from compcalc.inputs.amounts import format_minor_units, parse_minor_units
 from compcalc.inputs.common import (
     IntArray,
@@ -40,7 +43,7 @@ REQUIRED_COLUMNS = ("transaction_id", "employee_id", "date", "event", "amount", 
 OPTIONAL_COLUMNS = ("margin",)
 MONEY_COLUMNS = ("amount", "margin")
 FRAME_COLUMNS = (
-    "row", "line", "transaction_id", "employee_id", "date", "event",
+    "source", "row", "line", "transaction_id", "employee_id", "date", "event",
     "amount_minor", "margin_minor", "currency",
 )  # fmt: skip
 
@@ -61,12 +64,16 @@ class Ledger:
     sha256: str
 
 
-def read_ledger(source: Source, *, name: str | None = None) -> Ledger:
+def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -> Ledger:
     """Read a ledger from a .csv/.parquet path or a DataFrame and check each row on its own.
 
+    A list of sources (say, one file per month of the plan year) is read as one ledger: each
+    row keeps its own file, row and line, so rejections and cross-row reasons name the file.
     ``name`` replaces the source name used in messages (default: the path as given, or
     ``<ledger>`` for a DataFrame). Cross-row checks are :func:`check_ledger`'s job.
     """
+    if not isinstance(source, str | os.PathLike | pd.DataFrame):
+        return _read_several(list(source))
     table = read_text_table(
         source, name=name, default_name="<ledger>", required=REQUIRED_COLUMNS, money=MONEY_COLUMNS
     )
@@ -89,7 +96,8 @@ def read_ledger(source: Source, *, name: str | None = None) -> Ledger:
     amount = _check_amount(cells, digits, problems)
     margin = _check_margin(cells, digits, problems)
     frame = pd.DataFrame({
-        "row": table.row, "line": table.line, "transaction_id": cells["transaction_id"],
+        "source": table.source, "row": table.row, "line": table.line,
+        "transaction_id": cells["transaction_id"],
         "employee_id": cells["employee_id"], "date": dates, "event": event,
         "amount_minor": amount, "margin_minor": margin, "currency": cells["currency"],
     })  # fmt: skip
@@ -128,6 +136,20 @@ def _check_margin(cells: pd.DataFrame, digits: IntArray, problems: Problems) -> 
     return pd.Series(pd.array(units, dtype="Int64")).where(given, pd.NA)
 
 
+def _read_several(sources: list[Source]) -> Ledger:
+    if not sources:
+        raise InputError("no ledger given: name at least one ledger file")
+    parts = [read_ledger(one) for one in sources]
+    labels = [part.source for part in parts]
+    if len(set(labels)) != len(labels):
+        raise InputError(f"the same ledger is given twice: {', '.join(labels)}")
+    frame = canonical_order(pd.concat([part.frame for part in parts], ignore_index=True))
+    rejected = sort_rejected(row for part in parts for row in part.rejected)
+    # Independent of the order the files are given in, as each file's digest is of its rows.
+    digest = hashlib.sha256("\n".join(sorted(part.sha256 for part in parts)).encode()).hexdigest()
+    return Ledger(frame, rejected, " + ".join(labels), digest)
+
+
 def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     """Sort ledger rows by content (transaction, date, event rank, amounts ...), row last.
 
@@ -138,7 +160,7 @@ def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     keyed = frame.assign(_rank=pd.Categorical(frame["event"], categories=EVENTS).codes)
     keys = [
         "transaction_id", "date", "_rank", "amount_minor", "margin_minor", "employee_id",
-        "currency", "row",
+        "currency", "source", "row",
     ]  # fmt: skip
     ordered = keyed.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
     return ordered.drop(columns="_rank")[list(FRAME_COLUMNS)]
@@ -189,6 +211,8 @@ def check_ledger(ledger: Ledger, roster: Roster) -> Ledger:
     n = len(frame)
     digits, _ = check_currencies(frame["currency"])
     labels = place_labels(frame["row"].to_numpy(dtype=np.int64), frame["line"])
+    if frame["source"].nunique() > 1:  # several files: "line 7" alone would be ambiguous
+        labels = frame["source"].astype(str).reset_index(drop=True) + " " + labels
     alive = np.ones(n, dtype=bool)
     findings = []
     stages: tuple[Stage, ...] = (
@@ -205,7 +229,7 @@ def check_ledger(ledger: Ledger, roster: Roster) -> Ledger:
     needed = np.unique(found["pos"].to_numpy(dtype=np.int64))
     values = _value_text(frame.iloc[needed], digits[needed])
     row = frame["row"].to_numpy(dtype=np.int64)
-    new = to_rejected(found, values, row, frame["line"], ledger.source)
+    new = to_rejected(found, values, row, frame["line"], frame["source"].to_numpy(dtype=object))
     accepted = canonical_order(frame[alive].drop(columns="_tid"))
     return Ledger(accepted, sort_rejected([*ledger.rejected, *new]), ledger.source, ledger.sha256)
 
