@@ -27,6 +27,7 @@ from ..money import as_fraction, format_amount, format_percent_of, format_rate, 
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, TierMethod
 from .context import Context, LineDraft, group_ids, make_line
+from .crediting import period_events
 from .tiers import Schedule, cumulative, describe, flat_schedule, per_transaction, tier_schedule
 
 Int = npt.NDArray[np.int64]
@@ -152,7 +153,8 @@ def commission_lines(component: Commission, path: str, rows: Int, ctx: Context) 
         item: group_ids(mask & plan.mine, plan.owner, sales.transaction_id, len(rows))
         for item, mask in categories.items()
     }
-    return _lines(plan, dues, paid, ids)
+    events = period_events(sales, ctx.prior_end, ctx.period.end, ctx.digits)
+    return _lines(plan, dues, paid, ids, events)
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,11 @@ def _paid_before(plan: CommissionPlan, ctx: Context) -> Int:
 
 
 def _lines(
-    plan: CommissionPlan, dues: list[Due], paid: Int, ids: dict[str, list[tuple[str, ...]]]
+    plan: CommissionPlan,
+    dues: list[Due],
+    paid: Int,
+    ids: dict[str, list[tuple[str, ...]]],
+    events: dict[str, str],
 ) -> list[LineDraft]:
     ctx, component = plan.ctx, plan.component
     drafts: list[LineDraft] = []
@@ -248,7 +254,7 @@ def _lines(
                     amount,
                     formula,
                     ids[item][i],
-                    _details(plan, after, i),
+                    _details(plan, after, i) | _events(ids[item][i], events, item),
                 )
             )
         cap_lines = _cap_line(plan, dues[-1], paid, i, row)
@@ -294,6 +300,14 @@ def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> 
             ctx, plan.component, row, "cap", "Per-period cap (deferred)", cap - payable, formula
         )
     ]
+
+
+def _events(transactions: tuple[str, ...], events: dict[str, str], item: str) -> dict[str, str]:
+    """The ledger events behind a clawback, hold or release: ``T7: refund 2026-11-17 ...``."""
+    if item == "new_credit":
+        return {}
+    cited = [f"{t}: {events[t]}" for t in transactions if t in events]
+    return {"events": "; ".join(cited)} if cited else {}
 
 
 def _details(plan: CommissionPlan, due: Due, i: int) -> dict[str, str]:

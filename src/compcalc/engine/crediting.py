@@ -185,3 +185,32 @@ def events_between(sales: Sales, after: dt.date, through: dt.date) -> Bool:
         mask = (dates > low) & (dates <= high)
         hit[index[mask]] = True
     return hit
+
+
+def period_events(sales: Sales, after: dt.date, through: dt.date, digits: int) -> dict[str, str]:
+    """Transaction id -> the refunds and dispute events dated in (after, through], in words.
+
+    Lets a clawback, hold or release line name the ledger events that caused it. Only the
+    period's few refund and dispute events are visited.
+    """
+    from ..money import format_amount
+
+    low, high = day(after), day(through)
+    found: dict[int, list[tuple[np.datetime64, int, str]]] = {}
+    refunds = np.flatnonzero((sales.refund_date > low) & (sales.refund_date <= high))
+    for k in refunds.tolist():
+        text = (
+            f"refund {sales.refund_date[k]} of {format_amount(int(sales.refund_amount[k]), digits)}"
+        )
+        found.setdefault(int(sales.refund_sale[k]), []).append((sales.refund_date[k], 2, text))
+    disputes = np.flatnonzero((sales.dispute_date > low) & (sales.dispute_date <= high))
+    for k in disputes.tolist():
+        opens = bool(sales.dispute_opens[k])
+        text = f"dispute {'opened' if opens else 'resolved'} {sales.dispute_date[k]}"
+        found.setdefault(int(sales.dispute_sale[k]), []).append(
+            (sales.dispute_date[k], 0 if opens else 1, text)
+        )
+    return {
+        str(sales.transaction_id[sale]): ", ".join(text for *_, text in sorted(events))
+        for sale, events in found.items()
+    }
