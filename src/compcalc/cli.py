@@ -65,7 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command (exposed for tests and shell completion)."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Deterministic, auditable sales commission calculations.")
+        prog=PROG, description="Deterministic, auditable sales commission calculations."
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
@@ -76,18 +77,28 @@ def build_parser() -> argparse.ArgumentParser:
     inputs = argparse.ArgumentParser(add_help=False)
     inputs.add_argument("--rules", required=True, type=Path, help="rule file")
     inputs.add_argument("--roster", required=True, type=Path, help="roster (CSV or Parquet)")
-    inputs.add_argument("--ledger", required=True, type=Path, action="append",
-                        help="sales ledger; repeat to concatenate several files")
+    inputs.add_argument(
+        "--ledger",
+        required=True,
+        type=Path,
+        action="append",
+        help="sales ledger; repeat to concatenate several files",
+    )
     inputs.add_argument("--period", required=True, help="pay period, e.g. 2024-03")
 
     run = commands.add_parser("run", parents=[inputs], help="compute a period's statements")
-    run.add_argument("--format", choices=("text", "json"), default="text",
-                     help="text summary (default) or the canonical JSON result")
+    run.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text summary (default) or the canonical JSON result",
+    )
     run.add_argument("--out", type=Path, metavar="DIR", help="also write DIR/result.json")
     run.set_defaults(command=_run)
 
-    explain = commands.add_parser("explain", parents=[inputs],
-                                  help="show one employee's statement line by line")
+    explain = commands.add_parser(
+        "explain", parents=[inputs], help="show one employee's statement line by line"
+    )
     explain.add_argument("--employee", required=True, help="employee id")
     explain.set_defaults(command=_explain)
     return parser

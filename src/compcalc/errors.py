@@ -27,9 +27,9 @@ class Diagnostic:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        text = (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
+        text = f"{self.field}: {self.message}" if self.field else self.message
+        if where:
+            text = f"{where}: {text}"
         if self.excerpt:
             text += "\n" + self.excerpt
         return text

@@ -70,7 +70,8 @@ def run_period(
         paid_to_date=_paid_minor(paid_to_date, digits, rules),
     )
     drafts = [d for role, plan in sorted(rules.plans.items()) for d in _plan_lines(role, plan, ctx)]
-    ctx.resolver.raise_problems()
+    if ctx.resolver.problems:
+        raise RunError(sorted({rules.locate(p.field, p.message) for p in ctx.resolver.problems}))
     future = int(
         (
             checked.frame["date"].to_numpy().astype("datetime64[D]")

@@ -20,6 +20,7 @@ def load_rules(path: str | Path) -> RuleSet:
 def load_rules_text(text: str, source: str = "<rules>") -> RuleSet:
     """Validate rule-file YAML given as text (``source`` names it in messages)."""
     rules, positions = load_model_text_with_positions(text, source, RuleSet)
+    rules._source, rules._positions = source, positions
     problems = [positions.diagnostic(path, message) for path, message in check_ruleset(rules)]
     if problems:
         raise RuleFileError(problems)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import itertools
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -21,11 +22,13 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     Tag,
     field_validator,
     model_validator,
 )
 
+from ..errors import Diagnostic
 from ..money import Rounding, check_currency
 
 _SLUG = r"^[a-z0-9][a-z0-9_\-]*$"
@@ -363,6 +366,18 @@ class RuleSet(Model):
     # Free-form blocks to hold YAML anchors (&car) that plans reuse with aliases (*car);
     # the engine never reads this key itself.
     shared: dict[str, Any] | None = None
+    # Where the rules were read from, so a problem found during a run can point at its line.
+    _source: str = PrivateAttr(default="<rules>")
+    _positions: Any = PrivateAttr(default=None)
+
+    def locate(self, field: str, message: str) -> Diagnostic:
+        """A diagnostic for ``field`` (``plans.kam.components[1].rate``) at its file:line:col."""
+        if self._positions is None:
+            return Diagnostic(self._source, None, None, field, message)
+        path: list[str | int] = []
+        for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
+            path.append(int(index) if index else name)
+        return self._positions.diagnostic(tuple(path), message)  # type: ignore[no-any-return]
 
     @field_validator("currency")
     @classmethod

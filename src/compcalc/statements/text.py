@@ -24,8 +24,9 @@ SHORT_DIGEST = 12
 MAX_REJECTED_SHOWN = 10
 MAX_TRANSACTIONS_SHOWN = 24
 # Engine summary keys the counts and the totals table already show (and "total*").
-SHOWN_SUMMARY_KEYS = frozenset({"employees", "lines", "held_sales", "held_amount",
-                                "excluded_sales", "rejected_rows"})
+SHOWN_SUMMARY_KEYS = frozenset(
+    {"employees", "lines", "held_sales", "held_amount", "excluded_sales", "rejected_rows"}
+)
 PAY_CODES = ("base", "commission", "bonus", "allowance")  # always shown, in this order
 NAME_WIDTH = 28  # the name and role columns shrink to fit TERMINAL, down to the minimums
 ROLE_WIDTH = 22
@@ -63,8 +64,12 @@ def _wrap(text: str, first: str, rest: str, width: int = WIDTH) -> list[str]:
     lines: list[str] = []
     for number, paragraph in enumerate(text.splitlines() or [""]):
         wrapped = textwrap.wrap(
-            paragraph, width=width, initial_indent=first if number == 0 else rest,
-            subsequent_indent=rest, break_on_hyphens=False, break_long_words=False,
+            paragraph,
+            width=width,
+            initial_indent=first if number == 0 else rest,
+            subsequent_indent=rest,
+            break_on_hyphens=False,
+            break_long_words=False,
         )
         lines.extend(wrapped or [(first if number == 0 else rest).rstrip()])
     return lines
@@ -129,11 +134,21 @@ def _totals_table(result: PeriodResult) -> list[str]:
     for statement in result.statements:
         sums = _by_pay_code(statement)
         amounts = [_money(sums[c], statement.currency) if c in sums else "-" for c in codes]
-        rows.append([statement.employee_id, statement.name, statement.role,
-                     *([statement.currency] if mixed else []),
-                     *amounts, _money(statement.total, statement.currency)])
-    totals = [_totals_row(result, currency, codes, mixed) for currency in currencies
-              if mixed is False or any(s.currency == currency for s in result.statements)]
+        rows.append(
+            [
+                statement.employee_id,
+                statement.name,
+                statement.role,
+                *([statement.currency] if mixed else []),
+                *amounts,
+                _money(statement.total, statement.currency),
+            ]
+        )
+    totals = [
+        _totals_row(result, currency, codes, mixed)
+        for currency in currencies
+        if mixed is False or any(s.currency == currency for s in result.statements)
+    ]
     _fit_names(header, rows, totals)
     return _table(header, rows, totals, numeric_from=len(header) - len(codes) - 1)
 
@@ -143,6 +158,7 @@ def _fit_names(header: list[str], rows: list[list[str]], totals: list[list[str]]
 
     Roles go first: they repeat down the column and stay recognisable from their start.
     """
+
     def width(column: int) -> int:
         return max(len(row[column]) for row in [header, *rows, *totals])
 
@@ -170,14 +186,17 @@ def _totals_row(
     return [*label, *amounts, _money(total, currency)]
 
 
-def _table(header: list[str], rows: list[list[str]], totals: list[list[str]],
-           numeric_from: int) -> list[str]:
+def _table(
+    header: list[str], rows: list[list[str]], totals: list[list[str]], numeric_from: int
+) -> list[str]:
     """Columns padded to their widest cell; amount columns right-aligned."""
     widths = [max(len(row[i]) for row in [header, *rows, *totals]) for i in range(len(header))]
 
     def render(row: list[str]) -> str:
-        cells = [cell.rjust(w) if i >= numeric_from else cell.ljust(w)
-                 for i, (cell, w) in enumerate(zip(row, widths, strict=True))]
+        cells = [
+            cell.rjust(w) if i >= numeric_from else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
         return "  ".join(cells).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
@@ -193,13 +212,15 @@ def _counts(result: PeriodResult) -> list[str]:
         ("lines", f"{sum(len(s.lines) for s in result.statements)}"),
         ("held sales", f"{len(held)}{_notes_amount(held, result.currency)}"),
         ("excluded sales", f"{len(excluded)}{_notes_amount(excluded, result.currency)}"),
-        *((key.replace("_", " "), value) for key, value in result.summary
-          if key not in SHOWN_SUMMARY_KEYS and not key.startswith("total")),
+        *(
+            (key.replace("_", " "), value)
+            for key, value in result.summary
+            if key not in SHOWN_SUMMARY_KEYS and not key.startswith("total")
+        ),
         ("rejected rows", f"{len(result.rejected)}"),
     ]
     width = max(len(label) for label, _ in counts) + 2
-    return [label.ljust(width) + value for label, value in counts] + _rejected_list(
-        result.rejected)
+    return [label.ljust(width) + value for label, value in counts] + _rejected_list(result.rejected)
 
 
 def _notes_amount(notes: Sequence[SaleNote], currency: str) -> str:
@@ -294,8 +315,10 @@ def _notes(title: str, notes: Sequence[SaleNote], currency: str) -> list[str]:
     status_width = max(len(note.status) for note in notes)
     out = [f"{title} ({len(notes)})"]
     for note, amount in zip(notes, amounts, strict=True):
-        first = (f"  {note.transaction_id.ljust(id_width)}  {note.date:<10}  "
-                 f"{amount.rjust(amount_width)}  {note.status.ljust(status_width)}  ")
+        first = (
+            f"  {note.transaction_id.ljust(id_width)}  {note.date:<10}  "
+            f"{amount.rjust(amount_width)}  {note.status.ljust(status_width)}  "
+        )
         reason = note.reason + (f" [{note.component}]" if note.component else "")
         rest = " " * (len(first) if len(first) <= WIDTH // 2 else 6)
         out.extend(_wrap(reason, first, rest))
@@ -320,6 +343,8 @@ def _total(statement: Statement, amount_width: int) -> list[str]:
     if lines_sum == statement.total:
         out.append("lines sum to total: yes")
     else:
-        out.append(f"lines sum to total: NO (lines sum to {_money(lines_sum, currency)}, "
-                   f"total is {_money(statement.total, currency)})")
+        out.append(
+            f"lines sum to total: NO (lines sum to {_money(lines_sum, currency)}, "
+            f"total is {_money(statement.total, currency)})"
+        )
     return out
