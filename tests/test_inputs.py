@@ -39,6 +39,7 @@ ROSTER_ROWS = [
     "E3,Cy,ae,junior,small,NA,USD,,,2021-02-03,2023-06-30,E1,red",
     "E4,Di,se,mid,mid,MENA,KWD,12000.125,90000.5,2022-03-04,,E1,",
 ]
+COMMAS = "commas are not accepted: write a decimal point and no thousands separators, e.g. 1250.00"
 LEDGER_HEADER = "transaction_id,employee_id,date,event,amount,currency,margin"
 LEDGER_ROWS = [
     "T1,E1,2024-01-05,sale,100.00,USD,20",
@@ -109,8 +110,8 @@ def test_parse_minor_units_exact(text: str, currency: str, digits: int, units: i
         ("   ", 2, "amount is empty"),
         ("1e3", 2, "scientific notation is not accepted"),
         ("-2.5E-2", 2, "scientific notation is not accepted"),
-        ("12,50", 2, "commas are not accepted; write 1000.00"),
-        ("1,000", 2, "commas are not accepted; write 1000.00"),
+        ("12,50", 2, COMMAS),
+        ("1,000", 2, COMMAS),
         ("$1,000", 2, "currency symbols are not accepted"),
         ("€12", 2, "currency symbols are not accepted"),
         ("0.125", 2, "has 3 decimal places; USD allows 2"),

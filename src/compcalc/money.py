@@ -123,6 +123,8 @@ def round_div(numerator: IntArray, denominator: int | IntArray, rounding: Roundi
     if np.any(np.asarray(denominator) <= 0):
         raise ValueError("denominator must be positive")
     numerator = np.asarray(numerator)
+    if numerator.dtype != object and np.max(np.asarray(denominator), initial=0) >= _INT64_SAFE:
+        numerator = numerator.astype(object)  # 2 * remainder would overflow int64
     negative = numerator < 0
     magnitude = np.where(negative, -numerator, numerator)
     quotient = magnitude // denominator

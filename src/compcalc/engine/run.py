@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .. import __version__
-from ..errors import Diagnostic, RunError
+from ..errors import RunError
 from ..inputs import Ledger, Roster
 from ..inputs.ledger import check_ledger
 from ..money import minor_digits, to_minor
@@ -25,7 +26,7 @@ from ..periods import Period, parse_period, plan_year_end, plan_year_start
 from ..rules.digest import ruleset_digest
 from ..rules.resolve import Resolver
 from ..rules.schema import Allowance, BaseSalary, Bonus, Commission, Plan, RuleSet
-from ..statements.model import PeriodResult, Rejected, SaleNote, Statement
+from ..statements.model import PeriodResult, Rejected, Statement
 from .bonus import bonus_lines
 from .commission import commission_lines
 from .context import Context, LineDraft
@@ -46,7 +47,11 @@ def run_period(
     paid_to_date: PaidToDate = None,
 ) -> PeriodResult:
     """Evaluate one pay period into statements (see :func:`compcalc.run_period`)."""
-    period = parse_period(period) if isinstance(period, str) else period
+    if isinstance(period, str):
+        try:
+            period = parse_period(period)
+        except ValueError as exc:
+            raise RunError(str(exc)) from None
     year_start, year_end = _plan_year(rules, period)
     digits = minor_digits(rules.currency)
     roster_check = check_roster(rules, roster.frame, roster.source)
@@ -93,7 +98,7 @@ def run_period(
         currency=rules.currency,
         statements=statements,
         rejected=rejected,
-        summary=_summary(statements, rejected, future),
+        summary=_summary(statements, rejected, future, digits),
     )
 
 
@@ -238,26 +243,29 @@ def _reject_order(row: Rejected) -> tuple[str, int, str]:
 
 
 def _summary(
-    statements: tuple[Statement, ...], rejected: tuple[Rejected, ...], future: int
+    statements: tuple[Statement, ...], rejected: tuple[Rejected, ...], future: int, digits: int
 ) -> tuple[tuple[str, str], ...]:
-    by_code: dict[str, Decimal] = defaultdict(Decimal)
+    """Run totals as exact decimal strings with the currency's digits ("0.00", never "0")."""
+    unit = Decimal(1).scaleb(-digits)
+
+    def money(amounts: Iterable[Decimal]) -> str:
+        return f"{sum(amounts, Decimal(0)).quantize(unit):f}"
+
+    by_code: dict[str, list[Decimal]] = defaultdict(list)
     for statement in statements:
         for line in statement.lines:
-            by_code[line.pay_code] += line.amount
+            by_code[line.pay_code].append(line.amount)
     held = [note for s in statements for note in s.held]
     summary = {
         "employees": str(len(statements)),
         "lines": str(sum(len(s.lines) for s in statements)),
-        "total": f"{sum((s.total for s in statements), Decimal(0)):f}",
+        "total": money(s.total for s in statements),
         "held_sales": str(len(held)),
-        "held_amount": f"{sum((n.amount for n in held), Decimal(0)):f}",
+        "held_amount": money(n.amount for n in held),
         "excluded_sales": str(sum(len(s.excluded) for s in statements)),
         "rejected_rows": str(len(rejected)),
         "events_after_period_end": str(future),
     }
-    for code, amount in by_code.items():
-        summary[f"total_{code}"] = f"{amount:f}"
+    for code, amounts in by_code.items():
+        summary[f"total_{code}"] = money(amounts)
     return tuple(sorted(summary.items()))
-
-
-_ = (SaleNote, Diagnostic)

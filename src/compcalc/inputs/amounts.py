@@ -140,7 +140,7 @@ def _form_reasons(text: pd.Series) -> npt.NDArray[np.object_]:
     choices = [
         "scientific notation is not accepted",
         "currency symbols are not accepted",
-        "commas are not accepted; write 1000.00",
+        "commas are not accepted: write a decimal point and no thousands separators, e.g. 1250.00",
     ]
     return np.asarray(np.select(conditions, choices, default=_OTHER), dtype=object)
 

@@ -120,7 +120,8 @@ def _read_path(path: Path, label: str, money: set[str]) -> tuple[pd.DataFrame, p
             cells = _arrow_to_text(table, money, label)
             return cells, pd.Series(pd.array([None] * len(cells), dtype="Int64"))
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise input_error(label, f"cannot read the file: {exc}") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise input_error(label, f"cannot read the file: {reason}") from exc
     raise input_error(label, f"unsupported file type {suffix!r}: expected .csv or .parquet")
 
 
