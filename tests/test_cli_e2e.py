@@ -479,8 +479,11 @@ def test_golden_november_spot_figures() -> None:
     # Lucas Schmidt: the 3,406.00 deferred in October is paid with 3,056.00 of new deals.
     assert amount(november, "E034", "deal_commission.true_up") == D("3406.00")
     assert amount(november, "E034", "deal_commission.new_credit") == D("3056.00")
-    # Daniel Okafor crosses the gate: 3 % on everything since October.
-    assert amount(november, "E004", "commission.new_credit") == D("10732.80")
+    # Daniel Okafor crosses the gate: 3 % on everything since October, itemised as the
+    # November sales (192,640.00 x 3 %) and the October credit the gate now lets earn.
+    assert component_sum(november, "E004", "commission") == D("10732.80")
+    assert amount(november, "E004", "commission.new_credit") == D("5779.20")
+    assert amount(november, "E004", "commission.tier_true_up") == D("4953.60")
     # Fatima Noor: 22,200.00 x 1.0368.
     assert amount(november, "E027", "relationship_bonus.to_date") == D("23016.96")
 
@@ -495,13 +498,18 @@ def test_golden_december_spot_figures() -> None:
     assert component_sum(december, "E012", "allowance") == D("174.19") + D("193.55")
     assert [(e["transaction_id"], e["status"]) for e in statement(december, "E012")["excluded"]
             ] == [("T2026-12-0083", "excluded")]
-    # Marcus Reyes exactly at the 50 % gate: 360,000.00 x 3 %, nothing paid before.
-    assert amount(december, "E002", "commission.new_credit") == D("10800.00")
+    # Marcus Reyes exactly at the 50 % gate: 360,000.00 x 3 %, nothing paid before; the
+    # December sales earn 3,456.00, the earlier credit the gate releases 7,344.00.
+    assert component_sum(december, "E002", "commission") == D("10800.00")
+    assert amount(december, "E002", "commission.tier_true_up") == D("7344.00")
     assert statement(december, "E002")["to_date"]["commission"]["attainment"] == "50.0%"
     # Priya Raman 158.00 short of the gate: nothing.
     assert component_sum(december, "E003", "commission") == 0
     # Olivia Bennett: 1,198,800.00 x 5 % - 23,376.60 paid in November; President's Club.
-    assert amount(december, "E001", "commission.new_credit") == D("36563.40")
+    # The retroactive band re-rates October-November credit: 779,220.00 x (5 % - 3 %).
+    assert component_sum(december, "E001", "commission") == D("36563.40")
+    assert amount(december, "E001", "commission.new_credit") == D("20979.00")
+    assert amount(december, "E001", "commission.tier_true_up") == D("15584.40")
     assert amount(december, "E001", "presidents_club.to_date") == D("3000.00")
     # Natalie Fischer hits the 60,000.00 plan-year cap: 60,000.00 - 41,832.12 paid before.
     assert amount(december, "E017", "commission.new_credit") == D("18167.88")

@@ -428,10 +428,16 @@ def test_commission_retroactive_tiers_rerate_everything_when_crossing_a_band() -
     march = run(rules(RETRO), sales=sales)
     # March: 85,000 = 85 % -> band on_target, the WHOLE 85,000 x 4% = 3,400.00 due to date.
     # Paid before 2,100.00, so March pays 1,300.00:
-    #   15,000 x 4% = 600 on the new sale + 70,000 x (4% - 3%) = 700 re-rating February.
+    #   15,000 x 4% = 600 on the new sale + 70,000 x (4% - 3%) = 700 re-rating February,
+    # each on its own line: the re-rating is the tier true-up and names the February sale.
     comm = line(march, "E1", "comm.new_credit")
-    assert comm.amount == D("1300.00")
+    assert comm.amount == D("600.00")
     assert comm.transactions == ("T2",)
+    rerate = line(march, "E1", "comm.tier_true_up")
+    assert rerate.amount == D("700.00")
+    assert rerate.transactions == ("T1",)
+    assert "70,000.00 x 4% [on_target]" in rerate.formula
+    assert "70,000.00 x 3% [building]" in rerate.formula
     assert "comm.true_up" not in line_ids(march, "E1")
 
 
@@ -507,8 +513,11 @@ def test_commission_gate_reached_later_pays_everything_to_date() -> None:
     # February: 30 % < 50 % gate -> 0.00
     assert amount(february, "E1", "comm.new_credit") == D("0.00")
     march = run(rules(GATED), sales=sales)
-    # March: 55,000 = 55 % -> 55,000 x 5% = 2,750.00 due, nothing paid before -> 2,750.00
-    assert amount(march, "E1", "comm.new_credit") == D("2750.00")
+    # March: 55,000 = 55 % -> 55,000 x 5% = 2,750.00 due, nothing paid before -> 2,750.00:
+    # 25,000 x 5% = 1,250.00 on the March sale, and 30,000 x 5% = 1,500.00 on the February
+    # sale that the gate now lets earn (the tier true-up).
+    assert amount(march, "E1", "comm.new_credit") == D("1250.00")
+    assert amount(march, "E1", "comm.tier_true_up") == D("1500.00")
 
 
 def test_commission_plan_year_cap_forfeits_the_excess() -> None:

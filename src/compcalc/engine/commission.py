@@ -9,9 +9,12 @@ fixed order so every cent has a cause:
 3. ``held_back`` sales paid before and disputed this period (held until resolved);
 4. ``released``  earlier sales whose dispute was resolved for the company this period;
 5. ``new_credit`` sales of this period that are dispute-free at its end;
-6. ``cap``       the excess over a per-period cap, deferred to later periods.
+6. ``tier_true_up`` earlier credit re-rated by a step above: a retroactive band reached, or a
+   gate passed (or lost), values credit from before at the new rate;
+7. ``cap``       the excess over a per-period cap, deferred to later periods.
 
-Each step's amount is the change in the (rounded) due to date, so the lines add up exactly to
+Each step's amount is the change in the (rounded) due to date (less any re-rating of earlier
+credit, which goes to the tier true-up), so the lines add up exactly to
 ``due now - paid before`` and paying month by month adds up to paying the year at once.
 """
 
@@ -28,7 +31,16 @@ from ..rules.resolve import Resolver
 from ..rules.schema import Commission, TierMethod
 from .context import Context, LineDraft, group_ids, make_line
 from .crediting import period_events
-from .tiers import Schedule, cumulative, describe, flat_schedule, per_transaction, tier_schedule
+from .tiers import (
+    Schedule,
+    at_band,
+    cumulative,
+    describe,
+    flat_schedule,
+    per_transaction,
+    reached_band,
+    tier_schedule,
+)
 
 Int = npt.NDArray[np.int64]
 
@@ -108,6 +120,26 @@ class CommissionPlan:
             due = np.minimum(due, self.cap)
         return Due(measure, outcome, raw, np.asarray(due, dtype=np.int64), gated, capped)
 
+    def rerated(self, prior: Due, final: Due) -> Due:
+        """Earlier credit (``prior``) valued as the plan stands at ``final``.
+
+        A retroactive tier reached by later credit re-rates all earlier credit, and a gate
+        passed by later credit lets earlier credit earn: that difference is the period's tier
+        true-up, shown on its own line rather than hidden in the new credit.
+        """
+        outcome, raw = prior.outcome, prior.raw
+        if self.schedule.method == TierMethod.RETROACTIVE.value:
+            outcome = at_band(self.schedule, prior.measure, reached_band(final.outcome))
+            raw = round_div(outcome.exact, self.schedule.scale, self.ctx.rounding)
+        due = np.where(final.gated, 0, raw)
+        capped = np.zeros(len(due), dtype=bool)
+        if self.cap is not None and not self.per_period_cap:
+            capped = due > self.cap
+            due = np.minimum(due, self.cap)
+        return Due(
+            prior.measure, outcome, raw, np.asarray(due, dtype=np.int64), final.gated, capped
+        )
+
     def _below_gate(self, measure: Int) -> npt.NDArray[np.bool_]:
         if self.gate is None:
             return np.zeros(len(measure), dtype=bool)
@@ -153,6 +185,10 @@ def commission_lines(component: Commission, path: str, rows: Int, ctx: Context) 
         item: group_ids(mask & plan.mine, plan.owner, sales.transaction_id, len(rows))
         for item, mask in categories.items()
     }
+    credited_before = steps.bases[0] != 0
+    ids["earlier"] = group_ids(
+        credited_before & plan.mine, plan.owner, sales.transaction_id, len(rows)
+    )
     events = period_events(sales, ctx.prior_end, ctx.period.end, ctx.digits)
     return _lines(plan, dues, paid, ids, events)
 
@@ -220,47 +256,82 @@ def _lines(
     ids: dict[str, list[tuple[str, ...]]],
     events: dict[str, str],
 ) -> list[LineDraft]:
-    ctx, component = plan.ctx, plan.component
+    # What earlier credit is worth after each step (re-rated by a retroactive band or a gate
+    # reached in that step): the difference is the tier true-up, the rest is the step's own.
+    worth = [plan.rerated(dues[k - 1], dues[k]) for k in range(1, len(dues))]
     drafts: list[LineDraft] = []
     for i, row in enumerate(plan.rows.tolist()):
-        due0 = int(dues[0].due[i])
-        true_up = due0 - int(paid[i])
-        if true_up:
-            formula = (
-                f"due to {ctx.prior_end} as known now {ctx.money(due0)} "
-                f"- paid to date {ctx.money(int(paid[i]))} = {ctx.money(true_up)}"
-            )
-            drafts.append(
-                make_line(
-                    ctx, component, row, "true_up", "True-up of earlier periods", true_up, formula
-                )
-            )
+        drafts.extend(_true_up_line(plan, int(dues[0].due[i]), int(paid[i]), row))
+        rerates: list[tuple[Due, Due]] = []
         for step, (item, label) in enumerate(STEPS, start=1):
-            after, prior = dues[step], dues[step - 1]
-            amount = int(after.due[i]) - int(prior.due[i])
+            after, prior, valued = dues[step], dues[step - 1], worth[step - 1]
+            if int(valued.due[i]) != int(prior.due[i]):
+                rerates.append((prior, valued))
+            amount = int(after.due[i]) - int(valued.due[i])
             if amount == 0 and item != "new_credit" and not ids[item][i]:
                 continue
             formula = (
-                f"due on {plan.explain(after, i)}; less due on {plan.explain(prior, i)}; "
-                f"= {ctx.money(amount)}"
+                f"due on {plan.explain(after, i)}; less due on {plan.explain(valued, i)}; "
+                f"= {plan.ctx.money(amount)}"
             )
+            details = _details(plan, after, i) | _events(ids[item][i], events, item)
             drafts.append(
                 make_line(
-                    ctx,
-                    component,
+                    plan.ctx,
+                    plan.component,
                     row,
                     item,
                     label,
                     amount,
                     formula,
                     ids[item][i],
-                    _details(plan, after, i) | _events(ids[item][i], events, item),
+                    details,
                 )
             )
+        drafts.extend(_tier_true_up_line(plan, rerates, i, row, ids["earlier"][i]))
         cap_lines = _cap_line(plan, dues[-1], paid, i, row)
         drafts.extend(cap_lines)
         _record_to_date(plan, dues[-1], int(paid[i]), i, row, cap_lines)
     return drafts
+
+
+def _true_up_line(plan: CommissionPlan, due0: int, paid: int, row: int) -> list[LineDraft]:
+    """Due at the previous period's end, as known now, less what was actually paid."""
+    if due0 == paid:
+        return []
+    ctx = plan.ctx
+    formula = (
+        f"due to {ctx.prior_end} as known now {ctx.money(due0)} "
+        f"- paid to date {ctx.money(paid)} = {ctx.money(due0 - paid)}"
+    )
+    label = "True-up of earlier periods"
+    return [make_line(ctx, plan.component, row, "true_up", label, due0 - paid, formula)]
+
+
+def _tier_true_up_line(
+    plan: CommissionPlan,
+    rerates: list[tuple[Due, Due]],
+    i: int,
+    row: int,
+    earlier: tuple[str, ...],
+) -> list[LineDraft]:
+    """Earlier credit re-rated this period: a retroactive band or a gate reached (or lost)."""
+    if not rerates:
+        return []
+    ctx = plan.ctx
+    amount = sum(int(valued.due[i]) - int(prior.due[i]) for prior, valued in rerates)
+    parts = [
+        f"earlier credit now due {plan.explain(valued, i)}; was due {plan.explain(prior, i)}"
+        for prior, valued in rerates
+    ]
+    formula = "; ".join(parts) + f"; = {ctx.money(amount)}"
+    label = "Tier true-up: earlier credit re-rated"
+    details = {"method": plan.schedule.method}
+    return [
+        make_line(
+            ctx, plan.component, row, "tier_true_up", label, amount, formula, earlier, details
+        )
+    ]
 
 
 def _record_to_date(

@@ -230,3 +230,20 @@ def describe(schedule: Schedule, outcome: Outcome, i: int, digits: int, due: int
         parts.append(f"{shown} x {format_rate(rate[i])}{tag}")
     text = " + ".join(parts) if parts else "nothing credited"
     return f"{text} = {format_amount(due, digits)}"
+
+
+def reached_band(outcome: Outcome) -> IntArray:
+    """Per employee, the highest band with anything in it (band 0 when nothing is)."""
+    band = np.zeros(len(outcome.exact), dtype=np.int64)
+    for index, part in enumerate(outcome.slices):
+        band = np.where(np.asarray(part) != 0, index, band)
+    return band
+
+
+def at_band(schedule: Schedule, measure: IntArray, band: IntArray) -> Outcome:
+    """A cumulative measure valued wholly at the rate of ``band`` (retroactive re-rating)."""
+    x = safe_ints(np.asarray(measure), schedule.edge_scale) * schedule.edge_scale
+    rate = np.choose(band, schedule.rates) if len(schedule.rates) > 1 else schedule.rates[0]
+    exact = safe_ints(x, int(np.max(np.abs(rate), initial=1))) * rate
+    slices = tuple(np.where(band == i, x, 0) for i in range(len(schedule.rates)))
+    return Outcome(exact, slices)
