@@ -37,10 +37,8 @@ ADA = Statement(
         _line(COMMISSION, "clawback", "commission", "Clawback: sale T-0990 refunded", "-250.00",
               "-5,000.00 × 5% = -250.00", transactions=("T-0990",)),
     ),
-    held=(SaleNote("T-0031", "2024-03-12", D("1250.00"), "held", "dispute opened 2024-03-20",
-                   "commission"),),
-    excluded=(SaleNote("T-0032", "2024-03-15", D("300.00"), "excluded", "internal test order",
-                       "commission"),),
+    held=(SaleNote("T-0031", "2024-03-12", D("1250.00"), "held", "dispute opened 2024-03-20"),),
+    excluded=(SaleNote("T-0032", "2024-03-15", D("300.00"), "excluded", "internal test order"),),
     to_date=(("commission", (("credited", "28,000.00"), ("quota", "300,000.00"),
                              ("attainment", "9.3%"), ("due", "1,150.00"), ("paid", "0.00"))),),
 )
@@ -205,11 +203,11 @@ def test_explain_shows_held_excluded_to_date_and_the_total_check() -> None:
     text = render_explain(RESULT, "E001")
     assert (
         "Held sales, not paid this period (1)\n"
-        "  T-0031  2024-03-12  1,250.00  held  dispute opened 2024-03-20 [commission]\n"
+        "  T-0031  2024-03-12  1,250.00  held  dispute opened 2024-03-20\n"
     ) in text
     assert (
         "Excluded sales (1)\n"
-        "  T-0032  2024-03-15  300.00  excluded  internal test order [commission]\n"
+        "  T-0032  2024-03-15  300.00  excluded  internal test order\n"
     ) in text
     assert (
         "To date\n"

@@ -49,7 +49,6 @@ class SaleNote:
     amount: Decimal
     status: str  # held, forfeited, excluded
     reason: str
-    component: str = ""
 
 
 @dataclass(frozen=True, slots=True)

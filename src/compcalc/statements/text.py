@@ -319,7 +319,7 @@ def _notes(title: str, notes: Sequence[SaleNote], currency: str) -> list[str]:
             f"  {note.transaction_id.ljust(id_width)}  {note.date:<10}  "
             f"{amount.rjust(amount_width)}  {note.status.ljust(status_width)}  "
         )
-        reason = note.reason + (f" [{note.component}]" if note.component else "")
+        reason = note.reason
         rest = " " * (len(first) if len(first) <= WIDTH // 2 else 6)
         out.extend(_wrap(reason, first, rest))
     return out
