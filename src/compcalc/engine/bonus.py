@@ -107,7 +107,7 @@ class BonusPlan:
             due, notes = self._step(measure)
         else:
             due, notes = self._linear(measure)
-            due = np.where(passed, due, 0)
+        due = np.where(passed, due, 0)  # the floor holds back every method
         if self.floor is not None:
             notes = [
                 n if ok else f"below the {format_rate(f)} floor"

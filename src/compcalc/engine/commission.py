@@ -60,7 +60,8 @@ class Due:
     outcome: Any  # the schedule's exact outcome (for the formula)
     raw: Any  # rounded, before gate and cap
     due: Any  # after gate and plan-year cap
-    gated: Any  # bool: below the gate
+    gated: Any  # bool: below the gate (for a re-rated Due: as the plan stands after the step)
+    own_gated: Any  # bool: its own measure is below the gate
     capped: Any  # bool: the plan-year cap bit
 
 
@@ -118,7 +119,7 @@ class CommissionPlan:
         if self.cap is not None and not self.per_period_cap:
             capped = due > self.cap
             due = np.minimum(due, self.cap)
-        return Due(measure, outcome, raw, np.asarray(due, dtype=np.int64), gated, capped)
+        return Due(measure, outcome, raw, np.asarray(due, dtype=np.int64), gated, gated, capped)
 
     def rerated(self, prior: Due, final: Due) -> Due:
         """Earlier credit (``prior``) valued as the plan stands at ``final``.
@@ -136,9 +137,8 @@ class CommissionPlan:
         if self.cap is not None and not self.per_period_cap:
             capped = due > self.cap
             due = np.minimum(due, self.cap)
-        return Due(
-            prior.measure, outcome, raw, np.asarray(due, dtype=np.int64), final.gated, capped
-        )
+        due_now = np.asarray(due, dtype=np.int64)
+        return Due(prior.measure, outcome, raw, due_now, final.gated, prior.own_gated, capped)
 
     def _below_gate(self, measure: Int) -> npt.NDArray[np.bool_]:
         if self.gate is None:
@@ -166,7 +166,11 @@ class CommissionPlan:
         text += describe(self.schedule, due.outcome, i, ctx.digits, int(due.raw[i]))
         if due.gated[i]:
             assert self.gate is not None
-            text += f"; below the {format_rate(self.gate[i])} gate, so {ctx.money(0)}"
+            gate = format_rate(self.gate[i])
+            if due.own_gated[i]:
+                text += f"; below the {gate} gate, so {ctx.money(0)}"
+            else:  # this credit meets the gate, but not once the period's changes count
+                text += f"; the {gate} gate is not met after this period's changes, so 0"
         elif due.capped[i]:
             assert self.cap is not None
             text += f"; capped at {ctx.money(int(self.cap[i]))} for the plan year"
@@ -362,13 +366,18 @@ def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> 
     cap = int(plan.cap[i])
     if payable <= cap:
         return []
+    fate = (
+        "forfeited: the plan year ends with this period"
+        if ctx.period.end >= ctx.year_end
+        else "deferred to later periods of the plan year"
+    )
     formula = (
         f"payable {ctx.money(payable)} is over the per-period cap {ctx.money(cap)}: "
-        f"{ctx.money(payable - cap)} deferred to later periods"
+        f"{ctx.money(payable - cap)} {fate}"
     )
     return [
         make_line(
-            ctx, plan.component, row, "cap", "Per-period cap (deferred)", cap - payable, formula
+            ctx, plan.component, row, "cap", "Per-period cap", cap - payable, formula
         )
     ]
 

@@ -8,11 +8,12 @@ so the loader can point at its file, line and column.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
-from .schema import ComponentBase, RuleSet, Table
+from .schema import ComponentBase, RuleSet, Table, Tiers
 
 Path = tuple[str | int, ...]
 
@@ -42,6 +43,8 @@ def check_ruleset(rules: RuleSet) -> list[tuple[Path, str]]:
             problems.extend(_check_table(node, path, dimensions))
         elif isinstance(node, ComponentBase) and node.when:
             problems.extend(_check_when(node.when, (*path, "when"), dimensions))
+        elif isinstance(node, Tiers):
+            problems.extend(_check_bands(node, path))
     return problems
 
 
@@ -65,6 +68,44 @@ def _check_table(
                 )
                 break
     return sorted(set(problems), key=str)
+
+
+def _check_bands(tiers: Tiers, path: Path) -> list[tuple[Path, str]]:
+    """Bands written as plain numbers must start at 0 and follow each other without gaps.
+
+    Edges given as tables or dated values are checked per employee when a period runs.
+    """
+    problems: list[tuple[Path, str]] = []
+    bands = tiers.bands
+    first = bands[0].from_
+    if isinstance(first, Decimal) and first != 0:
+        problems.append(
+            ((*path, "bands", 0, "from"), f"the first band must start at 0, not {first}")
+        )
+    for index, band in enumerate(bands):
+        start, end = band.from_, band.to
+        if isinstance(start, Decimal) and isinstance(end, Decimal) and end <= start:
+            problems.append(
+                (
+                    (*path, "bands", index, "to"),
+                    f"band {band.id!r} must end above where it starts ({start})",
+                )
+            )
+        following = bands[index + 1] if index + 1 < len(bands) else None
+        if (
+            following is not None
+            and isinstance(end, Decimal)
+            and isinstance(following.from_, Decimal)
+            and following.from_ != end
+        ):
+            problems.append(
+                (
+                    (*path, "bands", index + 1, "from"),
+                    f"band {following.id!r} must start where band {band.id!r} ends ({end}): "
+                    "bands leave no gaps and do not overlap",
+                )
+            )
+    return problems
 
 
 def _check_when(

@@ -248,7 +248,8 @@ class Tiers(Model):
 
 class Cap(Model):
     amount: Param
-    # plan_year: the excess is forfeited; period: the excess is deferred to later periods.
+    # plan_year: the excess is forfeited. period: the excess is deferred to later periods of
+    # the same plan year; what is still deferred when the plan year ends is forfeited.
     per: Literal["period", "plan_year"] = "plan_year"
 
 
@@ -295,7 +296,7 @@ class Bonus(ComponentBase):
     target: BonusTarget
     quota: RosterOr | Param = "roster"
     steps: list[BonusStep] | None = None
-    floor: Param | None = None  # no bonus below this attainment (linear and fixed)
+    floor: Param | None = None  # no bonus at all below this attainment (any method)
     cap: Param | None = None  # linear: attainment counted at most this much
     # to_date: pay what is due to date each period (true-up); year_end: only in the last period.
     pay: Literal["to_date", "year_end"] = "to_date"
