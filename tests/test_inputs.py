@@ -796,3 +796,16 @@ def test_several_ledger_files_read_as_one_and_rejects_name_their_file(tmp_path: 
     checked = check_ledger(read_ledger([first, second, again]), read_roster(roster_csv(tmp_path)))
     duplicate = [r for r in checked.rejected if "duplicate of" in r.reason]
     assert duplicate and "2026-01.csv line 2" in duplicate[0].reason
+
+
+@pytest.mark.parametrize("bad_row", [1, 2])
+def test_a_row_with_more_cells_than_the_header_is_an_error_not_a_column_shift(
+    tmp_path: Path, bad_row: int
+) -> None:
+    rows = ["T1,E1,2026-03-01,sale,100.00,USD,", "T2,E1,2026-03-02,sale,100.00,USD,"]
+    rows[bad_row - 1] += ",7"
+    with pytest.raises(InputError, match="cannot read the file") as caught:
+        read_ledger(ledger_csv(tmp_path, rows))
+    assert "more cells than the header" in str(caught.value) or "Expected 7 fields" in str(
+        caught.value
+    )

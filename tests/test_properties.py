@@ -847,10 +847,12 @@ def test_open_dispute_at_period_end_earns_nothing_and_is_held(world: World, mont
     people = {p.employee_id: p for p in world.people}
     expected: dict[str, set[str]] = defaultdict(set)
     for sale in world.sales:
+        refunded = sum(part for when, part in sale.refunds if when <= end)
         if (
             sale.eligible(people[sale.employee_id])
             and sale.date <= end
             and sale.open_dispute_at(end)
+            and refunded < sale.amount  # refunded in full while disputed: forfeited, not held
         ):
             expected[sale.employee_id].add(sale.transaction_id)
     held_anywhere = {tid for tids in expected.values() for tid in tids}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .engine.run import PaidToDate
+from .engine.paid import PaidToDate
 from .engine.run import run_period as _run_period
 from .inputs import Ledger, Roster, read_roster
 from .inputs import read_ledger as _read_ledger

@@ -108,12 +108,6 @@ def safe_ints(values: IntArray, bound: int) -> IntArray:
     return values
 
 
-def scale(values: IntArray, numerator: int, denominator: int, rounding: Rounding) -> IntArray:
-    """Exact ``values * numerator / denominator`` rounded once, elementwise, no floats."""
-    values = safe_ints(np.asarray(values), numerator)
-    return round_div(values * numerator, denominator, rounding)
-
-
 def round_div(numerator: IntArray, denominator: int | IntArray, rounding: Rounding) -> IntArray:
     """Integer division ``numerator / denominator`` rounded by ``rounding``, elementwise.
 

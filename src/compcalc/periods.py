@@ -46,7 +46,10 @@ def parse_period(text: str) -> Period:
         return month_period(year, number)
     span = _RANGE.match(text)
     if span:
-        start, end = (dt.date.fromisoformat(part) for part in span.groups())
+        try:
+            start, end = (dt.date.fromisoformat(part) for part in span.groups())
+        except ValueError as exc:
+            raise ValueError(f"period {text!r}: {exc}") from None
         if end < start:
             raise ValueError(f"period {text!r}: ends before it starts")
         return Period(start, end, text)

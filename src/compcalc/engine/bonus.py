@@ -33,7 +33,8 @@ class BonusPlan:
         target = component.target
         if target.amount is not None:
             self.target = ctx.to_minor(
-                resolver.values(target.amount, f"{path}.target.amount", rows), path
+                resolver.values(target.amount, f"{path}.target.amount", rows),
+                f"{path}.target.amount",
             )
             self.target_note = ["" for _ in rows]
         else:
@@ -138,7 +139,7 @@ class BonusPlan:
 
     def _linear(self, measure: Int) -> tuple[Int, list[str]]:
         counted = measure.astype(object)
-        notes = ["" for _ in measure]
+        notes = ["target x attainment" for _ in measure]
         denominators = np.array([max(q, 1) for q in self.quota.tolist()], dtype=object)
         numerators = np.array(self.target.tolist(), dtype=object) * counted
         if self.cap is not None:

@@ -265,7 +265,9 @@ def _lines(
     worth = [plan.rerated(dues[k - 1], dues[k]) for k in range(1, len(dues))]
     drafts: list[LineDraft] = []
     for i, row in enumerate(plan.rows.tolist()):
-        drafts.extend(_true_up_line(plan, int(dues[0].due[i]), int(paid[i]), row))
+        drafts.extend(
+            _true_up_line(plan, int(dues[0].due[i]), int(paid[i]), row, ids["earlier"][i])
+        )
         rerates: list[tuple[Due, Due]] = []
         for step, (item, label) in enumerate(STEPS, start=1):
             after, prior, valued = dues[step], dues[step - 1], worth[step - 1]
@@ -299,7 +301,9 @@ def _lines(
     return drafts
 
 
-def _true_up_line(plan: CommissionPlan, due0: int, paid: int, row: int) -> list[LineDraft]:
+def _true_up_line(
+    plan: CommissionPlan, due0: int, paid: int, row: int, earlier: tuple[str, ...]
+) -> list[LineDraft]:
     """Due at the previous period's end, as known now, less what was actually paid."""
     if due0 == paid:
         return []
@@ -309,7 +313,7 @@ def _true_up_line(plan: CommissionPlan, due0: int, paid: int, row: int) -> list[
         f"- paid to date {ctx.money(paid)} = {ctx.money(due0 - paid)}"
     )
     label = "True-up of earlier periods"
-    return [make_line(ctx, plan.component, row, "true_up", label, due0 - paid, formula)]
+    return [make_line(ctx, plan.component, row, "true_up", label, due0 - paid, formula, earlier)]
 
 
 def _tier_true_up_line(
@@ -375,11 +379,7 @@ def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> 
         f"payable {ctx.money(payable)} is over the per-period cap {ctx.money(cap)}: "
         f"{ctx.money(payable - cap)} {fate}"
     )
-    return [
-        make_line(
-            ctx, plan.component, row, "cap", "Per-period cap", cap - payable, formula
-        )
-    ]
+    return [make_line(ctx, plan.component, row, "cap", "Per-period cap", cap - payable, formula)]
 
 
 def _events(transactions: tuple[str, ...], events: dict[str, str], item: str) -> dict[str, str]:

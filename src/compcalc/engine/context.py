@@ -43,6 +43,8 @@ class Context:
     digits: int
     rounding: Rounding
     paid_to_date: dict[tuple[str, str], int] | None
+    # Employees that some commission or bonus applies to (their sales can earn).
+    covered: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # Year-to-date figures per employee row and component, shown on statements.
     to_date: dict[int, list[tuple[str, tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
     _states: dict[tuple[dt.date, dt.date | None], SaleState] = field(default_factory=dict)

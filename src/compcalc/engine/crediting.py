@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ..errors import RunError
 from ..money import Rounding, round_div, safe_ints
 
 Int = npt.NDArray[np.int64]
@@ -74,6 +75,7 @@ def build_sales(
     refunds = ledger[ledger["event"] == "refund"]
     disputes = ledger[ledger["event"].isin(["dispute_opened", "dispute_resolved"])]
     position = pd.Index(sale_ids)
+    _check_totals_fit(sale_rows["amount_minor"].to_numpy(dtype=np.int64))
     return Sales(
         transaction_id=sale_ids,
         employee=employee,
@@ -89,6 +91,16 @@ def build_sales(
         dispute_date=disputes["date"].to_numpy().astype("datetime64[D]"),
         dispute_opens=(disputes["event"] == "dispute_opened").to_numpy(dtype=bool),
     )
+
+
+def _check_totals_fit(amount: Int) -> None:
+    """Refuse ledgers whose totals could overflow the exact 64-bit integer sums."""
+    bound = float(np.abs(amount).sum(dtype=np.float64))  # float-ok: a size bound, not money
+    if bound >= 2.0**61:
+        raise RunError(
+            "the ledger's sale amounts add up to more than 64-bit integers hold exactly "
+            f"(about {bound:.3g} minor units); split the run by employee"
+        )
 
 
 def _exclusions(date: Dates, hire: Dates, termination: Dates, year_start: dt.date) -> Any:
@@ -113,10 +125,6 @@ class SaleState:
     dispute_since: Dates  # date the open dispute was opened (NaT if none)
     credited_amount: Int  # amount that earns now (0 unless credited)
     credited_margin: Int
-
-    @property
-    def forfeited(self) -> Bool:
-        return np.asarray(self.sold & (self.credited_amount == 0) & ~self.disputed, dtype=bool)
 
     @property
     def credited(self) -> Bool:

@@ -128,10 +128,9 @@ def check_roster(rules: RuleSet, frame: pd.DataFrame, source: str) -> RosterChec
     ]
     accepted = frame.loc[~bad].sort_values("employee_id", kind="stable").reset_index(drop=True)
     refused = {
-        str(employee): f"row {int(row)}: {reason}"
-        for employee, row, reason in zip(
-            frame.loc[bad, "employee_id"], frame.loc[bad, "row"], reasons[bad], strict=True
-        )
+        str(employee): (f"line {r.line}" if r.line is not None else f"row {r.row}")
+        + f": {r.reason}"
+        for employee, r in zip(frame.loc[bad, "employee_id"], rejected, strict=True)
     }
     return RosterCheck(accepted, rejected, refused)
 

@@ -13,46 +13,53 @@ import numpy as np
 from ..money import from_minor
 from ..statements.model import SaleNote
 from .context import Context
-from .crediting import refunded_between
+from .crediting import events_between, refunded_between
 
 
 def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[SaleNote]]]:
     """Per employee row: held sales at the period end, and sales excluded or forfeited now."""
     sales = ctx.sales
     now = ctx.state(ctx.period.end)
-    end = np.datetime64(ctx.period.end, "D")
-    start = np.datetime64(ctx.period.start, "D")
+    remaining = sales.amount - now.refunded
     held: dict[int, list[SaleNote]] = defaultdict(list)
     excluded: dict[int, list[SaleNote]] = defaultdict(list)
-    for i in np.flatnonzero(now.sold & now.disputed).tolist():
+    for i in np.flatnonzero(now.sold & now.disputed & (remaining > 0)).tolist():
         reason = f"dispute opened {now.dispute_since[i]}, not resolved by {ctx.period.end}"
-        held[int(sales.employee[i])].append(_note(ctx, i, "held", reason))
-    forfeited_now = (
-        now.sold
-        & (now.credited_amount == 0)
-        & ~now.disputed
-        & refunded_between(sales, ctx.prior_end, ctx.period.end)
-    )
-    for i in np.flatnonzero(forfeited_now).tolist():
-        excluded[int(sales.employee[i])].append(
-            _note(ctx, i, "forfeited", "refunded in full this period")
-        )
-    touched = (sales.date >= start) & (sales.date <= end) | refunded_between(
-        sales, ctx.prior_end, ctx.period.end
-    )
+        held[int(sales.employee[i])].append(_note(ctx, i, "held", reason, int(remaining[i])))
+    refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
+    for i in np.flatnonzero(now.sold & (remaining <= 0) & refunded_now).tolist():
+        note = _note(ctx, i, "forfeited", "refunded in full this period", int(sales.amount[i]))
+        excluded[int(sales.employee[i])].append(note)
+    touched = events_between(sales, ctx.prior_end, ctx.period.end)
     for i in np.flatnonzero(touched & (sales.excluded_reason != "")).tolist():
+        reason = str(sales.excluded_reason[i])
+        if sales.date[i] < np.datetime64(ctx.year_start, "D"):
+            reason += (
+                "; its refund or dispute events this period are not settled by this plan "
+                "year's commission (cross-year adjustments are not supported yet)"
+            )
         excluded[int(sales.employee[i])].append(
-            _note(ctx, i, "excluded", str(sales.excluded_reason[i]))
+            _note(ctx, i, "excluded", reason, int(sales.amount[i]))
+        )
+    uncovered = ~ctx.covered[sales.employee] & (sales.excluded_reason == "")
+    sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (
+        sales.date <= np.datetime64(ctx.period.end, "D")
+    )
+    for i in np.flatnonzero(uncovered & sold_now).tolist():
+        role = str(ctx.employees["role"].iat[int(sales.employee[i])])
+        reason = f"no commission or bonus of plan '{role}' applies to this employee"
+        excluded[int(sales.employee[i])].append(
+            _note(ctx, i, "excluded", reason, int(sales.amount[i]))
         )
     return held, excluded
 
 
-def _note(ctx: Context, i: int, status: str, reason: str) -> SaleNote:
+def _note(ctx: Context, i: int, status: str, reason: str, amount: int) -> SaleNote:
     sales = ctx.sales
     return SaleNote(
         transaction_id=str(sales.transaction_id[i]),
         date=str(sales.date[i]),
-        amount=from_minor(int(sales.amount[i]), ctx.digits),
+        amount=from_minor(amount, ctx.digits),
         status=status,
         reason=reason,
     )

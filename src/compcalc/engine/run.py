@@ -21,7 +21,7 @@ from .. import __version__
 from ..errors import RunError
 from ..inputs import Ledger, Roster
 from ..inputs.ledger import check_ledger
-from ..money import minor_digits, to_minor
+from ..money import minor_digits
 from ..periods import Period, parse_period, plan_year_end, plan_year_start
 from ..rules.digest import ruleset_digest
 from ..rules.resolve import Resolver
@@ -33,10 +33,10 @@ from .context import Context, LineDraft
 from .crediting import build_sales
 from .eligibility import check_roster, matches_when
 from .notes import sale_notes
+from .paid import PaidToDate, paid_minor
 from .periodic import allowance_annual, periodic_lines
 
 Int = npt.NDArray[np.int64]
-PaidToDate = pd.DataFrame | dict[tuple[str, str], Decimal] | None
 
 
 def run_period(
@@ -57,7 +57,9 @@ def run_period(
     roster_check = check_roster(rules, roster.frame, roster.source)
     employees, roster_rejects = roster_check.accepted, roster_check.rejected
     checked = check_ledger(ledger, dataclasses.replace(roster, frame=employees))
-    ledger_rejects = _reword_rejected_employees(checked.rejected, roster_check.refused)
+    read_rejects = [_as_rejected(row) for row in roster.rejected]
+    refused = roster.refused | roster_check.refused
+    ledger_rejects = _reword_rejected_employees(checked.rejected, refused)
     position = pd.Series(np.arange(len(employees)), index=employees["employee_id"].to_numpy())
     hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
     termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
@@ -72,8 +74,9 @@ def run_period(
         resolver=Resolver(employees, period.end, "rules"),
         digits=digits,
         rounding=rules.rounding,
-        paid_to_date=_paid_minor(paid_to_date, digits, rules),
+        paid_to_date=paid_minor(paid_to_date, rules, set(employees["employee_id"]), digits),
     )
+    ctx.covered = np.zeros(len(employees), dtype=bool)
     drafts = [d for role, plan in sorted(rules.plans.items()) for d in _plan_lines(role, plan, ctx)]
     if ctx.resolver.problems:
         raise RunError(sorted({rules.locate(p.field, p.message) for p in ctx.resolver.problems}))
@@ -84,7 +87,7 @@ def run_period(
         ).sum()
     )
     statements = _statements(ctx, drafts)
-    rejected = tuple(sorted([*roster_rejects, *ledger_rejects], key=_reject_order))
+    rejected = tuple(sorted([*read_rejects, *roster_rejects, *ledger_rejects], key=_reject_order))
     return PeriodResult(
         period=period.label,
         period_start=period.start.isoformat(),
@@ -136,6 +139,8 @@ def _plan_lines(role: str, plan: Plan, ctx: Context) -> list[LineDraft]:
         rows = np.flatnonzero(in_plan & matches_when(employees, component.when))
         if len(rows) == 0:
             continue
+        if isinstance(component, Commission | Bonus):
+            ctx.covered[rows] = True
         drafts.extend(_component_lines(component, path, rows, ctx, base))
     return drafts
 
@@ -158,28 +163,30 @@ def _component_lines(
 
 
 def _statements(ctx: Context, drafts: list[LineDraft]) -> tuple[Statement, ...]:
+    """One statement per employee active in the period, or with anything to show."""
     by_row: dict[int, list[Any]] = defaultdict(list)
     for draft in drafts:
         by_row[draft.row].append(draft.line)
     held, excluded = sale_notes(ctx)
     employees = ctx.employees
     active = _active(employees, ctx.period)
+    ids, names, roles = (
+        employees[c].astype(str).to_numpy() for c in ("employee_id", "name", "role")
+    )
+    unit = Decimal(1).scaleb(-ctx.digits)
     statements = []
     for row in range(len(employees)):
         lines = by_row.get(row, [])
-        if not active[row] and not any(line.amount for line in lines) and row not in held:
+        noted = row in held or row in excluded
+        if not active[row] and not noted and not any(line.amount for line in lines):
             continue
-        record = employees.iloc[row]
-        total = sum((line.amount for line in lines), Decimal(0)).quantize(
-            Decimal(1).scaleb(-ctx.digits)
-        )
         statements.append(
             Statement(
-                employee_id=str(record["employee_id"]),
-                name=str(record["name"]),
-                role=str(record["role"]),
+                employee_id=str(ids[row]),
+                name=str(names[row]),
+                role=str(roles[row]),
                 currency=ctx.rules.currency,
-                total=total,
+                total=sum((line.amount for line in lines), Decimal(0)).quantize(unit),
                 lines=tuple(lines),
                 held=tuple(held.get(row, ())),
                 excluded=tuple(excluded.get(row, ())),
@@ -198,40 +205,20 @@ def _active(employees: pd.DataFrame, period: Period) -> npt.NDArray[np.bool_]:
     return np.asarray(hired & staying)
 
 
-def _paid_minor(paid: PaidToDate, digits: int, rules: RuleSet) -> dict[tuple[str, str], int] | None:
-    if paid is None:
-        return None
-    if isinstance(paid, pd.DataFrame):
-        missing = {"employee_id", "component", "amount"} - set(paid.columns)
-        if missing:
-            raise RunError(
-                "paid_to_date needs columns employee_id, component, amount; "
-                f"missing {sorted(missing)}"
-            )
-        items = {
-            (str(e), str(c)): a
-            for e, c, a in zip(paid["employee_id"], paid["component"], paid["amount"], strict=True)
-        }
-    else:
-        items = dict(paid)
-    out: dict[tuple[str, str], int] = {}
-    for key, amount in items.items():
-        if isinstance(amount, float):
-            raise RunError(f"paid_to_date for {key}: amounts must be Decimal or text, never float")
-        out[key] = out.get(key, 0) + to_minor(Decimal(str(amount)), digits, rules.rounding)
-    return out
+def _as_rejected(row: Any) -> Rejected:
+    return Rejected(row.source, row.row, row.line, row.column, row.value, row.reason)
 
 
 def _reword_rejected_employees(
     rejected: tuple[Any, ...], refused: dict[str, str]
 ) -> list[Rejected]:
-    """Ledger rows of employees the rules refused say why, not just 'not on the roster'."""
+    """Ledger rows of employees whose roster row was refused say why, not 'not on the roster'."""
     out = []
     for row in rejected:
         reason = row.reason
         if row.column == "employee_id" and row.value in refused:
             reason = (
-                f"employee {row.value} is on the roster but cannot be paid by these rules "
+                f"employee {row.value}'s roster row was rejected, so this row cannot be paid "
                 f"(roster {refused[row.value]})"
             )
         out.append(Rejected(row.source, row.row, row.line, row.column, row.value, reason))

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import Diagnostic
-from ..money import Rounding, format_decimal_amount, format_rate, round_div, safe_ints
+from ..money import format_decimal_amount, format_rate, safe_ints
 from ..rules.resolve import Resolver, decimal_places, scaled_ints
 from ..rules.schema import Band, TierMethod, Tiers
 
@@ -208,10 +208,6 @@ def _sum_by(owner: IntArray, values: IntArray, size: int) -> IntArray:
     out: IntArray = np.zeros(size, dtype=values.dtype)
     np.add.at(out, owner, values)
     return out
-
-
-def round_outcome(outcome: Outcome, schedule: Schedule, rounding: Rounding) -> IntArray:
-    return round_div(outcome.exact, schedule.scale, rounding)
 
 
 def describe(schedule: Schedule, outcome: Outcome, i: int, digits: int, due: int) -> str:

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -138,9 +139,18 @@ def _read_csv_text(data: bytes) -> pd.DataFrame:
     try:
         frame = pd.read_csv(io.BytesIO(data), engine="pyarrow", **options)
     except (ValueError, pa.ArrowException):
-        # The pyarrow engine refuses some inputs the C engine reads; the C engine's error, if
-        # it fails too, is the one reported.
-        frame = pd.read_csv(io.BytesIO(data), engine="c", **options)
+        # The pyarrow engine refuses some inputs the C engine reads (line breaks inside quoted
+        # cells); the C engine's error, if it fails too, is the one reported. A row with more
+        # cells than the header must never shift the columns: index_col=False, and pandas'
+        # warning that it would drop cells is an error here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            try:
+                frame = pd.read_csv(io.BytesIO(data), engine="c", index_col=False, **options)
+            except pd.errors.ParserWarning:
+                raise ValueError("a row has more cells than the header has columns") from None
+            except pd.errors.ParserError as exc:
+                raise ValueError(str(exc).replace("Error tokenizing data. C error: ", "")) from None
     return frame
 
 

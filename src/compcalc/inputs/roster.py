@@ -8,7 +8,7 @@ as a text dimension (the rules may select on it). A row with any problem is left
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,8 @@ class Roster:
     rejected: tuple[RejectedRow, ...]
     source: str
     sha256: str
+    # Employee ids of refused rows -> where and why, so their ledger rows can say so.
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 def read_roster(source: Source, *, name: str | None = None) -> Roster:
@@ -80,8 +82,22 @@ def read_roster(source: Source, *, name: str | None = None) -> Roster:
     bad = problems.mask()
     frame = _typed_frame(table, base, quota, hired, left)[~bad]
     frame = frame.sort_values("employee_id", kind="stable", ignore_index=True)
-    rejected = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
-    return Roster(frame, sort_rejected(rejected), table.source, table.sha256)
+    rejected = sort_rejected(
+        to_rejected(problems.frame(), cells, table.row, table.line, table.source)
+    )
+    return Roster(frame, rejected, table.source, table.sha256, _refused(cells, rejected))
+
+
+def _refused(cells: pd.DataFrame, rejected: tuple[RejectedRow, ...]) -> dict[str, str]:
+    """Employee id of each refused row (one reason each) for the ledger rows that name it."""
+    ids = cells["employee_id"].to_numpy(dtype=object)
+    refused: dict[str, str] = {}
+    for row in rejected:
+        employee = str(ids[row.row - 1])
+        if employee and employee not in refused:
+            where = f"line {row.line}" if row.line is not None else f"row {row.row}"
+            refused[employee] = f"{where}: {row.reason}"
+    return refused
 
 
 def _check_duplicates(table: TextTable, problems: Problems) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..errors import Diagnostic, RunError
+from ..errors import Diagnostic
 from .schema import Dated, Table
 
 ObjectArray = npt.NDArray[np.object_]
@@ -114,11 +114,6 @@ class Resolver:
                 value = Decimal(0)
             per_combination[position] = value
         out[:] = per_combination[codes]
-
-    def raise_problems(self) -> None:
-        if self.problems:
-            unique = sorted(set(self.problems))
-            raise RunError(unique)
 
 
 def decimal_places(values: ObjectArray) -> int:

@@ -163,10 +163,6 @@ class PayFrequency(enum.StrEnum):
     SEMI_MONTHLY = "semi_monthly"  # 1st-15th and 16th-end of month
     BIWEEKLY = "biweekly"  # 14-day periods counted from an anchor date
 
-    @property
-    def per_year(self) -> int:
-        return {"monthly": 12, "semi_monthly": 24, "biweekly": 26}[self.value]
-
 
 class Proration(enum.StrEnum):
     CALENDAR_DAYS = "calendar_days"  # days employed / days in the pay period

@@ -1,0 +1,179 @@
+"""Nothing is dropped silently, and what the caller says was paid is checked.
+
+Regression tests for a review of the engine: every input row or sale ends up paid, held,
+excluded (with a reason) or rejected (with its row), and ``paid_to_date`` is parsed exactly.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import compcalc
+from test_engine_examples import (
+    D,
+    emp,
+    ledger,
+    opened,
+    refund,
+    roster,
+    rules,
+    run,
+    sale,
+)
+
+FLAT = """
+- id: comm
+  kind: commission
+  rate: 0.10
+"""
+
+
+def test_roster_rows_refused_on_reading_are_reported_and_their_sales_say_why() -> None:
+    staff = roster(emp("E1"), emp("E2", hire_date="2026-13-01"), emp("E3", annual_base="1,000"))
+    sales = ledger(sale("T1", "2026-03-05", "100.00"), sale("T2", "2026-03-06", "100.00", emp="E2"))
+    result = run(rules(FLAT), staff, sales)
+    assert [s.employee_id for s in result.statements] == ["E1"]
+    by_column = {(r.source, r.row, r.column): r.reason for r in result.rejected}
+    assert "hire_date" in {column for _, _, column in by_column}
+    assert "annual_base" in {column for _, _, column in by_column}
+    ledger_reason = by_column[("<ledger>", 2, "employee_id")]
+    assert ledger_reason.startswith("employee E2's roster row was rejected")
+    assert "hire_date" in ledger_reason or "date" in ledger_reason
+    assert result.summary and dict(result.summary)["rejected_rows"] == "3"
+
+
+def test_excluded_sales_of_someone_not_employed_in_the_period_are_still_shown() -> None:
+    staff = roster(emp("E1", termination_date="2026-02-15"), emp("E2", hire_date="2026-04-01"))
+    sales = ledger(sale("T1", "2026-03-10", "100.00"), sale("T2", "2026-03-10", "50.00", emp="E2"))
+    result = run(rules(FLAT), staff, sales)
+    notes = {
+        s.employee_id: [(n.transaction_id, n.status) for n in s.excluded] for s in result.statements
+    }
+    assert notes == {"E1": [("T1", "excluded")], "E2": [("T2", "excluded")]}
+    assert dict(result.summary)["excluded_sales"] == "2"
+
+
+def test_sales_of_an_employee_no_sales_component_applies_to_are_excluded_with_a_reason() -> None:
+    only_seniors = FLAT + "  when: {seniority: [senior]}\n"
+    result = run(
+        rules(only_seniors),
+        roster(emp("E1", seniority="mid")),
+        ledger(sale("T1", "2026-03-05", "100.00")),
+    )
+    (note,) = result.statement("E1").excluded
+    assert (note.transaction_id, note.status) == ("T1", "excluded")
+    assert "no commission or bonus of plan 'rep' applies" in note.reason
+
+
+def test_held_note_shows_what_is_left_after_a_partial_refund() -> None:
+    sales = ledger(
+        sale("T1", "2026-03-01", "10000.00"),
+        refund("T1", "2026-03-02", "4000.00"),
+        opened("T1", "2026-03-03"),
+    )
+    result = run(rules(FLAT), sales=sales)
+    (note,) = result.statement("E1").held
+    assert note.amount == D("6000.00")
+    assert dict(result.summary)["held_amount"] == "6000.00"
+
+
+def test_a_sale_refunded_in_full_while_disputed_is_forfeited_not_held() -> None:
+    sales = ledger(
+        sale("T1", "2026-03-01", "1000.00"),
+        opened("T1", "2026-03-02"),
+        refund("T1", "2026-03-03", "1000.00"),
+    )
+    statement = run(rules(FLAT), sales=sales).statement("E1")
+    assert statement.held == ()
+    assert [(n.transaction_id, n.status) for n in statement.excluded] == [("T1", "forfeited")]
+
+
+def test_events_on_a_sale_from_the_previous_plan_year_are_reported() -> None:
+    sales = ledger(
+        sale("T1", "2025-12-20", "1000.00"),
+        opened("T1", "2025-12-22"),
+        refund("T1", "2026-01-05", "1000.00"),
+    )
+    (note,) = run(rules(FLAT), sales=sales, period="2026-01").statement("E1").excluded
+    assert note.status == "excluded"
+    assert "before this plan year began" in note.reason
+    assert "not settled by this plan year's commission" in note.reason
+
+
+def test_a_step_bonus_below_its_floor_pays_nothing() -> None:
+    step = """
+    - id: bonus
+      kind: bonus
+      method: step
+      target: {amount: 1000}
+      floor: 0.9
+      steps:
+        - {id: half, at: 0.5, payout: 0.5}
+    """
+    result = run(rules(step), sales=ledger(sale("T1", "2026-03-01", "60000.00")))
+    line = next(line for line in result.statement("E1").lines if line.component == "bonus")
+    assert line.amount == D("0.00")
+    assert "below the 90% floor" in line.formula
+
+
+def test_per_period_cap_excess_in_the_last_period_of_the_year_is_said_to_be_forfeited() -> None:
+    capped = FLAT + "  cap: {amount: 1000, per: period}\n"
+    result = run(
+        rules(capped), sales=ledger(sale("T1", "2026-12-01", "30000.00")), period="2026-12"
+    )
+    cap = next(line for line in result.statement("E1").lines if line.item == "cap")
+    assert cap.amount == D("-2000.00")
+    assert "forfeited: the plan year ends with this period" in cap.formula
+
+
+def test_paid_to_date_rows_for_one_pair_are_added_up() -> None:
+    paid = pd.DataFrame(
+        {"employee_id": ["E1", "E1"], "component": ["comm", "comm"], "amount": ["500.00", "500.00"]}
+    )
+    sales = ledger(sale("T1", "2026-02-01", "10000.00"))
+    result = run(rules(FLAT), sales=sales, paid_to_date=paid)
+    assert all(line.item != "true_up" for line in result.statement("E1").lines)
+
+
+@pytest.mark.parametrize(
+    ("employee", "component", "amount", "message"),
+    [
+        ("E9", "comm", "1.00", "employee 'E9' is not among the employees paid"),
+        ("E1", "commision", "1.00", "'commision' is not a commission or bonus (known: comm)"),
+        ("E1", "comm", "1,000", "is not a plain decimal number"),
+        ("E1", "comm", "999.995", "has more than 2 decimal places"),
+        ("E1", "comm", None, "never float or empty"),
+    ],
+)
+def test_paid_to_date_that_cannot_be_trusted_stops_the_run(
+    employee: str, component: str, amount: str | None, message: str
+) -> None:
+    paid = pd.DataFrame(
+        {
+            "employee_id": [employee],
+            "component": [component],
+            "amount": pd.Series([amount], dtype=object),
+        }
+    )
+    with pytest.raises(compcalc.RunError) as caught:
+        run(rules(FLAT), paid_to_date=paid)
+    assert message in str(caught.value)
+
+
+def test_a_true_up_line_names_the_earlier_sales_it_settles() -> None:
+    paid = pd.DataFrame({"employee_id": ["E1"], "component": ["comm"], "amount": ["400.00"]})
+    result = run(rules(FLAT), sales=ledger(sale("T1", "2026-02-01", "5000.00")), paid_to_date=paid)
+    line = next(line for line in result.statement("E1").lines if line.item == "true_up")
+    assert (line.amount, line.transactions) == (D("100.00"), ("T1",))
+
+
+def test_a_ledger_too_large_to_total_exactly_is_refused() -> None:
+    sales = ledger(*[sale(f"T{i}", "2026-03-01", "999999999999999.99") for i in range(100)])
+    with pytest.raises(compcalc.RunError, match="64-bit"):
+        run(rules(FLAT), sales=sales)
+
+
+def test_an_impossible_period_date_names_the_period() -> None:
+    with pytest.raises(compcalc.RunError, match=r"period '2026-02-30\.\.2026-03-01'"):
+        run(rules(FLAT), period="2026-02-30..2026-03-01")
