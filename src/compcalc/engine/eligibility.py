@@ -54,75 +54,43 @@ class RosterCheck:
     refused: dict[str, str]  # employee_id -> "row N: reason", for their ledger rows' reasons
 
 
+class _Flags:
+    """The first reason (and its column) each roster row is refused for; vectorised masks."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.reasons = pd.Series("", index=frame.index, dtype=object)
+        self.columns = pd.Series("", index=frame.index, dtype=object)
+
+    def flag(self, mask: pd.Series, column: str, reason: pd.Series | str) -> None:
+        fresh = mask & (self.reasons == "")
+        self.reasons[fresh] = reason if isinstance(reason, str) else reason[fresh]
+        self.columns[fresh] = column
+
+
 def check_roster(rules: RuleSet, frame: pd.DataFrame, source: str) -> RosterCheck:
     """Split the roster into rows the rules can pay and rejected rows with reasons."""
     missing = [name for name in rules.dimensions if name not in frame.columns]
     if missing:
-        raise RunError(
-            [
-                Diagnostic(
-                    source,
-                    None,
-                    None,
-                    "",
-                    (
-                        f"the roster has no column {', '.join(missing)}, "
-                        f"which rule set '{rules.id}' uses as a "
-                        f"dimension; columns found: {', '.join(map(str, frame.columns))}"
-                    ),
-                )
-            ]
+        found = ", ".join(map(str, frame.columns))
+        message = (
+            f"the roster has no column {', '.join(missing)}, which rule set "
+            f"'{rules.id}' uses as a dimension; columns found: {found}"
         )
-    reasons = pd.Series("", index=frame.index, dtype=object)
-    column = pd.Series("", index=frame.index, dtype=object)
-
-    def flag(mask: pd.Series, name: str, reason: pd.Series | str) -> None:
-        fresh = mask & (reasons == "")
-        reasons[fresh] = reason if isinstance(reason, str) else reason[fresh]
-        column[fresh] = name
-
-    plans = sorted(rules.plans)
-    flag(
-        ~frame["role"].isin(plans),
-        "role",
-        "role "
-        + frame["role"].map(repr)
-        + f" has no plan in rule set '{rules.id}' (plans: {', '.join(plans)})",
-    )
-    for name, allowed in rules.dimensions.items():
-        flag(
-            ~frame[name].isin(allowed),
-            name,
-            f"{name} " + frame[name].map(repr) + f" is not one of {', '.join(allowed)}",
-        )
-    flag(
-        frame["currency"] != rules.currency,
-        "currency",
-        "paid in "
-        + frame["currency"].astype(str)
-        + f"; rule set '{rules.id}' pays in {rules.currency}",
-    )
-    for role, plan in rules.plans.items():
-        needs = plan_needs(plan)
-        in_plan = frame["role"] == role
-        if needs.quota:
-            no_quota = in_plan & ~(frame["quota_minor"].fillna(0) > 0)
-            flag(no_quota, "quota", f"a quota above 0 is needed: {'; '.join(needs.reasons)}")
-        if needs.base:
-            flag(
-                in_plan & frame["annual_base_minor"].isna(),
-                "annual_base",
-                f"an annual base is needed by plan '{role}'",
-            )
-    bad = reasons != ""
+        raise RunError([Diagnostic(source, None, None, "", message)])
+    flags = _Flags(frame)
+    _flag_dimensions(rules, frame, flags)
+    _flag_plan_needs(rules, frame, flags)
+    bad = flags.reasons != ""
+    lines = frame.loc[bad, "line"] if "line" in frame else [None] * int(bad.sum())
+    values = [_cell(frame, i, c) for i, c in zip(frame.index[bad], flags.columns[bad], strict=True)]
     rejected = [
-        Rejected(source, int(row), _line(line), col, str(value), reason)
-        for row, line, col, value, reason in zip(
+        Rejected(source, int(row), _line(line), column, str(value), reason)
+        for row, line, column, value, reason in zip(
             frame.loc[bad, "row"],
-            frame.loc[bad, "line"] if "line" in frame else [None] * int(bad.sum()),
-            column[bad],
-            [_cell(frame, i, c) for i, c in zip(frame.index[bad], column[bad], strict=True)],
-            reasons[bad],
+            lines,
+            flags.columns[bad],
+            values,
+            flags.reasons[bad],
             strict=True,
         )
     ]
@@ -133,6 +101,47 @@ def check_roster(rules: RuleSet, frame: pd.DataFrame, source: str) -> RosterChec
         for employee, r in zip(frame.loc[bad, "employee_id"], rejected, strict=True)
     }
     return RosterCheck(accepted, rejected, refused)
+
+
+def _flag_dimensions(rules: RuleSet, frame: pd.DataFrame, flags: _Flags) -> None:
+    """Role with no plan, a dimension value the rules don't list, another currency."""
+    plans = sorted(rules.plans)
+    role = frame["role"]
+    flags.flag(
+        ~role.isin(plans),
+        "role",
+        "role " + role.map(repr) + f" has no plan in rule set '{rules.id}' "
+        f"(plans: {', '.join(plans)})",
+    )
+    for name, allowed in rules.dimensions.items():
+        flags.flag(
+            ~frame[name].isin(allowed),
+            name,
+            f"{name} " + frame[name].map(repr) + f" is not one of {', '.join(allowed)}",
+        )
+    flags.flag(
+        frame["currency"] != rules.currency,
+        "currency",
+        "paid in "
+        + frame["currency"].astype(str)
+        + f"; rule set '{rules.id}' pays in {rules.currency}",
+    )
+
+
+def _flag_plan_needs(rules: RuleSet, frame: pd.DataFrame, flags: _Flags) -> None:
+    """A quota or an annual base that the employee's plan reads from the roster is missing."""
+    for role, plan in rules.plans.items():
+        needs = plan_needs(plan)
+        in_plan = frame["role"] == role
+        if needs.quota:
+            no_quota = in_plan & ~(frame["quota_minor"].fillna(0) > 0)
+            flags.flag(no_quota, "quota", f"a quota above 0 is needed: {'; '.join(needs.reasons)}")
+        if needs.base:
+            flags.flag(
+                in_plan & frame["annual_base_minor"].isna(),
+                "annual_base",
+                f"an annual base is needed by plan '{role}'",
+            )
 
 
 def _line(value: object) -> int | None:

@@ -47,47 +47,14 @@ def run_period(
     paid_to_date: PaidToDate = None,
 ) -> PeriodResult:
     """Evaluate one pay period into statements (see :func:`compcalc.run_period`)."""
-    if isinstance(period, str):
-        try:
-            period = parse_period(period)
-        except ValueError as exc:
-            raise RunError(str(exc)) from None
-    year_start, year_end = _plan_year(rules, period)
-    digits = minor_digits(rules.currency)
-    roster_check = check_roster(rules, roster.frame, roster.source)
-    employees, roster_rejects = roster_check.accepted, roster_check.rejected
-    checked = check_ledger(ledger, dataclasses.replace(roster, frame=employees))
-    read_rejects = [_as_rejected(row) for row in roster.rejected]
-    refused = roster.refused | roster_check.refused
-    ledger_rejects = _reword_rejected_employees(checked.rejected, refused)
-    position = pd.Series(np.arange(len(employees)), index=employees["employee_id"].to_numpy())
-    hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
-    termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
-    sales = build_sales(checked.frame, position, hire, termination, year_start)
-    ctx = Context(
-        rules=rules,
-        employees=employees,
-        period=period,
-        year_start=year_start,
-        year_end=year_end,
-        sales=sales,
-        resolver=Resolver(employees, period.end, "rules"),
-        digits=digits,
-        rounding=rules.rounding,
-        paid_to_date=paid_minor(paid_to_date, rules, set(employees["employee_id"]), digits),
-    )
-    ctx.covered = np.zeros(len(employees), dtype=bool)
+    period = _parse(period)
+    ctx, checked, rejected = _context(rules, roster, ledger, period, paid_to_date)
     drafts = [d for role, plan in sorted(rules.plans.items()) for d in _plan_lines(role, plan, ctx)]
     if ctx.resolver.problems:
         raise RunError(sorted({rules.locate(p.field, p.message) for p in ctx.resolver.problems}))
-    future = int(
-        (
-            checked.frame["date"].to_numpy().astype("datetime64[D]")
-            > np.datetime64(period.end, "D")
-        ).sum()
-    )
+    dates = checked.frame["date"].to_numpy().astype("datetime64[D]")
+    future = int((dates > np.datetime64(period.end, "D")).sum())
     statements = _statements(ctx, drafts)
-    rejected = tuple(sorted([*read_rejects, *roster_rejects, *ledger_rejects], key=_reject_order))
     return PeriodResult(
         period=period.label,
         period_start=period.start.isoformat(),
@@ -101,8 +68,52 @@ def run_period(
         currency=rules.currency,
         statements=statements,
         rejected=rejected,
-        summary=_summary(statements, rejected, future, digits),
+        summary=_summary(statements, rejected, future, ctx.digits),
     )
+
+
+def _parse(period: str | Period) -> Period:
+    if isinstance(period, Period):
+        return period
+    try:
+        return parse_period(period)
+    except ValueError as exc:
+        raise RunError(str(exc)) from None
+
+
+def _context(
+    rules: RuleSet, roster: Roster, ledger: Ledger, period: Period, paid_to_date: PaidToDate
+) -> tuple[Context, Ledger, tuple[Rejected, ...]]:
+    """Check the inputs against the rules and each other; index the sales once."""
+    year_start, year_end = _plan_year(rules, period)
+    digits = minor_digits(rules.currency)
+    roster_check = check_roster(rules, roster.frame, roster.source)
+    employees = roster_check.accepted
+    checked = check_ledger(ledger, dataclasses.replace(roster, frame=employees))
+    ledger_rejects = _reword_rejected_employees(
+        checked.rejected, roster.refused | roster_check.refused
+    )
+    read_rejects = [_as_rejected(row) for row in roster.rejected]
+    rejected = tuple(
+        sorted([*read_rejects, *roster_check.rejected, *ledger_rejects], key=_reject_order)
+    )
+    position = pd.Series(np.arange(len(employees)), index=employees["employee_id"].to_numpy())
+    hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
+    termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
+    ctx = Context(
+        rules=rules,
+        employees=employees,
+        period=period,
+        year_start=year_start,
+        year_end=year_end,
+        sales=build_sales(checked.frame, position, hire, termination, year_start),
+        resolver=Resolver(employees, period.end, "rules"),
+        digits=digits,
+        rounding=rules.rounding,
+        paid_to_date=paid_minor(paid_to_date, rules, set(employees["employee_id"]), digits),
+        covered=np.zeros(len(employees), dtype=bool),
+    )
+    return ctx, checked, rejected
 
 
 def _plan_year(rules: RuleSet, period: Period) -> tuple[dt.date, dt.date]:
