@@ -43,6 +43,7 @@ class Context:
     digits: int
     rounding: Rounding
     paid_to_date: dict[tuple[str, str], int] | None
+    rules_sha256: str = ""
     # Employees that some commission or bonus applies to (their sales can earn).
     covered: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # Year-to-date figures per employee row and component, shown on statements.
@@ -85,7 +86,7 @@ class Context:
         return earlier_periods(self.period, self.rules.plan_year.start_month)
 
     def rule(self, component: ComponentBase) -> RuleRef:
-        return RuleRef(self.rules.id, self.rules.version, component.id)
+        return RuleRef(self.rules.id, self.rules.version, component.id, self.rules_sha256)
 
     def money(self, minor: int) -> str:
         return format_amount(minor, self.digits)

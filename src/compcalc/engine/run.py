@@ -61,7 +61,7 @@ def run_period(
         period_end=period.end.isoformat(),
         ruleset_id=rules.id,
         ruleset_version=rules.version,
-        ruleset_sha256=ruleset_digest(rules),
+        ruleset_sha256=ctx.rules_sha256,
         roster_sha256=roster.sha256,
         ledger_sha256=ledger.sha256,
         engine_version=__version__,
@@ -112,6 +112,7 @@ def _context(
         rounding=rules.rounding,
         paid_to_date=paid_minor(paid_to_date, rules, set(employees["employee_id"]), digits),
         covered=np.zeros(len(employees), dtype=bool),
+        rules_sha256=ruleset_digest(rules),
     )
     return ctx, checked, rejected
 

@@ -16,11 +16,12 @@ import pandas as pd
 
 @dataclass(frozen=True, slots=True)
 class RuleRef:
-    """Which rule produced a line: rule set id and version, and the component id."""
+    """Which rule produced a line: rule set id, version and digest, and the component id."""
 
     ruleset: str
     version: str
     component: str
+    sha256: str = ""  # the rule set's digest, so a statement on its own still names its rules
 
 
 @dataclass(frozen=True, slots=True)
