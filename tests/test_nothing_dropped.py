@@ -177,3 +177,15 @@ def test_a_ledger_too_large_to_total_exactly_is_refused() -> None:
 def test_an_impossible_period_date_names_the_period() -> None:
     with pytest.raises(compcalc.RunError, match=r"period '2026-02-30\.\.2026-03-01'"):
         run(rules(FLAT), period="2026-02-30..2026-03-01")
+
+
+def test_a_sale_without_margin_under_a_margin_commission_is_excluded_with_a_reason() -> None:
+    on_margin = FLAT + "  basis: margin\n"
+    sales = ledger(
+        sale("T1", "2026-03-01", "1000.00", margin="200.00"), sale("T2", "2026-03-02", "1000.00")
+    )
+    statement = run(rules(on_margin), sales=sales).statement("E1")
+    line = next(line for line in statement.lines if line.item == "new_credit")
+    assert (line.amount, line.transactions) == (D("20.00"), ("T1",))
+    (note,) = statement.excluded
+    assert note.transaction_id == "T2" and "no margin given" in note.reason

@@ -46,6 +46,8 @@ class Context:
     rules_sha256: str = ""
     # Employees that some commission or bonus applies to (their sales can earn).
     covered: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    # Employees with a commission paid on margin: their sales need a margin to earn.
+    on_margin: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # Year-to-date figures per employee row and component, shown on statements.
     to_date: dict[int, list[tuple[str, tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
     _states: dict[tuple[dt.date, dt.date | None], SaleState] = field(default_factory=dict)

@@ -51,6 +51,12 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
         excluded[int(sales.employee[i])].append(
             _note(ctx, i, "excluded", reason, int(sales.amount[i]))
         )
+    no_margin = ctx.on_margin[sales.employee] & ~sales.has_margin & (sales.excluded_reason == "")
+    for i in np.flatnonzero(no_margin & sold_now).tolist():
+        reason = "no margin given for this sale; commission is paid on margin, so it earns none"
+        excluded[int(sales.employee[i])].append(
+            _note(ctx, i, "excluded", reason, int(sales.amount[i]))
+        )
     return held, excluded
 
 

@@ -112,6 +112,7 @@ def _context(
         rounding=rules.rounding,
         paid_to_date=paid_minor(paid_to_date, rules, set(employees["employee_id"]), digits),
         covered=np.zeros(len(employees), dtype=bool),
+        on_margin=np.zeros(len(employees), dtype=bool),
         rules_sha256=ruleset_digest(rules),
     )
     return ctx, checked, rejected
@@ -153,6 +154,8 @@ def _plan_lines(role: str, plan: Plan, ctx: Context) -> list[LineDraft]:
             continue
         if isinstance(component, Commission | Bonus):
             ctx.covered[rows] = True
+        if isinstance(component, Commission) and component.basis == "margin":
+            ctx.on_margin[rows] = True
         drafts.extend(_component_lines(component, path, rows, ctx, base))
     return drafts
 
