@@ -241,7 +241,7 @@ class RuleYamlLoader(yaml.SafeLoader):
     Prefer :func:`read_yaml_with_positions` or :func:`load_model`; used directly, the loader
     raises :class:`~compcalc.errors.RuleFileError` for everything but YAML syntax errors:
 
-    >>> yaml.load("rate: 0.1\\nshare: 1_000.5\\n", Loader=RuleYamlLoader)
+    >>> RuleYamlLoader("rate: 0.1\\nshare: 1_000.5\\n").load_document()
     {'rate': Decimal('0.1'), 'share': Decimal('1000.5')}
     """
 
