@@ -30,7 +30,6 @@ from ..money import as_fraction, format_amount, format_percent_of, format_rate, 
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, TierMethod
 from .context import Context, LineDraft, group_ids, make_line
-from .crediting import period_events
 from .tiers import (
     Schedule,
     at_band,
@@ -193,8 +192,7 @@ def commission_lines(component: Commission, path: str, rows: Int, ctx: Context) 
     ids["earlier"] = group_ids(
         credited_before & plan.mine, plan.owner, sales.transaction_id, len(rows)
     )
-    events = period_events(sales, ctx.prior_end, ctx.period.end, ctx.digits)
-    return _lines(plan, dues, paid, ids, events)
+    return _lines(plan, dues, paid, ids, ctx.period_events())
 
 
 @dataclass(frozen=True)

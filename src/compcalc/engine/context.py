@@ -17,7 +17,7 @@ from ..periods import Period, earlier_periods
 from ..rules.resolve import Resolver
 from ..rules.schema import ComponentBase, RuleSet
 from ..statements.model import Line, RuleRef
-from .crediting import Sales, SaleState, state_at
+from .crediting import Sales, SaleState, period_events, state_at
 
 Int = npt.NDArray[np.int64]
 
@@ -52,6 +52,7 @@ class Context:
     to_date: dict[int, list[tuple[str, tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
     _states: dict[tuple[dt.date, dt.date | None], SaleState] = field(default_factory=dict)
     _resolvers: dict[dt.date, Resolver] = field(default_factory=dict)
+    _events: dict[str, str] | None = None
 
     def record_to_date(self, row: int, component_id: str, figures: dict[str, str]) -> None:
         """Keep one component's year-to-date figures for an employee's statement."""
@@ -66,6 +67,12 @@ class Context:
         if key not in self._states:
             self._states[key] = state_at(self.sales, as_of, self.rounding, disputes_as_of)
         return self._states[key]
+
+    def period_events(self) -> dict[str, str]:
+        """This period's refund and dispute events per transaction, in words (computed once)."""
+        if self._events is None:
+            self._events = period_events(self.sales, self.prior_end, self.period.end, self.digits)
+        return self._events
 
     def resolver_at(self, as_of: dt.date) -> Resolver:
         """Rules as in force on ``as_of`` (for replaying what earlier periods paid)."""
