@@ -18,6 +18,7 @@ from .money import Rounding
 from .periods import Period, parse_period
 from .rules.schema import RuleSet
 from .statements.model import Line, PeriodResult, Rejected, SaleNote, Statement
+from .store import Store, StoreError
 
 __all__ = [
     "CompcalcError",
@@ -35,6 +36,8 @@ __all__ = [
     "RunError",
     "SaleNote",
     "Statement",
+    "Store",
+    "StoreError",
     "__version__",
     "load_rules",
     "load_rules_text",

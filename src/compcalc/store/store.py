@@ -1,0 +1,419 @@
+"""The run store: saved runs, their lines, and which periods are closed.
+
+One :class:`Store` wraps a SQLAlchemy engine (SQLite by default, PostgreSQL by URL). Every
+write is a single transaction: a process killed in the middle of a save leaves the store as
+it was before.
+
+>>> with Store.open("sqlite://") as store:           # an in-memory store
+...     store.runs()
+[]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+
+from ..money import from_minor, minor_digits
+from ..statements.model import PeriodResult
+from . import schema
+from .errors import StoreError
+from .migrations import upgrade
+
+DEFAULT_URL = "sqlite:///compcalc.db"
+# Test-only hook: when set, save_run prints PAUSE_MARKER and sleeps inside its transaction
+# right after inserting the run row, so a test can kill the process mid-save (kill -9).
+PAUSE_ENV = "COMPCALC_STORE_PAUSE_AFTER_RUN_ROW"
+PAUSE_MARKER = "compcalc-store: paused after run row"
+PAID_CODES = ("commission", "bonus")
+
+
+@dataclass(frozen=True, slots=True)
+class SavedRun:
+    """A run as the store holds it (without its result; see :meth:`Store.get_run`)."""
+
+    run_id: str
+    seq: int
+    period: str
+    period_start: dt.date
+    period_end: dt.date
+    plan_year_start: dt.date
+    status: str  # draft or closed
+    ruleset_id: str
+    ruleset_version: str
+    ruleset_sha256: str
+    roster_sha256: str
+    ledger_sha256: str
+    engine_version: str
+    currency: str
+
+
+def run_id_of(result: PeriodResult) -> str:
+    """The run's id: sha256 over the digests of its inputs, the period and the engine version.
+
+    >>> from compcalc.statements.model import PeriodResult
+    >>> r = PeriodResult("2026-10", "2026-10-01", "2026-10-31", "rs", "1", "a", "b", "c",
+    ...                  "0.1.0", "USD", ())
+    >>> run_id_of(r)[:12]
+    'd7242a042b00'
+    """
+    parts = [
+        result.ruleset_sha256,
+        result.roster_sha256,
+        result.ledger_sha256,
+        result.period,
+        result.engine_version,
+    ]
+    return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """Foreign keys and WAL on every connection; BEGIN issued by us so DDL is transactional."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver stops issuing its own BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+class Store:
+    """Saved pay runs and closed periods in a SQL database (SQLAlchemy Core).
+
+    >>> with Store.open("sqlite://") as store:
+    ...     store.paid_to_date(dt.date(2026, 11, 1), dt.date(2026, 10, 1)).empty
+    True
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Open (creating or upgrading) the store at ``url``; default ``sqlite:///compcalc.db``.
+
+        Raises :class:`StoreError` when the store's schema is newer than this code.
+        """
+        target = make_url(url or DEFAULT_URL)
+        engine = create_engine(target)
+        if target.get_backend_name() == "sqlite":
+            _sqlite_setup(engine)
+        try:
+            with engine.begin() as conn:
+                upgrade(conn)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- writes -------------------------------------------------------------------------
+
+    def save_run(self, result: PeriodResult, *, plan_year_start: dt.date | None = None) -> SavedRun:
+        """Save ``result`` as a draft run of its period; the same inputs again reuse it.
+
+        ``plan_year_start`` is the first day of the plan year the period belongs to (the CLI
+        takes it from the rule set); when omitted, January 1 of the period's start year.
+        Raises :class:`StoreError` when the period is closed.
+
+        >>> saved = store.save_run(result)                        # doctest: +SKIP
+        >>> saved.status, saved.run_id == store.save_run(result).run_id   # doctest: +SKIP
+        ('draft', True)
+        """
+        start = dt.date.fromisoformat(result.period_start)
+        year_start = plan_year_start or dt.date(start.year, 1, 1)
+        run_id = run_id_of(result)
+        with self.engine.begin() as conn:
+            period = self._ensure_period(conn, result, year_start)
+            if period["status"] == "closed":
+                raise StoreError(
+                    f"period {result.period} is closed (run {period['closed_run_id']}); "
+                    "corrections go into the next open period"
+                )
+            existing = _run_row(conn, run_id)
+            if existing is not None:
+                return _saved(existing)
+            self._insert_run(conn, result, run_id, year_start)
+            _pause_for_tests()
+            _insert_lines(conn, result, run_id)
+            row = _run_row(conn, run_id)
+        assert row is not None
+        return _saved(row)
+
+    def close_period(self, period: str) -> SavedRun:
+        """Close ``period``: its most recent draft run becomes the closed, paid run.
+
+        Refused when the period has no draft, is already closed, or an earlier period of
+        the same plan year that has runs is still open (periods close in order).
+
+        >>> store.close_period("2026-10").status                  # doctest: +SKIP
+        'closed'
+        """
+        with self.engine.begin() as conn:
+            row = _period_row(conn, period)
+            if row is None:
+                raise StoreError(f"period {period} has no saved runs; nothing to close")
+            if row["status"] == "closed":
+                raise StoreError(f"period {period} is already closed (run {row['closed_run_id']})")
+            _check_earlier_closed(conn, row)
+            runs, periods = schema.runs, schema.periods
+            draft = (
+                conn.execute(
+                    select(runs)
+                    .where(runs.c.period == period, runs.c.status == "draft")
+                    .order_by(runs.c.seq.desc())
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
+            if draft is None:
+                raise StoreError(f"period {period} has no draft run to close")
+            conn.execute(
+                runs.update().where(runs.c.run_id == draft["run_id"]).values(status="closed")
+            )
+            conn.execute(
+                periods.update()
+                .where(periods.c.period == period)
+                .values(status="closed", closed_run_id=draft["run_id"])
+            )
+            closed = _run_row(conn, draft["run_id"])
+        assert closed is not None
+        return _saved(closed)
+
+    # -- reads --------------------------------------------------------------------------
+
+    def paid_to_date(self, period_start: dt.date, plan_year_start: dt.date) -> pd.DataFrame:
+        """What closed runs paid as commission and bonus before ``period_start`` this plan year.
+
+        Columns ``employee_id, component, amount`` (exact decimal strings), sorted; exactly
+        what :func:`compcalc.run_period` takes as ``paid_to_date``.
+
+        >>> paid = store.paid_to_date(date(2026, 11, 1), date(2026, 10, 1))  # doctest: +SKIP
+        >>> compcalc.run_period(rules, roster, ledger, "2026-11",
+        ...                     paid_to_date=paid)                 # doctest: +SKIP
+        """
+        lines, runs = schema.lines, schema.runs
+        total = func.sum(lines.c.amount_minor)
+        query = (
+            select(lines.c.employee_id, lines.c.component, runs.c.digits, total)
+            .join(runs, runs.c.run_id == lines.c.run_id)
+            .where(
+                runs.c.status == "closed",
+                runs.c.period_start >= plan_year_start,
+                runs.c.period_end < period_start,
+                lines.c.pay_code.in_(PAID_CODES),
+            )
+            .group_by(lines.c.employee_id, lines.c.component, runs.c.digits)
+            .order_by(lines.c.employee_id, lines.c.component)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        frame = pd.DataFrame(
+            [(e, c, f"{from_minor(int(s), int(d)):f}") for e, c, d, s in rows],
+            columns=["employee_id", "component", "amount"],
+            dtype=object,
+        )
+        return frame
+
+    def runs(self) -> list[SavedRun]:
+        """Every saved run, in the order saved.
+
+        >>> [(r.period, r.status) for r in store.runs()]         # doctest: +SKIP
+        [('2026-10', 'closed'), ('2026-11', 'draft')]
+        """
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(schema.runs).order_by(schema.runs.c.seq)).mappings()
+            return [_saved(row) for row in rows]
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        """The saved run's result as plain data (``PeriodResult.to_dict()`` form).
+
+        >>> store.get_run(saved.run_id)["period"]["label"]       # doctest: +SKIP
+        '2026-10'
+        """
+        with self.engine.connect() as conn:
+            text = conn.execute(
+                select(schema.runs.c.result_json).where(schema.runs.c.run_id == run_id)
+            ).scalar_one_or_none()
+        if text is None:
+            raise StoreError(f"no run {run_id} in the store")
+        data: dict[str, Any] = json.loads(text)
+        return data
+
+    def lines_frame(self, run_id: str) -> pd.DataFrame:
+        """The run's statement lines, one row each, amounts as exact Decimals.
+
+        >>> store.lines_frame(saved.run_id).groupby("pay_code")["amount"].sum()  # doctest: +SKIP
+        """
+        lines, runs = schema.lines, schema.runs
+        query = (
+            select(lines, runs.c.digits)
+            .join(runs, runs.c.run_id == lines.c.run_id)
+            .where(lines.c.run_id == run_id)
+            .order_by(lines.c.employee_id, lines.c.position)
+        )
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query).mappings())
+        columns = ["run_id", "employee_id", "line_id", "component", "kind", "pay_code", "item"]
+        frame = pd.DataFrame([[r[c] for c in columns] for r in rows], columns=columns)
+        amounts = [from_minor(int(r["amount_minor"]), int(r["digits"])) for r in rows]
+        frame["currency"] = [r["currency"] for r in rows]
+        frame["amount"] = pd.Series(amounts, dtype=object)
+        return frame
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _ensure_period(
+        self, conn: Connection, result: PeriodResult, year_start: dt.date
+    ) -> dict[str, Any]:
+        row = _period_row(conn, result.period)
+        if row is not None:
+            return row
+        values = {
+            "period": result.period,
+            "period_start": dt.date.fromisoformat(result.period_start),
+            "period_end": dt.date.fromisoformat(result.period_end),
+            "plan_year_start": year_start,
+            "status": "open",
+            "closed_run_id": None,
+        }
+        conn.execute(schema.periods.insert().values(**values))
+        return values
+
+    def _insert_run(
+        self, conn: Connection, result: PeriodResult, run_id: str, year_start: dt.date
+    ) -> None:
+        runs = schema.runs
+        seq = conn.execute(select(func.coalesce(func.max(runs.c.seq), 0))).scalar_one()
+        conn.execute(
+            runs.insert().values(
+                run_id=run_id,
+                seq=int(seq) + 1,
+                period=result.period,
+                period_start=dt.date.fromisoformat(result.period_start),
+                period_end=dt.date.fromisoformat(result.period_end),
+                plan_year_start=year_start,
+                ruleset_id=result.ruleset_id,
+                ruleset_version=result.ruleset_version,
+                ruleset_sha256=result.ruleset_sha256,
+                roster_sha256=result.roster_sha256,
+                ledger_sha256=result.ledger_sha256,
+                engine_version=result.engine_version,
+                currency=result.currency,
+                digits=minor_digits(result.currency),
+                status="draft",
+                result_json=result.to_json(),
+            )
+        )
+
+
+def _insert_lines(conn: Connection, result: PeriodResult, run_id: str) -> None:
+    rows = [
+        {
+            "run_id": run_id,
+            "employee_id": statement.employee_id,
+            "line_id": line.id,
+            "position": position,
+            "component": line.component,
+            "kind": line.kind,
+            "pay_code": line.pay_code,
+            "item": line.item,
+            "currency": statement.currency,
+            "amount_minor": _minor(line.amount, minor_digits(statement.currency)),
+        }
+        for statement in result.statements
+        for position, line in enumerate(statement.lines)
+    ]
+    if rows:
+        conn.execute(schema.lines.insert(), rows)
+
+
+def _minor(amount: Decimal, digits: int) -> int:
+    """Exact minor units of a line amount; a line with more decimals is a bug, not rounded."""
+    scaled = amount.scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        raise StoreError(f"amount {amount} has more than {digits} decimal places")
+    return int(scaled)
+
+
+def _pause_for_tests() -> None:
+    """Test-only: see PAUSE_ENV. Does nothing unless the variable is set."""
+    if os.environ.get(PAUSE_ENV):
+        print(PAUSE_MARKER, flush=True)
+        sys.stdout.flush()
+        time.sleep(600)
+
+
+def _check_earlier_closed(conn: Connection, period: dict[str, Any]) -> None:
+    periods = schema.periods
+    still_open = (
+        conn.execute(
+            select(periods.c.period)
+            .where(
+                periods.c.plan_year_start == period["plan_year_start"],
+                periods.c.period_start < period["period_start"],
+                periods.c.status == "open",
+            )
+            .order_by(periods.c.period_start)
+        )
+        .scalars()
+        .all()
+    )
+    if still_open:
+        raise StoreError(
+            f"period {period['period']} cannot close before earlier period(s) "
+            f"{', '.join(still_open)} of the same plan year; close them first"
+        )
+
+
+def _period_row(conn: Connection, period: str) -> dict[str, Any] | None:
+    row = (
+        conn.execute(select(schema.periods).where(schema.periods.c.period == period))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row is not None else None
+
+
+def _run_row(conn: Connection, run_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(schema.runs).where(schema.runs.c.run_id == run_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def _saved(row: Any) -> SavedRun:
+    fields = SavedRun.__dataclass_fields__
+    return SavedRun(**{name: row[name] for name in fields})

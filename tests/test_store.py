@@ -1,0 +1,342 @@
+"""The run store against real databases: SQLite files in ``tmp_path``, and PostgreSQL when
+``COMPCALC_TEST_POSTGRES_URL`` names a server (each test then starts from an empty schema).
+
+Covers: one run per set of inputs, closing periods in order, refusing writes to closed
+periods, paid-to-date from closed runs (and that it reproduces the engine's own replay
+byte for byte), schema migrations, and a save killed with SIGKILL mid-transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, inspect, text
+from sqlalchemy import select as sql_select
+
+import compcalc
+from compcalc.statements.model import PeriodResult
+from compcalc.store import Store, StoreError, latest_version, migrations, schema
+from compcalc.store.store import PAUSE_ENV, PAUSE_MARKER
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "rules" / "account_managers.yaml"
+ROSTER = ROOT / "examples" / "roster.csv"
+OCT, NOV = (ROOT / "examples" / "ledger" / f"2026-{m}.csv" for m in ("10", "11"))
+YEAR = dt.date(2026, 10, 1)  # the account-manager plan year starts in October
+POSTGRES_ENV = "COMPCALC_TEST_POSTGRES_URL"
+
+
+# --------------------------------------------------------------------------------------------
+# Runs of the shipped example, computed once
+
+
+@dataclasses.dataclass(frozen=True)
+class Runs:
+    oct: PeriodResult  # October, October ledger
+    oct_more: PeriodResult  # October with the November ledger too: a different ledger digest
+    nov: PeriodResult  # November, paid to date replayed by the engine
+    rules: compcalc.RuleSet
+
+
+@pytest.fixture(scope="module")
+def runs() -> Runs:
+    rules = compcalc.load_rules(RULES)
+    return Runs(
+        oct=compcalc.run_period(rules, ROSTER, [OCT], "2026-10"),
+        oct_more=compcalc.run_period(rules, ROSTER, [OCT, NOV], "2026-10"),
+        nov=compcalc.run_period(rules, ROSTER, [OCT, NOV], "2026-11"),
+        rules=rules,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Backends
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                not os.environ.get(POSTGRES_ENV),
+                reason=f"PostgreSQL store tests need a server: set {POSTGRES_ENV} "
+                "(e.g. postgresql+psycopg://user:pw@localhost/compcalc_test)",
+            ),
+        ),
+    ]
+)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of an empty store database for each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'compcalc.db'}"
+    pg_url = os.environ[POSTGRES_ENV]
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        schema.metadata.drop_all(conn)
+    engine.dispose()
+    return pg_url
+
+
+@pytest.fixture
+def store(url: str) -> Iterator[Store]:
+    with Store.open(url) as opened:
+        yield opened
+
+
+def count(store: Store, table: str) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+
+
+# --------------------------------------------------------------------------------------------
+# Saving runs
+
+
+def test_same_inputs_reuse_the_run_and_a_different_ledger_is_a_new_run(
+    store: Store, runs: Runs
+) -> None:
+    first = store.save_run(runs.oct, plan_year_start=YEAR)
+    again = store.save_run(runs.oct, plan_year_start=YEAR)
+    assert again == first
+    assert first.status == "draft"
+    assert [r.run_id for r in store.runs()] == [first.run_id]
+    assert count(store, "runs") == 1
+    lines_saved = count(store, "lines")
+    assert lines_saved == sum(len(s.lines) for s in runs.oct.statements)
+
+    other = store.save_run(runs.oct_more, plan_year_start=YEAR)
+    assert other.run_id != first.run_id
+    assert [r.run_id for r in store.runs()] == [first.run_id, other.run_id]
+    assert [r.seq for r in store.runs()] == [1, 2]
+
+
+def test_saved_run_reads_back_exactly(store: Store, runs: Runs) -> None:
+    saved = store.save_run(runs.oct, plan_year_start=YEAR)
+    assert store.get_run(saved.run_id) == json.loads(runs.oct.to_json())
+    frame = store.lines_frame(saved.run_id)
+    expected = runs.oct.to_frame()
+    assert list(frame["employee_id"]) == list(expected["employee_id"])
+    assert list(frame["line_id"]) == list(expected["line_id"])
+    assert list(frame["amount"]) == list(expected["amount"])
+    assert all(isinstance(a, Decimal) for a in frame["amount"])
+    with pytest.raises(StoreError, match="no run nope"):
+        store.get_run("nope")
+
+
+# --------------------------------------------------------------------------------------------
+# Closing periods
+
+
+def test_close_refuses_later_writes_and_a_second_close(store: Store, runs: Runs) -> None:
+    with pytest.raises(StoreError, match="2026-10 has no saved runs"):
+        store.close_period("2026-10")
+    store.save_run(runs.oct, plan_year_start=YEAR)
+    latest = store.save_run(runs.oct_more, plan_year_start=YEAR)
+    store.save_run(runs.oct, plan_year_start=YEAR)  # reused: does not become the latest
+    closed = store.close_period("2026-10")
+    assert closed.run_id == latest.run_id
+    assert closed.status == "closed"
+    assert [r.status for r in store.runs()] == ["draft", "closed"]
+
+    message = (
+        f"period 2026-10 is closed (run {latest.run_id}); corrections go into the next open period"
+    )
+    for result in (runs.oct, runs.oct_more):
+        with pytest.raises(StoreError) as refused:
+            store.save_run(result, plan_year_start=YEAR)
+        assert str(refused.value) == message
+    with pytest.raises(StoreError, match="2026-10 is already closed"):
+        store.close_period("2026-10")
+    assert count(store, "runs") == 2
+
+
+def test_periods_close_in_order(store: Store, runs: Runs) -> None:
+    store.save_run(runs.oct, plan_year_start=YEAR)
+    store.save_run(runs.nov, plan_year_start=YEAR)
+    with pytest.raises(StoreError, match=r"2026-11 cannot close before .*2026-10"):
+        store.close_period("2026-11")
+    assert store.close_period("2026-10").period == "2026-10"
+    assert store.close_period("2026-11").period == "2026-11"
+
+
+# --------------------------------------------------------------------------------------------
+# Paid to date
+
+
+def test_paid_to_date_is_what_closed_periods_paid_and_matches_the_replay(
+    store: Store, runs: Runs
+) -> None:
+    store.save_run(runs.oct, plan_year_start=YEAR)
+    nov_start = dt.date(2026, 11, 1)
+    assert store.paid_to_date(nov_start, YEAR).empty  # drafts pay nothing
+    store.close_period("2026-10")
+    paid = store.paid_to_date(nov_start, YEAR)
+
+    lines = runs.oct.to_frame()
+    lines = lines[lines["pay_code"].isin(["commission", "bonus"])]
+    expected = {
+        (e, c): sum(group, Decimal(0))
+        for (e, c), group in lines.groupby(["employee_id", "component"])["amount"]
+    }
+    assert list(paid.columns) == ["employee_id", "component", "amount"]
+    assert all(isinstance(a, str) for a in paid["amount"])
+    got = {(e, c): Decimal(a) for e, c, a in paid.itertuples(index=False)}
+    assert got == expected
+    assert sum(got.values()) > 0
+    assert store.paid_to_date(dt.date(2026, 10, 1), YEAR).empty  # nothing before October
+    assert store.paid_to_date(nov_start, dt.date(2026, 11, 1)).empty  # another plan year
+
+    replay_free = compcalc.run_period(runs.rules, ROSTER, [OCT, NOV], "2026-11", paid_to_date=paid)
+    assert replay_free.to_json() == runs.nov.to_json()
+
+
+# --------------------------------------------------------------------------------------------
+# Migrations
+
+
+def version_of(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        found = migrations.current_version(conn)
+    engine.dispose()
+    return found
+
+
+def test_an_empty_database_is_brought_to_the_latest_version(url: str) -> None:
+    assert version_of(url) == 0
+    Store.open(url).close()
+    assert version_of(url) == latest_version()
+    Store.open(url).close()  # opening again is a no-op
+    assert version_of(url) == latest_version()
+
+
+def test_an_older_store_is_upgraded_keeping_its_data(url: str, runs: Runs) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        assert migrations.upgrade(conn, target=1) == 1
+        conn.execute(
+            schema.periods.insert().values(
+                period="2026-09",
+                period_start=dt.date(2026, 9, 1),
+                period_end=dt.date(2026, 9, 30),
+                plan_year_start=dt.date(2025, 10, 1),
+                status="open",
+            )
+        )
+    with engine.connect() as conn:
+        assert "ix_lines_pay_code" not in {i["name"] for i in inspect(conn).get_indexes("lines")}
+    engine.dispose()
+    with Store.open(url) as store:
+        assert version_of(url) == latest_version()
+        with store.engine.connect() as conn:
+            indexes = {i["name"] for i in inspect(conn).get_indexes("lines")}
+            kept = conn.execute(sql_select(func.count()).select_from(schema.periods))
+            assert kept.scalar_one() == 1
+        assert "ix_lines_pay_code" in indexes
+        store.save_run(runs.oct, plan_year_start=YEAR)
+
+
+def test_a_newer_store_is_refused(url: str) -> None:
+    Store.open(url).close()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(schema.schema_version.update().values(version=latest_version() + 1))
+    engine.dispose()
+    with pytest.raises(StoreError, match=f"schema version {latest_version() + 1}, newer"):
+        Store.open(url)
+
+
+def test_a_failing_upgrade_leaves_the_store_as_it_was(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(conn: object) -> None:
+        raise RuntimeError("step failed")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, broken))
+    with pytest.raises(RuntimeError, match="step failed"):
+        Store.open(url)
+    assert version_of(url) == 0  # the tables of the earlier steps were rolled back too
+
+
+# --------------------------------------------------------------------------------------------
+# kill -9 in the middle of a save
+
+CHILD = """
+import pickle, sys
+import datetime as dt
+from compcalc.store import Store
+with open(sys.argv[2], "rb") as handle:
+    result = pickle.load(handle)
+with Store.open(sys.argv[1]) as store:
+    saved = store.save_run(result, plan_year_start=dt.date(2026, 10, 1))
+print("saved", saved.run_id, flush=True)
+"""
+
+
+def run_child(url: str, result_file: Path, pause: bool) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    env.pop(PAUSE_ENV, None)
+    if pause:
+        env[PAUSE_ENV] = "1"
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, str(result_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def wait_for_line(process: subprocess.Popen[str], timeout: float = 30.0) -> str:
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    assert ready, "the child printed nothing in time"
+    return process.stdout.readline().strip()
+
+
+def test_a_save_killed_mid_transaction_leaves_no_trace(
+    store: Store, url: str, runs: Runs, tmp_path: Path
+) -> None:
+    before = store.save_run(runs.oct, plan_year_start=YEAR)
+    store.close_period("2026-10")
+    result_file = tmp_path / "nov.pickle"
+    result_file.write_bytes(pickle.dumps(runs.nov))
+
+    child = run_child(url, result_file, pause=True)
+    try:
+        assert wait_for_line(child) == PAUSE_MARKER
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=30)
+        if child.stdout is not None:
+            child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+
+    with Store.open(url) as after:
+        assert [r.run_id for r in after.runs()] == [before.run_id]
+        assert count(after, "periods") == 1
+        assert count(after, "lines") == sum(len(s.lines) for s in runs.oct.statements)
+
+    child = run_child(url, result_file, pause=False)
+    line = wait_for_line(child)
+    child.wait(timeout=30)
+    assert child.stdout is not None
+    child.stdout.close()
+    assert child.returncode == 0, line
+    with Store.open(url) as after:
+        saved = after.runs()[-1]
+        assert line == f"saved {saved.run_id}"
+        assert saved.period == "2026-11" and saved.status == "draft"
+        assert after.get_run(saved.run_id) == json.loads(runs.nov.to_json())
