@@ -172,6 +172,55 @@ def test_periods_close_in_order(store: Store, runs: Runs) -> None:
     assert store.close_period("2026-11").period == "2026-11"
 
 
+def test_open_periods_before_lists_earlier_unclosed_periods_of_the_plan_year(
+    store: Store, runs: Runs
+) -> None:
+    nov_start, dec_start = dt.date(2026, 11, 1), dt.date(2026, 12, 1)
+    assert store.open_periods_before(nov_start, YEAR) == []  # no runs yet
+    store.save_run(runs.oct, plan_year_start=YEAR)
+    assert store.open_periods_before(nov_start, YEAR) == ["2026-10"]
+    assert store.open_periods_before(dt.date(2026, 10, 1), YEAR) == []  # not before itself
+    assert store.open_periods_before(nov_start, dt.date(2026, 11, 1)) == []  # other plan year
+    store.save_run(runs.nov, plan_year_start=YEAR)
+    assert store.open_periods_before(dec_start, YEAR) == ["2026-10", "2026-11"]
+    store.close_period("2026-10")
+    assert store.open_periods_before(nov_start, YEAR) == []
+    assert store.open_periods_before(dec_start, YEAR) == ["2026-11"]
+
+
+def test_closed_run_is_the_paid_run_of_a_closed_period_only(store: Store, runs: Runs) -> None:
+    assert store.closed_run("2026-10") is None  # unknown period
+    store.save_run(runs.oct, plan_year_start=YEAR)
+    latest = store.save_run(runs.oct_more, plan_year_start=YEAR)
+    assert store.closed_run("2026-10") is None  # drafts only
+    closed = store.close_period("2026-10")
+    assert store.closed_run("2026-10") == closed
+    assert closed.run_id == latest.run_id
+    rebuilt = PeriodResult.from_dict(store.get_run(closed.run_id))
+    assert rebuilt == runs.oct_more
+    assert rebuilt.to_json() == runs.oct_more.to_json()
+
+
+def test_from_dict_is_the_inverse_of_to_dict(runs: Runs) -> None:
+    for result in (runs.oct, runs.nov):
+        text = result.to_json()
+        rebuilt = PeriodResult.from_dict(json.loads(text))
+        assert rebuilt.to_json() == text
+        assert rebuilt == result
+        amounts = [line.amount for s in rebuilt.statements for line in s.lines]
+        assert all(isinstance(a, Decimal) for a in amounts)
+    assert any(s.held or s.excluded for s in runs.nov.statements)  # the notes are covered
+
+
+def test_an_unusable_url_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot open store: "):
+        Store.open("not a url")
+    with pytest.raises(StoreError, match=r"cannot open store sqlite:///.*: unable to open"):
+        Store.open(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    with Store.open(f"sqlite:///{tmp_path / 'ok.db'}") as store:
+        assert store.url == f"sqlite:///{tmp_path / 'ok.db'}"
+
+
 # --------------------------------------------------------------------------------------------
 # Paid to date
 

@@ -7,6 +7,9 @@ traceback), 2 the command line itself is wrong. A traceback means a bug in compc
     compcalc validate rules/account_managers.yaml
     compcalc run --rules R --roster roster.csv --ledger sales.csv --period 2024-03 --out out/
     compcalc explain --rules R --roster roster.csv --ledger sales.csv --period 2024-03 --employee E1
+    compcalc run ... --period 2024-03 --store [URL]    also save the run as a draft in the store
+    compcalc close --period 2024-03 [--store URL]      its latest draft becomes the paid run
+    compcalc export --period 2024-03 --format payroll-csv [--store URL] [--out FILE]
 """
 
 from __future__ import annotations
@@ -24,12 +27,17 @@ from compcalc import __version__
 from compcalc.errors import CompcalcError, Diagnostic
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from compcalc.periods import Period
     from compcalc.rules import RuleSet
     from compcalc.statements.model import PeriodResult
+    from compcalc.store import Store
 
 PROG = "compcalc"
 SHORT_DIGEST = 12
 KNOWN_IDS_SHOWN = 8
+DEFAULT_STORE = "sqlite:///compcalc.db"  # the same as compcalc.store.store.DEFAULT_URL
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -94,7 +102,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="text summary (default) or the canonical JSON result",
     )
     run.add_argument("--out", type=Path, metavar="DIR", help="also write DIR/result.json")
+    _store_option(run, default=None, action="also save the run as a draft in the store")
     run.set_defaults(command=_run)
+
+    close = commands.add_parser("close", help="close a period: its latest draft run is paid")
+    close.add_argument("--period", required=True, help="pay period, e.g. 2024-03")
+    _store_option(close, default=DEFAULT_STORE, action="the store")
+    close.set_defaults(command=_close)
+
+    export = commands.add_parser("export", help="payroll export of a closed period's run")
+    export.add_argument("--period", required=True, help="pay period, e.g. 2024-03")
+    export.add_argument(
+        "--format", required=True, choices=("payroll-csv", "json"), help="export format"
+    )
+    _store_option(export, default=DEFAULT_STORE, action="the store")
+    export.add_argument(
+        "--out", type=Path, metavar="FILE", help="write FILE atomically instead of stdout"
+    )
+    export.set_defaults(command=_export)
 
     explain = commands.add_parser(
         "explain", parents=[inputs], help="show one employee's statement line by line"
@@ -102,6 +127,17 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--employee", required=True, help="employee id")
     explain.set_defaults(command=_explain)
     return parser
+
+
+def _store_option(parser: argparse.ArgumentParser, *, default: str | None, action: str) -> None:
+    parser.add_argument(
+        "--store",
+        nargs="?",
+        const=DEFAULT_STORE,
+        default=default,
+        metavar="URL",
+        help=f"{action}: a SQLAlchemy URL (default {DEFAULT_STORE})",
+    )
 
 
 # --------------------------------------------------------------------------- commands
@@ -132,13 +168,67 @@ def _run(args: argparse.Namespace) -> int:
     from compcalc.statements.files import write_atomic
     from compcalc.statements.text import render_summary
 
-    result = _compute(args)
+    if args.store is None:
+        result = _compute(args)
+    else:
+        with _open_store(args.store) as store:
+            result = _compute_into(store, args)
     if args.out is not None:
         write_atomic(args.out / "result.json", result.to_json())
     sys.stdout.write(result.to_json() if args.format == "json" else render_summary(result))
     sys.stdout.flush()
     if args.out is not None:
         print(f"wrote {args.out / 'result.json'}", file=sys.stderr)
+    return 0
+
+
+def _compute_into(store: Store, args: argparse.Namespace) -> PeriodResult:
+    """Run the period with what the store's closed periods paid, and save it as a draft."""
+    from . import api
+    from .periods import plan_year_start
+
+    rules = api.load_rules(args.rules)
+    period = _period(args.period)
+    year_start = plan_year_start(period.start, rules.plan_year.start_month)
+    still_open = store.open_periods_before(period.start, year_start)
+    if still_open:
+        raise CompcalcError(
+            f"period {period.label} cannot run before earlier period(s) "
+            f"{', '.join(still_open)} of the plan year are closed; close {still_open[0]} first"
+        )
+    paid = store.paid_to_date(period.start, year_start)
+    result = _compute(args, rules=rules, period=period.label, paid_to_date=paid)
+    saved = store.save_run(result, plan_year_start=year_start)
+    print(
+        f"saved draft run {saved.run_id[:SHORT_DIGEST]} for {saved.period} in {store.url}",
+        file=sys.stderr,
+    )
+    return result
+
+
+def _close(args: argparse.Namespace) -> int:
+    with _open_store(args.store) as store:
+        closed = store.close_period(_period(args.period).label)
+    print(f"closed {closed.period}: run {closed.run_id[:SHORT_DIGEST]}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from compcalc.statements.export import payroll_csv, payroll_json, write_export
+    from compcalc.statements.model import PeriodResult
+
+    label = _period(args.period).label
+    with _open_store(args.store) as store:
+        closed = store.closed_run(label)
+        if closed is None:
+            raise CompcalcError(f"period {label} is not closed; close it before exporting")
+        result = PeriodResult.from_dict(store.get_run(closed.run_id))
+    if args.out is not None:
+        write_export(result, args.out, args.format)
+        print(f"wrote {args.out}", file=sys.stderr)
+        return 0
+    sys.stdout.write(payroll_csv(result) if args.format == "payroll-csv" else payroll_json(result))
+    sys.stdout.flush()
     return 0
 
 
@@ -154,16 +244,41 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compute(args: argparse.Namespace) -> PeriodResult:
+def _compute(
+    args: argparse.Namespace,
+    *,
+    rules: RuleSet | None = None,
+    period: str | None = None,
+    paid_to_date: pd.DataFrame | None = None,
+) -> PeriodResult:
     """Load the three inputs and run the period: the part ``run`` and ``explain`` share."""
     from . import api
 
-    rules = api.load_rules(args.rules)
+    if rules is None:
+        rules = api.load_rules(args.rules)
     roster = api.read_roster(args.roster)
     ledgers: list[Path] = args.ledger
     ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
-    result: PeriodResult = api.run_period(rules, roster, ledger, args.period)
+    result: PeriodResult = api.run_period(
+        rules, roster, ledger, period or args.period, paid_to_date=paid_to_date
+    )
     return result
+
+
+def _open_store(url: str) -> Store:
+    from compcalc.store import Store
+
+    return Store.open(url)
+
+
+def _period(text: str) -> Period:
+    """The period ``text`` names; a malformed one is a plain message (exit 1)."""
+    from compcalc.periods import parse_period
+
+    try:
+        return parse_period(text)
+    except ValueError as error:
+        raise CompcalcError(str(error)) from None
 
 
 # --------------------------------------------------------------------------- printing

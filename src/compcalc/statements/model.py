@@ -7,6 +7,7 @@ Everything here is plain immutable data. ``PeriodResult.to_json()`` is the canon
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -130,6 +131,34 @@ class PeriodResult:
             "summary": dict(self.summary),
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PeriodResult:
+        """The result that :meth:`to_dict` described (amounts back to exact Decimals).
+
+        ``PeriodResult.from_dict(json.loads(r.to_json())).to_json() == r.to_json()``.
+
+        >>> r = PeriodResult("2026-10", "2026-10-01", "2026-10-31", "rs", "1", "a", "b", "c",
+        ...                  "0.1.0", "USD", (), summary=(("total", "0.00"),))
+        >>> PeriodResult.from_dict(r.to_dict()) == r
+        True
+        """
+        period, ruleset, inputs = data["period"], data["ruleset"], data["inputs"]
+        return cls(
+            period=period["label"],
+            period_start=period["start"],
+            period_end=period["end"],
+            ruleset_id=ruleset["id"],
+            ruleset_version=ruleset["version"],
+            ruleset_sha256=ruleset["sha256"],
+            roster_sha256=inputs["roster_sha256"],
+            ledger_sha256=inputs["ledger_sha256"],
+            engine_version=data["engine"]["version"],
+            currency=data["currency"],
+            statements=tuple(_statement_from(item) for item in data["statements"]),
+            rejected=tuple(Rejected(**item) for item in data["rejected"]),
+            summary=tuple((str(k), str(v)) for k, v in data["summary"].items()),
+        )
+
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, two-space indent, UTF-8 text, trailing newline."""
         return (
@@ -228,3 +257,49 @@ def _line_dict(line: Line) -> dict[str, Any]:
         "transactions": list(line.transactions),
         "details": dict(line.details),
     }
+
+
+def _pairs(data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(key), str(value)) for key, value in data.items())
+
+
+def _note_from(data: Mapping[str, Any]) -> SaleNote:
+    return SaleNote(
+        transaction_id=data["transaction_id"],
+        date=data["date"],
+        amount=Decimal(data["amount"]),
+        status=data["status"],
+        reason=data["reason"],
+    )
+
+
+def _line_from(data: Mapping[str, Any]) -> Line:
+    return Line(
+        id=data["id"],
+        component=data["component"],
+        kind=data["kind"],
+        pay_code=data["pay_code"],
+        item=data["item"],
+        label=data["label"],
+        amount=Decimal(data["amount"]),
+        rule=RuleRef(**data["rule"]),
+        formula=data["formula"],
+        transactions=tuple(data["transactions"]),
+        details=_pairs(data["details"]),
+    )
+
+
+def _statement_from(data: Mapping[str, Any]) -> Statement:
+    return Statement(
+        employee_id=data["employee_id"],
+        name=data["name"],
+        role=data["role"],
+        currency=data["currency"],
+        total=Decimal(data["total"]),
+        lines=tuple(_line_from(item) for item in data["lines"]),
+        held=tuple(_note_from(item) for item in data["held"]),
+        excluded=tuple(_note_from(item) for item in data["excluded"]),
+        to_date=tuple(
+            (str(component), _pairs(figures)) for component, figures in data["to_date"].items()
+        ),
+    )

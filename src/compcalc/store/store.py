@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..money import from_minor, minor_digits
 from ..statements.model import PeriodResult
@@ -111,19 +112,32 @@ class Store:
     def open(cls, url: str | None = None) -> Store:
         """Open (creating or upgrading) the store at ``url``; default ``sqlite:///compcalc.db``.
 
-        Raises :class:`StoreError` when the store's schema is newer than this code.
+        Raises :class:`StoreError` when the URL is unusable, the database cannot be reached or
+        its schema is newer than this code.
         """
-        target = make_url(url or DEFAULT_URL)
-        engine = create_engine(target)
+        try:
+            target = make_url(url or DEFAULT_URL)
+            engine = create_engine(target)
+        except (ArgumentError, ImportError) as error:  # bad URL, unknown or missing driver
+            raise StoreError(f"cannot open store: {error}") from None
+        shown = target.render_as_string(hide_password=True)
         if target.get_backend_name() == "sqlite":
             _sqlite_setup(engine)
         try:
             with engine.begin() as conn:
                 upgrade(conn)
+        except OperationalError as error:  # unreachable server, unwritable file ...
+            engine.dispose()
+            raise StoreError(f"cannot open store {shown}: {error.orig}") from None
         except BaseException:
             engine.dispose()
             raise
         return cls(engine)
+
+    @property
+    def url(self) -> str:
+        """The store's URL as safe to print (any password masked)."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -248,6 +262,31 @@ class Store:
             dtype=object,
         )
         return frame
+
+    def open_periods_before(self, period_start: dt.date, plan_year_start: dt.date) -> list[str]:
+        """Periods of the plan year before ``period_start`` that have runs but are not closed.
+
+        Oldest first. A run of a later period should wait until these are closed, or what it
+        takes as paid to date would miss them.
+
+        >>> store.open_periods_before(date(2026, 11, 1), date(2026, 10, 1))  # doctest: +SKIP
+        ['2026-10']
+        """
+        with self.engine.connect() as conn:
+            return _open_periods_before(conn, period_start, plan_year_start)
+
+    def closed_run(self, period: str) -> SavedRun | None:
+        """The closed (paid) run of ``period``; None when the period is unknown or still open.
+
+        >>> store.closed_run("2026-10").status                    # doctest: +SKIP
+        'closed'
+        """
+        with self.engine.connect() as conn:
+            row = _period_row(conn, period)
+            if row is None or row["status"] != "closed" or row["closed_run_id"] is None:
+                return None
+            run = _run_row(conn, row["closed_run_id"])
+        return _saved(run) if run is not None else None
 
     def runs(self) -> list[SavedRun]:
         """Every saved run, in the order saved.
@@ -378,14 +417,16 @@ def _pause_for_tests() -> None:
         time.sleep(600)
 
 
-def _check_earlier_closed(conn: Connection, period: dict[str, Any]) -> None:
+def _open_periods_before(
+    conn: Connection, period_start: dt.date, plan_year_start: dt.date
+) -> list[str]:
     periods = schema.periods
-    still_open = (
+    found = (
         conn.execute(
             select(periods.c.period)
             .where(
-                periods.c.plan_year_start == period["plan_year_start"],
-                periods.c.period_start < period["period_start"],
+                periods.c.plan_year_start == plan_year_start,
+                periods.c.period_start < period_start,
                 periods.c.status == "open",
             )
             .order_by(periods.c.period_start)
@@ -393,6 +434,11 @@ def _check_earlier_closed(conn: Connection, period: dict[str, Any]) -> None:
         .scalars()
         .all()
     )
+    return list(found)
+
+
+def _check_earlier_closed(conn: Connection, period: dict[str, Any]) -> None:
+    still_open = _open_periods_before(conn, period["period_start"], period["plan_year_start"])
     if still_open:
         raise StoreError(
             f"period {period['period']} cannot close before earlier period(s) "
