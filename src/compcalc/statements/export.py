@@ -216,15 +216,7 @@ def payroll_json(result: PeriodResult) -> str:
     """
     document = {
         "format": JSON_FORMAT,
-        "period": {"label": result.period, "start": result.period_start, "end": result.period_end},
-        "ruleset": {
-            "id": result.ruleset_id,
-            "version": result.ruleset_version,
-            "sha256": result.ruleset_sha256,
-        },
-        "inputs": {"roster_sha256": result.roster_sha256, "ledger_sha256": result.ledger_sha256},
-        "engine": {"name": "compcalc", "version": result.engine_version},
-        "currency": result.currency,
+        **result.provenance(),
         "columns": list(COLUMNS),
         "rows": _json_rows(payroll_rows(result)),
     }

@@ -114,8 +114,8 @@ class PeriodResult:
                 return statement
         raise KeyError(f"no statement for employee {employee_id!r} in {self.period}")
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data: amounts as decimal strings, lists sorted, keys stable."""
+    def provenance(self) -> dict[str, Any]:
+        """Where the figures come from: period, rule set, input digests, engine, currency."""
         return {
             "period": {"label": self.period, "start": self.period_start, "end": self.period_end},
             "ruleset": {
@@ -126,6 +126,12 @@ class PeriodResult:
             "inputs": {"roster_sha256": self.roster_sha256, "ledger_sha256": self.ledger_sha256},
             "engine": {"name": "compcalc", "version": self.engine_version},
             "currency": self.currency,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: amounts as decimal strings, lists sorted, keys stable."""
+        return {
+            **self.provenance(),
             "statements": [_statement_dict(s) for s in self.statements],
             "rejected": [asdict(r) for r in self.rejected],
             "summary": dict(self.summary),
