@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .engine.paid import PaidToDate
+from .engine.run import Progress
 from .engine.run import run_period as _run_period
 from .inputs import Ledger, Roster, read_roster
 from .inputs import read_ledger as _read_ledger
@@ -48,6 +49,8 @@ def run_period(
     ledger: LedgerSource,
     period: str | Period,
     paid_to_date: PaidToDate = None,
+    *,
+    progress: Progress | None = None,
 ) -> PeriodResult:
     """Evaluate a pay period into auditable statements. Pure: no I/O beyond reading paths given.
 
@@ -56,10 +59,14 @@ def run_period(
     or bonus component; when omitted, earlier periods of the plan year are replayed from the
     same ledger as it stood at each period's end. Raises :class:`compcalc.errors.RunError`
     when the run cannot go ahead (period outside the rules, a table missing a combination).
+    ``progress(done, total, step)``, if given, is called as the run advances (for a progress
+    bar); it has no effect on the result.
 
     >>> result = run_period(rules, "roster.csv", ["ledger.csv"], "2026-10")  # doctest: +SKIP
     >>> result.statement("E001").total                                       # doctest: +SKIP
     Decimal('7433.33')
     """
     roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
-    return _run_period(rules, roster_data, read_ledger(ledger), period, paid_to_date)
+    return _run_period(
+        rules, roster_data, read_ledger(ledger), period, paid_to_date, progress=progress
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +37,7 @@ from .paid import PaidToDate, paid_minor
 from .periodic import allowance_annual, periodic_lines
 
 Int = npt.NDArray[np.int64]
+Progress = Callable[[int, int, str], None]
 
 
 def run_period(
@@ -45,16 +46,29 @@ def run_period(
     ledger: Ledger,
     period: str | Period,
     paid_to_date: PaidToDate = None,
+    progress: Progress | None = None,
 ) -> PeriodResult:
-    """Evaluate one pay period into statements (see :func:`compcalc.run_period`)."""
+    """Evaluate one pay period into statements (see :func:`compcalc.run_period`).
+
+    ``progress(done, total, step)`` is called after each step (one per plan, then the
+    statements); it only reports, it never changes the result.
+    """
     period = _parse(period)
     ctx, checked, rejected = _context(rules, roster, ledger, period, paid_to_date)
-    drafts = [d for role, plan in sorted(rules.plans.items()) for d in _plan_lines(role, plan, ctx)]
+    plans = sorted(rules.plans.items())
+    total = len(plans) + 1
+    drafts: list[LineDraft] = []
+    for done, (role, plan) in enumerate(plans, start=1):
+        drafts.extend(_plan_lines(role, plan, ctx))
+        if progress is not None:
+            progress(done, total, f"plan {role}")
     if ctx.resolver.problems:
         raise RunError(sorted({rules.locate(p.field, p.message) for p in ctx.resolver.problems}))
     dates = checked.frame["date"].to_numpy().astype("datetime64[D]")
     future = int((dates > np.datetime64(period.end, "D")).sum())
     statements = _statements(ctx, drafts)
+    if progress is not None:
+        progress(total, total, "statements")
     return PeriodResult(
         period=period.label,
         period_start=period.start.isoformat(),
