@@ -17,7 +17,7 @@ from ..periods import Period, earlier_periods
 from ..rules.resolve import Resolver
 from ..rules.schema import ComponentBase, RuleSet
 from ..statements.model import Line, RuleRef
-from .crediting import Sales, SaleState, period_events, state_at
+from .crediting import IgnoredEvents, Sales, SaleState, period_events, state_at
 
 Int = npt.NDArray[np.int64]
 
@@ -44,6 +44,8 @@ class Context:
     rounding: Rounding
     paid_to_date: dict[tuple[str, str], int] | None
     rules_sha256: str = ""
+    # Refunds and disputes the clawback window keeps from taking paid commission back.
+    ignored: IgnoredEvents | None = None
     # Employees that some commission or bonus applies to (their sales can earn).
     covered: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # Employees with a commission paid on margin: their sales need a margin to earn.

@@ -222,3 +222,106 @@ def period_events(sales: Sales, after: dt.date, through: dt.date, digits: int) -
         str(sales.transaction_id[sale]): ", ".join(text for *_, text in sorted(events))
         for sale, events in found.items()
     }
+
+
+@dataclass(frozen=True)
+class IgnoredEvents:
+    """Refunds and disputes that come too late to claw back a paid sale (see the window)."""
+
+    window_days: int
+    sale: Int
+    date: Dates
+    event: npt.NDArray[np.object_]  # "refund" or "dispute_opened"
+    amount: Int  # the refund's amount (0 for a dispute)
+
+    def between(self, after: dt.date, through: dt.date) -> npt.NDArray[np.intp]:
+        """Positions of the ignored events dated in (after, through], by sale then date."""
+        mask = (self.date > day(after)) & (self.date <= day(through))
+        picked = np.flatnonzero(mask)
+        return picked[np.lexsort((self.date[picked], self.sale[picked]))]
+
+
+def apply_clawback_window(sales: Sales, window_days: int) -> tuple[Sales, IgnoredEvents]:
+    """Drop the events that the clawback window says must not take paid commission back.
+
+    An event is *late* when dated more than ``window_days`` after its sale. A late dispute
+    opening never holds the sale (and its resolution is dropped with it); a late refund is
+    dropped when the sale had been paid, i.e. it was credited at the end of the month before
+    the refund and no dispute (opened inside the window) is open on the refund's date. Late
+    refunds of unpaid sales still reduce them. Dispute openings inside the window always count,
+    so which events count never depends on another dropped event: one vectorised pass.
+    """
+    limit = sales.date + np.timedelta64(window_days, "D")
+    order = np.lexsort((~sales.dispute_opens, sales.dispute_date, sales.dispute_sale))
+    d_sale, d_date = sales.dispute_sale[order], sales.dispute_date[order]
+    d_open = sales.dispute_opens[order]
+    late_open = d_open & (d_date > limit[d_sale])
+    # A resolution closes the opening just before it (the ledger checks the alternation).
+    after_late = np.zeros(len(order), dtype=bool)
+    after_late[1:] = late_open[:-1] & (d_sale[1:] == d_sale[:-1])
+    drop = late_open | (~d_open & after_late)
+    keep = ~drop
+    open_at = _open_disputes(d_sale[keep], d_date[keep], d_open[keep])
+
+    r_sale, r_date = sales.refund_sale, sales.refund_date
+    month_start: Dates = r_date.astype("datetime64[M]").astype("datetime64[D]")
+    month_before: Dates = month_start - np.timedelta64(1, "D")
+    paid_then = (
+        (sales.date[r_sale] <= month_before)
+        & (sales.excluded_reason[r_sale] == "")
+        & (open_at(r_sale, month_before) == 0)
+    )
+    protected = (r_date > limit[r_sale]) & paid_then & (open_at(r_sale, r_date) == 0)
+
+    windowed = Sales(
+        transaction_id=sales.transaction_id,
+        employee=sales.employee,
+        date=sales.date,
+        amount=sales.amount,
+        margin=sales.margin,
+        has_margin=sales.has_margin,
+        excluded_reason=sales.excluded_reason,
+        refund_sale=r_sale[~protected],
+        refund_date=r_date[~protected],
+        refund_amount=sales.refund_amount[~protected],
+        dispute_sale=d_sale[keep],
+        dispute_date=d_date[keep],
+        dispute_opens=d_open[keep],
+    )
+    opened = late_open[drop]
+    ignored = IgnoredEvents(
+        window_days=window_days,
+        sale=np.concatenate([r_sale[protected], d_sale[drop][opened]]),
+        date=np.concatenate([r_date[protected], d_date[drop][opened]]),
+        event=np.array(
+            ["refund"] * int(protected.sum()) + ["dispute_opened"] * int(opened.sum()),
+            dtype=object,
+        ),
+        amount=np.concatenate(
+            [sales.refund_amount[protected], np.zeros(int(opened.sum()), dtype=np.int64)]
+        ),
+    )
+    return windowed, ignored
+
+
+def _open_disputes(sale: Int, date: Dates, opens: Bool) -> Any:
+    """A function (sales, dates) -> disputes open on each sale at the end of each date.
+
+    The events are sorted by (sale, date, opening first); a running sum of +1 / -1 per sale
+    answers every query with two binary searches, with no loop over events.
+    """
+    days = date.astype(np.int64)
+    low = int(days.min()) if len(days) else 0
+    span = (int(days.max()) - low + 2) if len(days) else 2
+    keys = sale.astype(np.int64) * span + (days - low)
+    running = np.concatenate([[0], np.cumsum(np.where(opens, 1, -1))])
+
+    def count(q_sale: Int, q_date: Dates) -> Int:
+        q_days = np.clip(q_date.astype(np.int64) - low, -1, span - 2)
+        base = q_sale.astype(np.int64) * span
+        upto = np.searchsorted(keys, base + np.maximum(q_days, -1), side="right")
+        first = np.searchsorted(keys, base, side="left")
+        result: Int = running[upto] - running[first]
+        return np.where(q_days < 0, 0, result)
+
+    return count

@@ -57,7 +57,33 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
         excluded[int(sales.employee[i])].append(
             _note(ctx, i, "excluded", reason, int(sales.amount[i]))
         )
+    _late_event_notes(ctx, excluded)
     return held, excluded
+
+
+def _late_event_notes(ctx: Context, notes: dict[int, list[SaleNote]]) -> None:
+    """Refunds and disputes of this period that the clawback window keeps from paid sales."""
+    ignored = ctx.ignored
+    if ignored is None:
+        return
+    sales = ctx.sales
+    window = ignored.window_days
+    for k in ignored.between(ctx.prior_end, ctx.period.end).tolist():
+        i = int(ignored.sale[k])
+        days = int((ignored.date[k] - sales.date[i]).astype(int))
+        if ignored.event[k] == "refund":
+            what = f"refund {ignored.date[k]} of {ctx.money(int(ignored.amount[k]))}"
+            effect = "the sale had been paid, so nothing is clawed back"
+        else:
+            what = f"dispute opened {ignored.date[k]}"
+            effect = "the paid sale is not held back and keeps earning"
+        reason = (
+            f"{what} is {days} days after the sale, outside the {window}-day clawback window: "
+            f"{effect}"
+        )
+        notes[int(sales.employee[i])].append(
+            _note(ctx, i, "not_clawed_back", reason, int(sales.amount[i]))
+        )
 
 
 def _note(ctx: Context, i: int, status: str, reason: str, amount: int) -> SaleNote:

@@ -30,7 +30,7 @@ from ..statements.model import PeriodResult, Rejected, Statement
 from .bonus import bonus_lines
 from .commission import commission_lines
 from .context import Context, LineDraft
-from .crediting import build_sales
+from .crediting import apply_clawback_window, build_sales
 from .eligibility import check_roster, matches_when
 from .notes import sale_notes
 from .paid import PaidToDate, paid_minor
@@ -114,13 +114,17 @@ def _context(
     position = pd.Series(np.arange(len(employees)), index=employees["employee_id"].to_numpy())
     hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
     termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
+    sales = build_sales(checked.frame, position, hire, termination, year_start)
+    ignored = None
+    if rules.clawback is not None:
+        sales, ignored = apply_clawback_window(sales, rules.clawback.window_days)
     ctx = Context(
         rules=rules,
         employees=employees,
         period=period,
         year_start=year_start,
         year_end=year_end,
-        sales=build_sales(checked.frame, position, hire, termination, year_start),
+        sales=sales,
         resolver=Resolver(employees, period.end, "rules"),
         digits=digits,
         rounding=rules.rounding,
@@ -128,6 +132,7 @@ def _context(
         covered=np.zeros(len(employees), dtype=bool),
         on_margin=np.zeros(len(employees), dtype=bool),
         rules_sha256=ruleset_digest(rules),
+        ignored=ignored,
     )
     return ctx, checked, rejected
 

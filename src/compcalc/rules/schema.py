@@ -308,8 +308,49 @@ class Bonus(ComponentBase):
         return self
 
 
+class Draw(ComponentBase):
+    """A monthly draw against commission: an advance when commission falls short of it.
+
+    Each run compares the draw with the commission the run pays on the components in
+    ``against``. Short of the draw, the draw pays the difference (an advance). A recoverable
+    draw keeps the advances as a balance and takes it back from later commission above the
+    draw, at most ``recovery_limit`` a period; a non-recoverable draw forgives them.
+    """
+
+    kind: Literal["draw"]
+    amount: Param  # money per month, prorated for joining and leaving months
+    recoverable: bool
+    recovery_limit: Param | None = None  # money per period; none: no limit
+    # Commission component ids of the same plan; none: every commission of the plan.
+    against: list[Slug] | None = Field(default=None, min_length=1)
+    proration: Proration = Proration.CALENDAR_DAYS
+
+    @model_validator(mode="after")
+    def _limit_needs_recovery(self) -> Draw:
+        if not self.recoverable and self.recovery_limit is not None:
+            raise ValueError(
+                "'recovery_limit' only applies to a recoverable draw (recoverable: true)"
+            )
+        if self.against is not None and len(set(self.against)) != len(self.against):
+            raise ValueError(f"'against' lists a component twice: {self.against}")
+        return self
+
+
+class Override(ComponentBase):
+    """A manager's override: a rate on the credited sales of their direct reports.
+
+    The team is every roster row whose ``manager_id`` is the manager's employee id. Due to
+    date is ``rate x max(0, team credited to date - threshold)``, paid to date each period.
+    """
+
+    kind: Literal["override"]
+    rate: Param
+    threshold: Param | None = None  # money per plan year; none: from the first dollar
+    basis: Literal["amount", "margin"] = "amount"
+
+
 Component = Annotated[
-    BaseSalary | Commission | Bonus | Allowance,
+    BaseSalary | Commission | Bonus | Allowance | Draw | Override,
     Field(discriminator="kind"),
 ]
 
@@ -346,6 +387,17 @@ class Plan(Model):
         return components
 
 
+class Clawback(Model):
+    """How long after a sale a refund or dispute may still take back paid commission.
+
+    A refund or dispute dated more than ``window_days`` days after its sale does not claw back
+    or hold a sale that has been paid: its commission (and its credit towards quotas, bonuses
+    and overrides) is final. Refunds of sales not paid yet still reduce them.
+    """
+
+    window_days: int = Field(ge=0, le=36600)
+
+
 class RuleSet(Model):
     """A whole rule set: currency, rounding, dimensions and a plan per role."""
 
@@ -357,6 +409,8 @@ class RuleSet(Model):
     locale: str = "en_US"
     effective: Effective
     plan_year: PlanYear = PlanYear()
+    # No clawback limit unless given: a refund or dispute at any time in the plan year counts.
+    clawback: Clawback | None = None
     # Allowed values of each employee dimension the rules use (role is implicit: plan keys).
     dimensions: dict[str, list[str]] = Field(default_factory=dict)
     plans: dict[Slug, Plan] = Field(min_length=1)

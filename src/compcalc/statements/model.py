@@ -49,7 +49,7 @@ class SaleNote:
     transaction_id: str
     date: str
     amount: Decimal
-    status: str  # held, forfeited, excluded
+    status: str  # held, forfeited, excluded, not_clawed_back
     reason: str
 
 
