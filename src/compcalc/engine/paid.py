@@ -1,11 +1,12 @@
 """What was already paid this plan year, as the caller states it: checked, exact, summed.
 
 ``paid_to_date`` is a DataFrame (or a mapping) of ``employee_id, component, amount``: one
-row per employee and commission or bonus component (several rows for one pair are added up).
-A pair with no row counts as nothing paid. Amounts are exact decimals in the rule set's
-currency (text, Decimal or int, never float, no more decimals than the currency has). A row
-naming an employee or component the run does not know is an error, not ignored: a typo there
-would otherwise pay the whole amount again.
+row per employee and commission, bonus, draw or override component (several rows for one
+pair are added up; for a recoverable draw the net paid, advances less recoveries, is the
+outstanding balance). A pair with no row counts as nothing paid. Amounts are exact
+decimals in the rule set's currency (text, Decimal or int, never float, no more decimals than
+the currency has). A row naming an employee or component the run does not know is an error,
+not ignored: a typo there would otherwise pay the whole amount again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import Diagnostic, RunError
-from ..rules.schema import Bonus, Commission, RuleSet
+from ..rules.schema import Bonus, Commission, Draw, Override, RuleSet
 
 PaidToDate = pd.DataFrame | Mapping[tuple[str, str], Any] | None
 COLUMNS = ("employee_id", "component", "amount")
@@ -34,7 +35,7 @@ def paid_minor(
         c.id
         for plan in rules.plans.values()
         for c in plan.components
-        if isinstance(c, Commission | Bonus)
+        if isinstance(c, Commission | Bonus | Draw | Override)
     }
     out: dict[tuple[str, str], int] = {}
     for number, (employee, component, amount) in enumerate(_items(paid), start=1):
@@ -43,7 +44,10 @@ def paid_minor(
             problems.append(f"{where}: employee {employee!r} is not among the employees paid")
         if component not in components:
             known = ", ".join(sorted(components)) or "none"
-            problems.append(f"{where}: {component!r} is not a commission or bonus (known: {known})")
+            problems.append(
+                f"{where}: {component!r} is not a commission, bonus, draw or override "
+                f"(known: {known})"
+            )
         minor = _exact_minor(amount, digits, where, problems)
         out[(employee, component)] = out.get((employee, component), 0) + minor
     if problems:

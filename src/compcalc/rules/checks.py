@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .schema import ComponentBase, RuleSet, Table, Tiers
+from .schema import Commission, ComponentBase, Draw, Plan, RuleSet, Table, Tiers
 
 Path = tuple[str | int, ...]
 
@@ -45,6 +45,44 @@ def check_ruleset(rules: RuleSet) -> list[tuple[Path, str]]:
             problems.extend(_check_when(node.when, (*path, "when"), dimensions))
         elif isinstance(node, Tiers):
             problems.extend(_check_bands(node, path))
+        elif isinstance(node, Plan):
+            problems.extend(_check_draws(node, path))
+    return problems
+
+
+def _check_draws(plan: Plan, path: Path) -> list[tuple[Path, str]]:
+    """A draw is against commission components of its own plan, each drawn against once."""
+    commissions = [c.id for c in plan.components if isinstance(c, Commission)]
+    others = {c.id: c.kind for c in plan.components if not isinstance(c, Commission)}
+    problems: list[tuple[Path, str]] = []
+    drawn: dict[str, str] = {}
+    for index, component in enumerate(plan.components):
+        if not isinstance(component, Draw):
+            continue
+        where: Path = (*path, "components", index)
+        if not commissions:
+            problems.append((where, f"draw {component.id!r} needs a commission in its plan"))
+            continue
+        targets = component.against or commissions
+        for number, target in enumerate(targets):
+            spot = (*where, "against", number) if component.against else where
+            if target in others:
+                problems.append(
+                    (spot, f"{target!r} is a {others[target]}, not a commission: a draw is "
+                     f"against commission only (commissions: {', '.join(commissions)})")
+                )
+            elif target not in commissions:
+                problems.append(
+                    (spot, f"no commission {target!r} in this plan "
+                     f"(commissions: {', '.join(commissions)})")
+                )
+            elif target in drawn:
+                problems.append(
+                    (spot, f"commission {target!r} is already drawn against by draw "
+                     f"{drawn[target]!r}; one draw per commission")
+                )
+            else:
+                drawn[target] = component.id
     return problems
 
 
