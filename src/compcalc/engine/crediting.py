@@ -14,6 +14,7 @@ as-of date costs a few masked ``np.add.at`` sums, never a loop over rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +23,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..errors import RunError
-from ..money import Rounding, round_div, safe_ints
+from ..errors import Diagnostic, RunError
+from ..inputs.common import check_currencies
+from ..inputs.fx import RATE_SCALE, FxTable
+from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE
+from ..money import Rounding, minor_digits, round_div, safe_ints
 
 Int = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
@@ -36,24 +40,51 @@ def day(value: dt.date) -> np.datetime64:
 
 @dataclass(frozen=True)
 class Sales:
-    """One entry per sale, sorted by transaction id, plus its later events mapped to it."""
+    """One entry per sale, plus its later events mapped to it.
+
+    A *sale* here is one employee's share of a ledger transaction: a transaction split
+    between several employees has one entry per employee (sorted by transaction id, then
+    employee id), each with its share of the amount, margin and refunds in the pay currency.
+    """
 
     transaction_id: npt.NDArray[np.object_]
     employee: Int  # position of the employee in the roster frame
     date: Dates
-    amount: Int
+    amount: Int  # this share of the transaction, in the pay currency's minor units
     margin: Int  # 0 where the ledger gave none
     has_margin: Bool
     excluded_reason: npt.NDArray[np.object_]  # "" when eligible this plan year
     refund_sale: Int
     refund_date: Dates
-    refund_amount: Int
+    refund_amount: Int  # this share's part of the refund, in the pay currency
     dispute_sale: Int
     dispute_date: Dates
     dispute_opens: Bool  # True: dispute_opened, False: dispute_resolved
+    # Where each sale's amount comes from (shown in line formulas):
+    share: Int  # the employee's share in SHARE_WHOLE parts (SHARE_WHOLE: the whole sale)
+    split: Bool  # the transaction is credited to several employees (or one with a share)
+    total: Int  # the whole transaction in the pay currency (before the split)
+    sale_currency: npt.NDArray[np.object_]  # the ledger's currency of the transaction
+    sale_total: Int  # the whole transaction in the ledger currency's minor units
+    rate: Int  # FX rate times fx.RATE_SCALE; 0 when the sale is in the pay currency
+    rate_date: Dates  # the date of that rate (NaT when not converted)
+    refund_shown: Int  # the whole refund event in the pay currency (for naming it)
 
     def __len__(self) -> int:
         return len(self.transaction_id)
+
+
+@dataclass(frozen=True)
+class Money:
+    """How ledger money becomes pay-currency money: the currency, the rounding, the rates.
+
+    ``through`` is the last date the run looks at: a sale after it needs no rate yet.
+    """
+
+    currency: str
+    rounding: Rounding = Rounding.HALF_UP
+    fx: FxTable | None = None
+    through: dt.date | None = None
 
 
 def build_sales(
@@ -62,35 +93,232 @@ def build_sales(
     hire: Dates,
     termination: Dates,
     year_start: dt.date,
+    money: Money | None = None,
 ) -> Sales:
-    """Index the (already validated) ledger by sale.
+    """Index the (already validated) ledger by sale: one entry per employee share.
 
-    ``employee_position`` maps employee_id to its row in the roster frame.
+    ``employee_position`` maps employee_id to its row in the roster frame. ``money`` says
+    how to convert sales in another currency (without it every row must already be in the
+    pay currency). Order of the exact steps, each rounded once:
+
+    1. convert the whole transaction (and its margin) at the rate in force on the sale date;
+    2. split it by the shares, largest remainder first, ties to the lower employee id, so the
+       shares add up to the transaction exactly;
+    3. refunds: the cumulative refund is converted at the sale's rate, what is left of the
+       transaction is split by the shares, and each share's refund is what it lost: so the
+       shares' refunds add up to every refund exactly and a full refund zeroes every share.
     """
-    sale_rows = ledger[ledger["event"] == "sale"].sort_values("transaction_id", kind="stable")
+    sale_rows = ledger[ledger["event"] == "sale"].sort_values(
+        ["transaction_id", "employee_id"], kind="stable"
+    )
     sale_ids = sale_rows["transaction_id"].to_numpy(dtype=object)
     employee = employee_position.reindex(sale_rows["employee_id"]).to_numpy(dtype=np.int64)
     date = sale_rows["date"].to_numpy().astype("datetime64[D]")
     margin = sale_rows["margin_minor"]
-    refunds = ledger[ledger["event"] == "refund"]
+    codes, uniques = pd.factorize(sale_ids)  # sorted ids: codes rise with position
+    group = codes.astype(np.int64)
+    transactions = pd.Index(uniques)
+    size = len(transactions)
+    share = _shares(sale_rows)
+    rows_per_group = np.bincount(group, minlength=size)
+    first = np.searchsorted(group, np.arange(size))  # each transaction's first share
+    rates = _Rates.of(sale_rows, date, money)
+    sale_total = sale_rows["amount_minor"].to_numpy(dtype=np.int64)
+    total = rates.convert(sale_total, np.arange(len(sale_rows)))
+    margin_total = rates.convert(
+        margin.fillna(0).to_numpy(dtype=np.int64), np.arange(len(sale_rows))
+    )
+    _check_totals_fit(total[first])
+    amount = allocate_shares(total, share, group)
+    refunds = ledger[ledger["event"] == "refund"].sort_values(
+        ["transaction_id", "date", "amount_minor"], kind="stable"
+    )
+    r_group = transactions.get_indexer(refunds["transaction_id"]).astype(np.int64)
+    refunds, r_group = refunds[r_group >= 0], r_group[r_group >= 0]
+    # Cumulative refund per transaction in the ledger currency, converted at the sale's rate.
+    cumulative = refunds.groupby(r_group)["amount_minor"].cumsum().to_numpy(dtype=np.int64)
+    converted = rates.convert(cumulative, first[r_group])
+    shown = converted - _previous(converted, r_group)
+    r_event, r_sale = _expand(r_group, first, rows_per_group)
+    left = total[r_sale] - converted[r_event]
+    lost = amount[r_sale] - allocate_shares(left, share[r_sale], r_event)
     disputes = ledger[ledger["event"].isin(["dispute_opened", "dispute_resolved"])]
-    position = pd.Index(sale_ids)
-    _check_totals_fit(sale_rows["amount_minor"].to_numpy(dtype=np.int64))
+    d_group = transactions.get_indexer(disputes["transaction_id"]).astype(np.int64)
+    disputes, d_group = disputes[d_group >= 0], d_group[d_group >= 0]
+    d_event, d_sale = _expand(d_group, first, rows_per_group)
     return Sales(
         transaction_id=sale_ids,
         employee=employee,
         date=date,
-        amount=sale_rows["amount_minor"].to_numpy(dtype=np.int64),
-        margin=margin.fillna(0).to_numpy(dtype=np.int64),
+        amount=amount,
+        margin=allocate_shares(margin_total, share, group),
         has_margin=margin.notna().to_numpy(dtype=bool),
         excluded_reason=_exclusions(date, hire[employee], termination[employee], year_start),
-        refund_sale=position.get_indexer(refunds["transaction_id"]).astype(np.int64),
-        refund_date=refunds["date"].to_numpy().astype("datetime64[D]"),
-        refund_amount=refunds["amount_minor"].to_numpy(dtype=np.int64),
-        dispute_sale=position.get_indexer(disputes["transaction_id"]).astype(np.int64),
-        dispute_date=disputes["date"].to_numpy().astype("datetime64[D]"),
-        dispute_opens=(disputes["event"] == "dispute_opened").to_numpy(dtype=bool),
+        refund_sale=r_sale,
+        refund_date=refunds["date"].to_numpy().astype("datetime64[D]")[r_event],
+        refund_amount=lost - _previous(lost, r_sale),
+        dispute_sale=d_sale,
+        dispute_date=disputes["date"].to_numpy().astype("datetime64[D]")[d_event],
+        dispute_opens=(disputes["event"] == "dispute_opened").to_numpy(dtype=bool)[d_event],
+        share=share,
+        split=(rows_per_group[group] > 1) | (share != SHARE_WHOLE),
+        total=total,
+        sale_currency=sale_rows["currency"].to_numpy(dtype=object),
+        sale_total=sale_total,
+        rate=rates.rate,
+        rate_date=rates.date,
+        refund_shown=shown[r_event],
     )
+
+
+def _shares(sale_rows: pd.DataFrame) -> Int:
+    if SHARE_COLUMN not in sale_rows.columns:
+        return np.full(len(sale_rows), SHARE_WHOLE, dtype=np.int64)
+    return sale_rows[SHARE_COLUMN].fillna(SHARE_WHOLE).to_numpy(dtype=np.int64)
+
+
+def _expand(group: Int, first: Int, count: Int) -> tuple[Int, Int]:
+    """Each event once per share of its transaction: (event position, sale position).
+
+    Events stay in their order and a transaction's shares in theirs (by employee id).
+    """
+    times = count[group]
+    event = np.repeat(np.arange(len(group), dtype=np.int64), times)
+    offset = np.arange(len(event), dtype=np.int64) - np.repeat(np.cumsum(times) - times, times)
+    return event, (first[group][event] + offset).astype(np.int64)
+
+
+def _previous(values: Int, key: Int) -> Int:
+    """The value of the entry before each one with the same key (0 for the first).
+
+    Entries of one key must be in order already (they need not be contiguous).
+    """
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    before = pd.Series(values).groupby(key).shift(1, fill_value=0)
+    return before.to_numpy(dtype=np.int64)
+
+
+def allocate_shares(total: Int, weight: Int, group: Int) -> Int:
+    """Split each group's ``total`` by ``weight`` with no minor unit lost or made up.
+
+    ``total`` is the same on every entry of a group; the result adds up to it exactly. Largest
+    remainder: each share gets the floor of its exact part, and the units left over go one
+    each to the largest remainders, ties to the earlier entry (callers order a transaction's
+    shares by employee id). Negative totals split their magnitude and keep the sign. The
+    vectorised form of :func:`compcalc.money.allocate`:
+
+    >>> allocate_shares(np.array([10000] * 3 + [1] * 2), np.array([3333, 3333, 3334, 1, 1]),
+    ...                 np.array([0, 0, 0, 1, 1])).tolist()
+    [3333, 3333, 3334, 1, 0]
+    """
+    n = len(total)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    total = np.asarray(total, dtype=np.int64)
+    weight = np.asarray(weight, dtype=np.int64)
+    groups = int(group.max()) + 1
+    weight_sum = np.zeros(groups, dtype=np.int64)
+    np.add.at(weight_sum, group, weight)
+    whole = weight_sum[group]
+    magnitude = np.abs(total)
+    exact = safe_ints(magnitude, int(weight.max())) * weight
+    base = np.asarray(exact // whole).astype(np.int64)  # at most the total: fits
+    remainder = np.asarray(exact % whole).astype(np.int64)  # below the weights' sum: fits
+    given = np.zeros(groups, dtype=np.int64)
+    np.add.at(given, group, base)
+    group_total = np.zeros(groups, dtype=np.int64)
+    group_total[group] = magnitude
+    left = group_total - given
+    order = np.lexsort((np.arange(n), -remainder, group))
+    ranked = group[order]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - np.searchsorted(ranked, ranked, side="left")
+    shares = base + (rank < left[group])
+    return np.where(total < 0, -shares, shares).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class _Rates:
+    """Per sale row: the rate used (0 when in the pay currency) and its date, and the scale
+    from ledger minor units to pay minor units."""
+
+    rate: Int
+    date: Dates
+    numerator: Any  # rate * 10**(pay digits - sale digits) where positive (Python ints)
+    denominator: Any  # RATE_SCALE * 10**(sale digits - pay digits) where positive
+    rounding: Rounding
+
+    @classmethod
+    def of(cls, sale_rows: pd.DataFrame, date: Dates, money: Money | None) -> _Rates:
+        n = len(sale_rows)
+        currency = sale_rows["currency"].to_numpy(dtype=object)
+        rate = np.zeros(n, dtype=np.int64)
+        rate_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+        ones = np.ones(n, dtype=object)
+        if money is None:
+            return cls(rate, rate_date, ones, ones, Rounding.HALF_UP)
+        foreign = currency != money.currency
+        if not foreign.any():
+            return cls(rate, rate_date, ones, ones, money.rounding)
+        fx = money.fx
+        if fx is None:
+            codes = ", ".join(sorted(set(currency[foreign].tolist())))
+            raise RunError(
+                f"sales in {codes} need an FX table to be paid in {money.currency} (--fx FILE)"
+            )
+        found = np.full(n, -1, dtype=np.int64)
+        found[foreign] = fx.find(currency[foreign], money.currency, date[foreign])
+        needed = foreign & (found < 0)
+        if money.through is not None:
+            needed &= date <= day(money.through)
+        if needed.any():
+            _missing_rates(sale_rows[needed], currency[needed], date[needed], money.currency, fx)
+        usable = foreign & (found >= 0)
+        rate[usable] = fx.rate[found[usable]]
+        rate_date[usable] = fx.date[found[usable]]
+        digits, _ = check_currencies(sale_rows["currency"])
+        shift = minor_digits(money.currency) - digits
+        up = np.power(10, np.maximum(shift, 0).astype(object))
+        down = np.power(10, np.maximum(-shift, 0).astype(object))
+        # In the pay currency: times 1. After `through` with no rate yet: 0 (never looked at).
+        numerator = np.where(usable, rate.astype(object) * up, np.where(foreign, 0, 1))
+        denominator = np.where(usable, RATE_SCALE * down, 1)
+        return cls(rate, rate_date, numerator, denominator, money.rounding)
+
+    def convert(self, units: Int, row: Int) -> Int:
+        """Ledger minor units of sale row ``row`` (per entry) in pay minor units, rounded once."""
+        if len(units) == 0 or not np.any(self.rate[row]):
+            return np.asarray(units, dtype=np.int64)
+        exact = np.asarray(units).astype(object) * self.numerator[row]
+        out = round_div(exact, self.denominator[row], self.rounding)
+        return np.asarray(out).astype(np.int64)
+
+
+def _missing_rates(
+    rows: pd.DataFrame, base: npt.NDArray[np.object_], dates: Dates, quote: str, fx: FxTable
+) -> None:
+    """RunError naming each (pair, date) with no rate on or before it, and its transactions."""
+    missing = pd.DataFrame(
+        {"pair": base + "->" + quote, "date": dates.astype(str), "tid": rows["transaction_id"]}
+    )
+    problems = []
+    for key, found in missing.groupby(["pair", "date"], sort=True):
+        pair, when = (str(part) for part in key)
+        ids = sorted(set(found["tid"].tolist()))
+        shown = ", ".join(ids[:5]) + (f", … ({len(ids)} in all)" if len(ids) > 5 else "")
+        problems.append(
+            Diagnostic(
+                fx.source,
+                None,
+                None,
+                "",
+                f"no {pair} rate on or before {when} (sale date of transaction"
+                f"{'s' if len(ids) > 1 else ''} {shown}); add a row {when},"
+                f"{pair.replace('->', ',')},RATE",
+            )
+        )
+    raise RunError(problems)
 
 
 def _check_totals_fit(amount: Int) -> None:
@@ -208,7 +436,7 @@ def period_events(sales: Sales, after: dt.date, through: dt.date, digits: int) -
     refunds = np.flatnonzero((sales.refund_date > low) & (sales.refund_date <= high))
     for k in refunds.tolist():
         text = (
-            f"refund {sales.refund_date[k]} of {format_amount(int(sales.refund_amount[k]), digits)}"
+            f"refund {sales.refund_date[k]} of {format_amount(int(sales.refund_shown[k]), digits)}"
         )
         found.setdefault(int(sales.refund_sale[k]), []).append((sales.refund_date[k], 2, text))
     disputes = np.flatnonzero((sales.dispute_date > low) & (sales.dispute_date <= high))
@@ -273,17 +501,12 @@ def apply_clawback_window(sales: Sales, window_days: int) -> tuple[Sales, Ignore
     )
     protected = (r_date > limit[r_sale]) & paid_then & (open_at(r_sale, r_date) == 0)
 
-    windowed = Sales(
-        transaction_id=sales.transaction_id,
-        employee=sales.employee,
-        date=sales.date,
-        amount=sales.amount,
-        margin=sales.margin,
-        has_margin=sales.has_margin,
-        excluded_reason=sales.excluded_reason,
+    windowed = dataclasses.replace(  # the sales as they are; only their events are dropped
+        sales,
         refund_sale=r_sale[~protected],
         refund_date=r_date[~protected],
         refund_amount=sales.refund_amount[~protected],
+        refund_shown=sales.refund_shown[~protected],
         dispute_sale=d_sale[keep],
         dispute_date=d_date[keep],
         dispute_opens=d_open[keep],

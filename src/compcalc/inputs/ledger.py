@@ -19,6 +19,7 @@ import pandas as pd
 from compcalc.errors import InputError
 from compcalc.inputs.amounts import format_minor_units, parse_minor_units
 from compcalc.inputs.common import (
+    BoolArray,
     IntArray,
     Problems,
     RejectedRow,
@@ -40,12 +41,19 @@ EVENTS = ("sale", "dispute_opened", "dispute_resolved", "refund")
 # before it is resolved, refunds last.
 EVENT_RANK = {event: rank for rank, event in enumerate(EVENTS)}
 REQUIRED_COLUMNS = ("transaction_id", "employee_id", "date", "event", "amount", "currency")
-OPTIONAL_COLUMNS = ("margin",)
+OPTIONAL_COLUMNS = ("margin", "share")
 MONEY_COLUMNS = ("amount", "margin")
 FRAME_COLUMNS = (
     "source", "row", "line", "transaction_id", "employee_id", "date", "event",
     "amount_minor", "margin_minor", "currency",
 )  # fmt: skip
+# A sale's share of the transaction's credit is a percentage with at most SHARE_DIGITS
+# decimals, held as an integer number of 10**-SHARE_DIGITS percent: 100 % is SHARE_WHOLE.
+SHARE_DIGITS = 4
+SHARE_WHOLE = 100 * 10**SHARE_DIGITS
+SHARE_COLUMN = "share"
+# Appended to the currency reason by run_period, which can convert when given an FX table.
+FX_HINT = "; give an FX table (--fx FILE, or fx= in run_period) to convert it"
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,9 @@ class Ledger:
     ``frame`` columns (0..n-1 index, canonical order): ``row`` (int64), ``line`` (Int64,
     <NA> unless CSV), ``transaction_id``, ``employee_id`` (str), ``date`` (datetime64[s]),
     ``event`` (str), ``amount_minor`` (int64; 0 where a dispute event has no amount),
-    ``margin_minor`` (Int64, <NA> when empty), ``currency`` (str).
+    ``margin_minor`` (Int64, <NA> when empty), ``currency`` (str). When the input has the
+    optional ``share`` column, ``frame`` also has ``share`` (Int64 in 1/SHARE_WHOLE parts of
+    the transaction: 60 % is 600000; <NA> when empty, i.e. the whole sale, not split).
     """
 
     frame: pd.DataFrame
@@ -95,12 +105,15 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     problems.add_reasons(currency_reasons, "currency")
     amount = _check_amount(cells, digits, problems)
     margin = _check_margin(cells, digits, problems)
+    share = _check_share(cells, problems) if SHARE_COLUMN in cells.columns else None
     frame = pd.DataFrame({
         "source": table.source, "row": table.row, "line": table.line,
         "transaction_id": cells["transaction_id"],
         "employee_id": cells["employee_id"], "date": dates, "event": event,
         "amount_minor": amount, "margin_minor": margin, "currency": cells["currency"],
     })  # fmt: skip
+    if share is not None:
+        frame[SHARE_COLUMN] = share
     frame = canonical_order(frame[~problems.mask()])
     rejected = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
     return Ledger(frame, sort_rejected(rejected), table.source, table.sha256)
@@ -136,6 +149,38 @@ def _check_margin(cells: pd.DataFrame, digits: IntArray, problems: Problems) -> 
     return pd.Series(pd.array(units, dtype="Int64")).where(given, pd.NA)
 
 
+def _check_share(cells: pd.DataFrame, problems: Problems) -> pd.Series:
+    """A sale's share in percent (empty: the whole sale); refunds and disputes have none."""
+    text = cells[SHARE_COLUMN]
+    given = (text != "").to_numpy()
+    elsewhere = given & cells["event"].isin(EVENTS[1:]).to_numpy()
+    problems.add(
+        elsewhere,
+        SHARE_COLUMN,
+        "share is only allowed on sale events; a refund or dispute applies to every share "
+        "of its transaction",
+    )
+    units, reasons = parse_minor_units(text, SHARE_DIGITS, column=SHARE_COLUMN)
+    reasons = reasons.where(given & ~elsewhere, None)
+    problems.add_reasons(reasons, SHARE_COLUMN)
+    parsed = given & ~elsewhere & reasons.isna().to_numpy()
+    problems.add(
+        parsed & (units <= 0),
+        SHARE_COLUMN,
+        "share must be greater than 0: a percentage of the transaction such as 60 or 33.34",
+    )
+    problems.add(
+        parsed & (units > SHARE_WHOLE), SHARE_COLUMN, "share must be at most 100 (a percentage)"
+    )
+    return pd.Series(pd.array(units, dtype="Int64")).where(given, pd.NA)
+
+
+def percent_text(units: IntArray) -> pd.Series:
+    """Shares as percentages without trailing zeros: 600000 -> ``60``, 333400 -> ``33.34``."""
+    text = format_minor_units(np.asarray(units, dtype=np.int64), SHARE_DIGITS)
+    return text.str.replace(r"\.?0+$", "", regex=True)
+
+
 def _read_several(sources: list[Source]) -> Ledger:
     if not sources:
         raise InputError("no ledger given: name at least one ledger file")
@@ -143,7 +188,10 @@ def _read_several(sources: list[Source]) -> Ledger:
     labels = [part.source for part in parts]
     if len(set(labels)) != len(labels):
         raise InputError(f"the same ledger is given twice: {', '.join(labels)}")
-    frame = canonical_order(pd.concat([part.frame for part in parts], ignore_index=True))
+    frame = pd.concat([part.frame for part in parts], ignore_index=True)
+    if SHARE_COLUMN in frame.columns:  # files without the column: every sale is whole
+        frame[SHARE_COLUMN] = frame[SHARE_COLUMN].astype("Int64")
+    frame = canonical_order(frame)
     rejected = sort_rejected(row for part in parts for row in part.rejected)
     # Independent of the order the files are given in, as each file's digest is of its rows.
     digest = hashlib.sha256("\n".join(sorted(part.sha256 for part in parts)).encode()).hexdigest()
@@ -158,12 +206,13 @@ def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     """
     # Categorical codes follow EVENTS, so they are the event ranks.
     keyed = frame.assign(_rank=pd.Categorical(frame["event"], categories=EVENTS).codes)
+    shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
     keys = [
         "transaction_id", "date", "_rank", "amount_minor", "margin_minor", "employee_id",
-        "currency", "source", "row",
+        "currency", *shared, "source", "row",
     ]  # fmt: skip
     ordered = keyed.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
-    return ordered.drop(columns="_rank")[list(FRAME_COLUMNS)]
+    return ordered.drop(columns="_rank")[[*FRAME_COLUMNS, *shared]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,11 +225,15 @@ Stage = Callable[[pd.DataFrame, "_Context"], None]
 class _Context:
     """What every stage needs; arrays are indexed by position in the ledger frame."""
 
-    frame: pd.DataFrame  # the whole ledger frame, with "_tid" (transaction factor code)
+    frame: pd.DataFrame  # the whole ledger frame, with "_tid" and "_emp" (factor codes)
     roster: Roster
     labels: pd.Series  # "line N" / "row N"
     digits: IntArray  # minor digits of the row's currency
     problems: Problems
+    share: IntArray  # the sale's share in SHARE_WHOLE parts (SHARE_WHOLE where empty)
+    share_given: BoolArray  # the share cell was filled in
+    convert: bool = False  # an FX table converts other currencies: no currency check
+    fx_hint: bool = False  # say how to convert when rejecting another currency
 
     def reject(self, positions: pd.Index | IntArray, column: str, reason: pd.Series) -> None:
         """Reject rows at ``positions`` (frame positions) with per-row reasons."""
@@ -189,26 +242,43 @@ class _Context:
     def sale_lookup(self, rows: pd.DataFrame) -> IntArray:
         """Frame position of each transaction's sale among ``rows``, indexed by ``_tid``; -1
         where there is none. Index it with the ``_tid`` codes of the rows to look up."""
+        # A split has several sale rows: the first in canonical order stands for them all
+        # (they share date, amount and currency by now).
         sales = rows[rows["event"] == "sale"]
+        codes, first = np.unique(sales["_tid"].to_numpy(), return_index=True)
         lookup = np.full(len(self.frame) + 1, -1, dtype=np.int64)
-        lookup[sales["_tid"].to_numpy()] = sales.index.to_numpy()
+        lookup[codes] = sales.index.to_numpy()[first]
         return lookup
 
 
-def check_ledger(ledger: Ledger, roster: Roster) -> Ledger:
+def check_ledger(
+    ledger: Ledger, roster: Roster, *, convert: bool = False, fx_hint: bool = False
+) -> Ledger:
     """Check the ledger's rows against each other and the roster; move failures to rejected.
 
     The checks run in stages; each stage sees only the rows the earlier stages kept:
-    employee on the roster and currency matching theirs; duplicate sale events (identical
-    ones collapse to the first row, conflicting ones reject the whole transaction); events
-    with no sale; events dated before their sale or under another employee; refunds beyond
-    the sale amount; dispute events out of sequence.
+    employee on the roster and currency matching theirs (unless ``convert``: an FX table
+    will convert it; ``fx_hint`` adds how to give one to the reason); duplicate sale events
+    (identical ones collapse to the first row, conflicting ones reject the whole transaction;
+    one row per employee of a split is no conflict when the rows agree on the sale and their
+    shares add up to exactly 100 %, else the whole transaction is rejected with its shares);
+    events with no sale; events dated before their sale, under an employee who has no share
+    of it or in another currency; refunds beyond the sale amount; dispute events out of
+    sequence.
     """
     frame = ledger.frame.reset_index(drop=True)
     # Integer codes for transaction ids: grouping on them is far cheaper than on strings, and
     # only group membership (never the codes' order) feeds into any result.
     frame["_tid"] = pd.factorize(frame["transaction_id"])[0]
+    frame["_emp"] = pd.factorize(frame["employee_id"])[0]
+    frame["_cur"] = pd.factorize(frame["currency"])[0]
     n = len(frame)
+    if SHARE_COLUMN in frame.columns:
+        share_given = frame[SHARE_COLUMN].notna().to_numpy(dtype=bool)
+        share = frame[SHARE_COLUMN].fillna(SHARE_WHOLE).to_numpy(dtype=np.int64)
+    else:
+        share_given = np.zeros(n, dtype=bool)
+        share = np.full(n, SHARE_WHOLE, dtype=np.int64)
     digits, _ = check_currencies(frame["currency"])
     labels = place_labels(frame["row"].to_numpy(dtype=np.int64), frame["line"])
     if frame["source"].nunique() > 1:  # several files: "line 7" alone would be ambiguous
@@ -222,7 +292,10 @@ def check_ledger(ledger: Ledger, roster: Roster) -> Ledger:
     for stage in stages:
         problems = Problems(n)
         if alive.any():
-            stage(frame[alive], _Context(frame, roster, labels, digits, problems))
+            ctx = _Context(
+                frame, roster, labels, digits, problems, share, share_given, convert, fx_hint
+            )
+            stage(frame[alive], ctx)
         alive &= ~problems.mask()
         findings.append(problems.frame())
     found = pd.concat(findings, ignore_index=True)
@@ -230,7 +303,7 @@ def check_ledger(ledger: Ledger, roster: Roster) -> Ledger:
     values = _value_text(frame.iloc[needed], digits[needed])
     row = frame["row"].to_numpy(dtype=np.int64)
     new = to_rejected(found, values, row, frame["line"], frame["source"].to_numpy(dtype=object))
-    accepted = canonical_order(frame[alive].drop(columns="_tid"))
+    accepted = canonical_order(frame[alive].drop(columns=["_tid", "_emp", "_cur"]))
     return Ledger(accepted, sort_rejected([*ledger.rejected, *new]), ledger.source, ledger.sha256)
 
 
@@ -238,12 +311,15 @@ def _value_text(frame: pd.DataFrame, digits: IntArray) -> pd.DataFrame:
     """Typed rows back as text cells (same index), for the ``value`` of rejected rows."""
     margin = frame["margin_minor"]
     margin_text = format_minor_units(margin.fillna(0).to_numpy(dtype=np.int64), digits)
+    share = frame[SHARE_COLUMN] if SHARE_COLUMN in frame.columns else pd.Series(pd.NA, frame.index)
+    share_text = percent_text(share.fillna(0).to_numpy(dtype=np.int64)).set_axis(frame.index)
     return pd.DataFrame({
         "transaction_id": frame["transaction_id"], "employee_id": frame["employee_id"],
         "date": frame["date"].dt.strftime("%Y-%m-%d"), "event": frame["event"],
         "amount": _money(frame["amount_minor"].to_numpy(dtype=np.int64), digits, frame.index),
         "currency": frame["currency"],
         "margin": margin_text.set_axis(frame.index).where(margin.notna(), ""),
+        SHARE_COLUMN: share_text.where(share.notna(), ""),
     })  # fmt: skip
 
 
@@ -262,35 +338,104 @@ def _check_employees(rows: pd.DataFrame, ctx: _Context) -> None:
     # The trailing None is what found == -1 (not on the roster) picks.
     currencies = np.concatenate([staff["currency"].to_numpy(dtype=object), [None]])
     theirs = pd.Series(currencies[found], index=rows.index)
+    if ctx.convert:  # another currency is converted with the FX table when the run starts
+        return
     other = rows[(found >= 0) & (theirs != rows["currency"]).to_numpy()]
     reason = (
         "currency " + other["currency"] + " differs from employee " + other["employee_id"]
-        + "'s currency " + theirs[other.index].astype("str")
+        + "'s currency " + theirs[other.index].astype("str") + (FX_HINT if ctx.fx_hint else "")
     )  # fmt: skip
     ctx.reject(other.index, "currency", reason)
 
 
 def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
-    """One sale per transaction: identical repeats collapse, differing ones void it all."""
+    """One sale per transaction, or one per employee of a split whose shares make 100 %.
+
+    Identical repeats collapse to the first row. Differing sale rows void the whole
+    transaction, unless they are a split: every row has a share, all agree on date, amount,
+    margin and currency, and each names another employee. A split (or a lone share) whose
+    shares do not add up to exactly 100 % voids the transaction too, its shares in the reason.
+    """
     sales = rows[rows["event"] == "sale"]
-    content = ["_tid", "employee_id", "date", "amount_minor", "margin_minor", "currency"]
-    variants = np.bincount(sales.drop_duplicates(content)["_tid"], minlength=len(ctx.frame))
-    conflict = variants[sales["_tid"].to_numpy()] > 1
+    pos = sales.index.to_numpy()
+    keyed = sales.assign(_share=ctx.share[pos])
+    content = ["_tid", "employee_id", "date", "amount_minor", "margin_minor", "currency", "_share"]
+    size = len(ctx.frame)
+    tid = sales["_tid"].to_numpy()
+    counts = np.bincount(tid, minlength=size)
+    # Only transactions with several sale rows need the (costly) comparisons of content.
+    multi = counts[tid] > 1
+    several = keyed[multi]
+    first_of_kind = ~several.duplicated(content).to_numpy()
+    is_distinct = np.ones(len(sales), dtype=bool)
+    is_distinct[multi] = first_of_kind
+    distinct = keyed[is_distinct]
+    tid_d = tid[is_distinct]
+    variants = np.bincount(tid_d, minlength=size)
+    unique = several[first_of_kind]
+    sale = ["_tid", "date", "amount_minor", "margin_minor", "currency"]
+    kinds = np.bincount(unique.drop_duplicates(sale)["_tid"], minlength=size)
+    people = np.bincount(unique.drop_duplicates(["_tid", "employee_id"])["_tid"], minlength=size)
+    split = np.zeros(size, dtype=bool)
+    split[tid[ctx.share_given[pos]]] = True
+    total = np.zeros(size, dtype=np.int64)
+    np.add.at(total, tid_d, distinct["_share"].to_numpy(dtype=np.int64))
+    several_by_tid = counts > 1
+    conflict_by_tid = (variants > 1) & (~split | (kinds > 1) | (people < variants))
+    unbalanced_by_tid = (variants > 0) & ~conflict_by_tid & (total != SHARE_WHOLE)
+    conflict, unbalanced = conflict_by_tid[tid], unbalanced_by_tid[tid]
     # Identical repeats: keep the lowest row number (any choice gives the same content).
-    keep = sales.groupby("_tid")["row"].transform("idxmin").to_numpy()
-    repeat = ~conflict & (keep != sales.index.to_numpy())
+    keep = pos.copy()
+    if several_by_tid.any():
+        group = several.groupby(content, dropna=False, sort=False).ngroup().to_numpy()
+        keep[multi] = several.groupby(group)["row"].transform("idxmin").to_numpy()
+    repeat = ~conflict & ~unbalanced & (keep != pos)
     reason = "duplicate of " + ctx.labels[keep[repeat]]
     ctx.reject(sales.index[repeat], "transaction_id", reason)
-    if not conflict.any():
-        return
-    clashing = sales[conflict]
-    places = join_places(ctx.labels[clashing.index], clashing["_tid"], clashing["row"].to_numpy())
-    victims = rows[is_in(rows["_tid"], places.index)]
+    if conflict.any():
+        clashing = sales[conflict]
+        places = join_places(
+            ctx.labels[clashing.index], clashing["_tid"], clashing["row"].to_numpy()
+        )
+        victims = rows[is_in(rows["_tid"], places.index)]
+        hint = np.where(
+            split[victims["_tid"].to_numpy()],
+            "; the rows of a split must agree on date, amount, margin and currency, one row "
+            "per employee, each with a share",
+            "",
+        )
+        reason = (
+            "transaction " + victims["transaction_id"] + " has conflicting sale events ("
+            + victims["_tid"].map(places) + ")" + hint + "; all its events are rejected"
+        )  # fmt: skip
+        ctx.reject(victims.index, "transaction_id", reason)
+    if unbalanced.any():
+        _reject_unbalanced(rows, distinct, unbalanced_by_tid, total, ctx)
+
+
+def _reject_unbalanced(
+    rows: pd.DataFrame,
+    distinct: pd.DataFrame,
+    unbalanced_by_tid: BoolArray,
+    total: IntArray,
+    ctx: _Context,
+) -> None:
+    """Every event of a transaction whose shares miss 100 %, with the shares and their sum."""
+    parts = distinct[unbalanced_by_tid[distinct["_tid"].to_numpy()]]
+    shares = percent_text(parts["_share"].to_numpy(dtype=np.int64)).set_axis(parts.index)
+    # Rows are in canonical order, so within a transaction by employee id.
+    listed = (parts["employee_id"] + " " + shares + "%, ").groupby(parts["_tid"].to_numpy()).sum()
+    listed = listed.astype("str").str.removesuffix(", ")
+    victims = rows[unbalanced_by_tid[rows["_tid"].to_numpy()]]
+    codes = victims["_tid"].to_numpy()
     reason = (
-        "transaction " + victims["transaction_id"] + " has conflicting sale events ("
-        + victims["_tid"].map(places) + "); all its events are rejected"
+        "the shares of transaction " + victims["transaction_id"] + " add up to "
+        + percent_text(total[codes]).set_axis(victims.index) + "% ("
+        + victims["_tid"].map(listed) + "), not 100%; all its events are rejected"
     )  # fmt: skip
-    ctx.reject(victims.index, "transaction_id", reason)
+    is_sale = (victims["event"] == "sale").to_numpy()
+    ctx.reject(victims.index[is_sale], SHARE_COLUMN, reason[is_sale])
+    ctx.reject(victims.index[~is_sale], "transaction_id", reason[~is_sale])
 
 
 def _check_orphans(rows: pd.DataFrame, ctx: _Context) -> None:
@@ -314,14 +459,45 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
         + " (" + ctx.labels.to_numpy(dtype=object)[sale[early]] + ")"
     )  # fmt: skip
     ctx.reject(hit.index, "date", reason)
-    seller = ctx.frame["employee_id"].to_numpy(dtype=object)[sale]
-    other = later["employee_id"].to_numpy(dtype=object) != seller
+    # The event's employee must have a share of the sale (the seller when it is not split).
+    sales = rows[rows["event"] == "sale"]
+    width = int(ctx.frame["_emp"].max()) + 1
+    sold = sales["_tid"].to_numpy(dtype=np.int64) * width + sales["_emp"].to_numpy(dtype=np.int64)
+    asked = later["_tid"].to_numpy(dtype=np.int64) * width + later["_emp"].to_numpy(np.int64)
+    other = ~np.isin(asked, sold)
+    seller = ctx.frame["employee_id"].iloc[sale[other]].to_numpy(dtype=object)
     hit = later[other]
     reason = (
-        "employee " + hit["employee_id"] + " differs from the sale's employee " + seller[other]
+        "employee " + hit["employee_id"] + " differs from the sale's employee " + seller
         + " (" + ctx.labels.to_numpy(dtype=object)[sale[other]] + ")"
     )  # fmt: skip
+    rows_per_sale = np.bincount(sales["_tid"], minlength=len(ctx.frame))
+    shared = rows_per_sale[hit["_tid"].to_numpy()] > 1
+    if shared.any():
+        reason = reason.where(~shared, _not_a_sharer(hit[shared], sales, ctx))
     ctx.reject(hit.index, "employee_id", reason)
+    # Refunds and disputes are in the sale's currency (converted at the sale's rate, if at all).
+    currency = ctx.frame["_cur"].to_numpy(dtype=np.int64)[sale]
+    wrong = ~other & (later["_cur"].to_numpy(dtype=np.int64) != currency)
+    hit = later[wrong]
+    theirs = ctx.frame["currency"].iloc[sale[wrong]].to_numpy(dtype=object)
+    reason = (
+        hit["event"] + " in " + hit["currency"] + " differs from its sale's currency "
+        + theirs + " (" + ctx.labels.to_numpy(dtype=object)[sale[wrong]] + ")"
+    )  # fmt: skip
+    ctx.reject(hit.index, "currency", reason)
+
+
+def _not_a_sharer(hit: pd.DataFrame, sales: pd.DataFrame, ctx: _Context) -> pd.Series:
+    """Why an event under an employee without a share of the split sale is refused."""
+    shared = sales[is_in(sales["_tid"], hit["_tid"])]
+    names = (shared["employee_id"] + ", ").groupby(shared["_tid"].to_numpy()).sum()
+    names = names.astype("str").str.removesuffix(", ")
+    places = join_places(ctx.labels[shared.index], shared["_tid"], shared["row"].to_numpy())
+    return (
+        "employee " + hit["employee_id"] + " has no share of the sale; its employees are "
+        + hit["_tid"].map(names) + " (" + hit["_tid"].map(places) + ")"
+    )  # fmt: skip
 
 
 def _check_refund_totals(rows: pd.DataFrame, ctx: _Context) -> None:

@@ -68,6 +68,16 @@ class Statement:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorRun:
+    """A closed period's run, as the store knows it: what the next run's true-ups compare to."""
+
+    period: str
+    ruleset_version: str
+    ruleset_sha256: str
+    engine_version: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rejected:
     """An input row the run could not use, with where it was and why."""
 
@@ -106,6 +116,7 @@ class PeriodResult:
     statements: tuple[Statement, ...]
     rejected: tuple[Rejected, ...] = ()
     summary: tuple[tuple[str, str], ...] = field(default=())
+    fx_sha256: str = ""  # the FX table's digest; "" (and absent from the JSON) when none given
 
     def statement(self, employee_id: str) -> Statement:
         """The statement of one employee (KeyError when there is none)."""
@@ -123,7 +134,11 @@ class PeriodResult:
                 "version": self.ruleset_version,
                 "sha256": self.ruleset_sha256,
             },
-            "inputs": {"roster_sha256": self.roster_sha256, "ledger_sha256": self.ledger_sha256},
+            "inputs": {
+                "roster_sha256": self.roster_sha256,
+                "ledger_sha256": self.ledger_sha256,
+                **({"fx_sha256": self.fx_sha256} if self.fx_sha256 else {}),
+            },
             "engine": {"name": "compcalc", "version": self.engine_version},
             "currency": self.currency,
         }
@@ -163,6 +178,7 @@ class PeriodResult:
             statements=tuple(_statement_from(item) for item in data["statements"]),
             rejected=tuple(Rejected(**item) for item in data["rejected"]),
             summary=tuple((str(k), str(v)) for k, v in data["summary"].items()),
+            fx_sha256=inputs.get("fx_sha256", ""),
         )
 
     def to_json(self) -> str:
