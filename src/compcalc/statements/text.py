@@ -6,6 +6,7 @@ rejected rows (shown in full: they are the user's own data), unbreakable words, 
 table with unusually many pay codes or very large amounts.
 
 >>> print(render_summary(result))          # doctest: +SKIP
+>>> print(render_brief(result))            # doctest: +SKIP
 >>> print(render_explain(result, "E001"))  # doctest: +SKIP
 """
 
@@ -28,6 +29,7 @@ SHOWN_SUMMARY_KEYS = frozenset(
     {"employees", "lines", "held_sales", "held_amount", "excluded_sales", "rejected_rows"}
 )
 PAY_CODES = ("base", "commission", "bonus", "allowance")  # always shown, in this order
+ADJUSTMENT = "adjustment"  # the pay code of true-ups, clawbacks, held-back and released lines
 NAME_WIDTH = 28  # the name and role columns shrink to fit TERMINAL, down to the minimums
 ROLE_WIDTH = 22
 MIN_NAME_WIDTH = 12
@@ -212,6 +214,7 @@ def _counts(result: PeriodResult) -> list[str]:
         ("lines", f"{sum(len(s.lines) for s in result.statements)}"),
         ("held sales", f"{len(held)}{_notes_amount(held, result.currency)}"),
         ("excluded sales", f"{len(excluded)}{_notes_amount(excluded, result.currency)}"),
+        *_adjustments(result),
         *(
             (key.replace("_", " "), value)
             for key, value in result.summary
@@ -221,6 +224,31 @@ def _counts(result: PeriodResult) -> list[str]:
     ]
     width = max(len(label) for label, _ in counts) + 2
     return [label.ljust(width) + value for label, value in counts] + _rejected_list(result.rejected)
+
+
+def _adjustment_lines(result: PeriodResult) -> list[tuple[Line, str]]:
+    return [
+        (line, s.currency) for s in result.statements for line in s.lines
+        if line.pay_code == ADJUSTMENT
+    ]  # fmt: skip
+
+
+def _adjustments(result: PeriodResult) -> list[tuple[str, str]]:
+    """The count and total of adjustment lines, when the run has any (the table shows them
+    as a pay code column too)."""
+    found = _adjustment_lines(result)
+    if not found:
+        return []
+    return [("adjustments", f"{len(found)}{_amounts(found)}")]
+
+
+def _amounts(found: Sequence[tuple[Line, str]]) -> str:
+    """``  (1,234.00 USD)``, one sum per currency."""
+    sums: dict[str, Decimal] = {}
+    for line, currency in found:
+        sums[currency] = sums.get(currency, ZERO) + line.amount
+    shown = ", ".join(f"{_money(total, c)} {c}" for c, total in sorted(sums.items()))
+    return f"  ({shown})"
 
 
 def _notes_amount(notes: Sequence[SaleNote], currency: str) -> str:
@@ -237,6 +265,68 @@ def _rejected_list(rejected: Sequence[Rejected]) -> list[str]:
     if len(rejected) > len(shown):
         lines.append(f"  … and {len(rejected) - len(shown)} more (see --format json)")
     return lines
+
+
+# --------------------------------------------------------------------------- brief
+
+
+def render_brief(result: PeriodResult) -> str:
+    """The end-of-run summary in three lines: employees paid, total by pay code, held sales,
+    rejected rows and adjustments (count and total of lines with pay code ``adjustment``).
+
+    For a terminal when the full output is elsewhere (``run --format json``).
+
+    >>> print(render_brief(result), end="")  # doctest: +SKIP
+    compcalc run 2026-11: 40 employees paid, total 513,971.98 USD
+      base 228,771.81 · commission 196,919.33 · bonus 50,355.84 · allowance 37,925.00
+      held sales 1 (27,350.00 USD) · rejected rows 0 · adjustments 0
+    """
+    by_currency: dict[str, dict[str, Decimal]] = {}
+    totals: dict[str, Decimal] = {}
+    for statement in result.statements:
+        sums = by_currency.setdefault(statement.currency, {})
+        for code, amount in _by_pay_code(statement).items():
+            sums[code] = sums.get(code, ZERO) + amount
+        totals[statement.currency] = totals.get(statement.currency, ZERO) + statement.total
+    total = ", ".join(f"{_money(t, c)} {c}" for c, t in sorted(totals.items())) or (
+        f"{_money(ZERO, result.currency)} {result.currency}"
+    )
+    paid = len(result.statements)
+    out = [
+        f"compcalc run {result.period}: {paid} employee{'' if paid == 1 else 's'} paid, "
+        f"total {total}"
+    ]
+    mixed = len(by_currency) > 1
+    for currency, sums in sorted(by_currency.items()):
+        codes = [c for c in _pay_codes(result.statements) if c in sums]
+        parts = [f"{code} {_money(sums[code], currency)}" for code in codes]
+        out.extend(_pack([f"{currency}: {parts[0]}", *parts[1:]] if mixed and parts else parts))
+    held = [(note, s.currency) for s in result.statements for note in s.held]
+    held_text = f"{len(held)}"
+    if held:
+        held_sums: dict[str, Decimal] = {}
+        for note, currency in held:
+            held_sums[currency] = held_sums.get(currency, ZERO) + note.amount
+        shown = ", ".join(f"{_money(t, c)} {c}" for c, t in sorted(held_sums.items()))
+        held_text += f" ({shown})"
+    adjustments = _adjustment_lines(result)
+    adjusted = f"{len(adjustments)}{_amounts(adjustments)[1:]}" if adjustments else "0"
+    rejected = len(result.rejected)
+    out.append(f"  held sales {held_text} · rejected rows {rejected} · adjustments {adjusted}")
+    return "\n".join(out) + "\n"
+
+
+def _pack(parts: Sequence[str], width: int = WIDTH) -> list[str]:
+    """``parts`` joined by `` · `` on lines of at most ``width``, never splitting a part."""
+    lines: list[str] = []
+    current = ""
+    for part in parts:
+        joined = f"{current} · {part}" if current else part
+        if current and len("  " + joined) > width:
+            lines.append("  " + current)
+            joined = part
+        current = joined
+    return [*lines, "  " + current] if current else lines
 
 
 # --------------------------------------------------------------------------- explain
