@@ -2,8 +2,10 @@
 
 The shipped example (``rules/account_managers.yaml``, ``examples/roster.csv``,
 ``examples/ledger/2026-1{0,1,2}.csv``) is run from the repository root in-process through
-:func:`compcalc.cli.main`, with the store a SQLite file in a temporary directory. The
-October-November flow runs once per module (``flow``); the tests read its outcome.
+:func:`compcalc.cli.main`, with the store a SQLite file in a temporary directory, and again
+with the store a fresh PostgreSQL schema when ``COMPCALC_TEST_POSTGRES_URL`` is set (see
+``conftest.py``). The October-November flow runs once per module and backend (``flow``); the
+tests read its outcome.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,7 +25,7 @@ import pytest
 
 from compcalc.cli import DEFAULT_STORE, build_parser, main
 from compcalc.statements.model import PeriodResult
-from compcalc.store.store import DEFAULT_URL
+from compcalc.store.store import DEFAULT_URL, store_url
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -75,10 +77,10 @@ class Flow:
 
 
 @pytest.fixture(scope="module")
-def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
+def flow(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flow:
     """Run October, close it, run November, close it and export it, in that order."""
     tmp = tmp_path_factory.mktemp("store")
-    url = f"sqlite:///{tmp / 'compcalc.db'}"
+    url = module_store_url
     store = ("--store", url)
     csv_file = tmp / "out" / "2026-11-payroll.csv"
     csv_file.parent.mkdir()
@@ -101,7 +103,8 @@ def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
 
 def test_run_with_store_saves_a_draft(flow: Flow) -> None:
     assert flow.oct_run.code == 0
-    assert re.fullmatch(f"saved draft run ({ID12}) for 2026-10 in {re.escape(flow.url)}\n",
+    shown = store_url(flow.url).render_as_string(hide_password=True)  # any password masked
+    assert re.fullmatch(f"saved draft run ({ID12}) for 2026-10 in {re.escape(shown)}\n",
                         flow.oct_run.err)
 
 
@@ -150,11 +153,13 @@ def test_payroll_csv_export_reconciles_with_the_statements(flow: Flow) -> None:
         sums[row["employee_id"]] = sums.get(row["employee_id"], Decimal(0)) + Decimal(
             row["amount"])
     assert sums == {s["employee_id"]: Decimal(s["total"]) for s in statements}
-    # Omar Haddad: the -736.00 clawback nets with 1,285.20 of new credit into one row.
+    # Omar Haddad: 1,285.20 of new credit, and the -736.00 clawback of a refunded October sale
+    # on its own adjustment row, its minus sign intact.
     omar = next(s for s in statements if s["employee_id"] == "E020")
-    commission = [line["amount"] for line in omar["lines"] if line["pay_code"] == "commission"]
-    assert sorted(commission) == ["-736.00", "1285.20"]
-    assert "E020,Omar Haddad,2026-11,commission,USD,549.20,2\r\n" in raw
+    codes = {line["amount"]: line["pay_code"] for line in omar["lines"]}
+    assert codes["1285.20"] == "commission" and codes["-736.00"] == "adjustment"
+    assert "E020,Omar Haddad,2026-11,commission,USD,1285.20,1\r\n" in raw
+    assert "E020,Omar Haddad,2026-11,adjustment,USD,-736.00,1\r\n" in raw
     # Amounts are plain numbers: never quoted, never prefixed against formulas.
     for line in raw.split("\r\n")[1:-1]:
         assert re.fullmatch(r"-?\d+\.\d{2}", line.split(",")[-2]), line
@@ -176,8 +181,10 @@ def test_from_dict_round_trips_the_golden_results(month: str) -> None:
     assert PeriodResult.from_dict(json.loads(text)).to_json() == text
 
 
-def test_close_and_export_errors_are_plain(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
+def test_close_and_export_errors_are_plain(
+    new_store_url: Callable[[], str], tmp_path: Path
+) -> None:
+    url = new_store_url()  # an empty store, on each backend
     assert cli(["close", "--period", "2026-10", "--store", url]) == Done(
         1, "", "compcalc: period 2026-10 has no saved runs; nothing to close\n")
     assert cli(["export", "--period", "2026-10", "--format", "json", "--store", url]) == Done(

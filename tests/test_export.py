@@ -297,7 +297,10 @@ def test_shipped_example_sums_per_employee_to_each_statement_total(
 def test_shipped_example_keeps_the_clawback_plain_and_round_trips(
         shipped: PeriodResult) -> None:
     text = payroll_csv(shipped)
-    assert "E020,Omar Haddad,2026-11,commission,USD,549.20,2\r\n" in text
+    # E020's November: 1,285.20 new commission, and the clawback of a refunded October sale
+    # on its own adjustment row, its minus sign intact (549.20 net, as before).
+    assert "E020,Omar Haddad,2026-11,commission,USD,1285.20,1\r\n" in text
+    assert "E020,Omar Haddad,2026-11,adjustment,USD,-736.00,1\r\n" in text
     assert text.count("\r\n") == len(payroll_rows(shipped)) + 1
     frame = pd.read_csv(io.StringIO(text, newline=""), dtype=str, keep_default_na=False)
     assert [list(frame.columns), *frame.to_numpy().tolist()] == list(

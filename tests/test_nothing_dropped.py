@@ -140,7 +140,8 @@ def test_paid_to_date_rows_for_one_pair_are_added_up() -> None:
     ("employee", "component", "amount", "message"),
     [
         ("E9", "comm", "1.00", "employee 'E9' is not among the employees paid"),
-        ("E1", "commision", "1.00", "'commision' is not a commission or bonus (known: comm)"),
+        ("E1", "commision", "1.00",
+         "'commision' is not a commission, bonus, draw or override (known: comm)"),
         ("E1", "comm", "1,000", "is not a plain decimal number"),
         ("E1", "comm", "999.995", "has more than 2 decimal places"),
         ("E1", "comm", None, "never float or empty"),

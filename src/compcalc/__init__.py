@@ -7,27 +7,38 @@ Public API (nothing else is public)::
                                  ["examples/ledger/2026-10.csv"], "2026-10")
     result.to_frame()        # one row per statement line, exact Decimal amounts
     result.to_json()         # canonical JSON, byte-identical for the same inputs
+    compcalc.diff_results(result, other)  # per employee and line: what changed, by how much
 """
 
 __version__ = "0.1.0"
 
-from .api import load_rules, load_rules_text, read_ledger, read_roster, run_period
+from .api import (
+    diff_results,
+    load_rules,
+    load_rules_text,
+    read_fx,
+    read_ledger,
+    read_roster,
+    run_period,
+)
 from .errors import CompcalcError, Diagnostic, InputError, RuleFileError, RunError
-from .inputs import Ledger, Roster
+from .inputs import FxTable, Ledger, Roster
 from .money import Rounding
 from .periods import Period, parse_period
 from .rules.schema import RuleSet
-from .statements.model import Line, PeriodResult, Rejected, SaleNote, Statement
+from .statements.model import Line, PeriodResult, PriorRun, Rejected, SaleNote, Statement
 from .store import Store, StoreError
 
 __all__ = [
     "CompcalcError",
     "Diagnostic",
+    "FxTable",
     "InputError",
     "Ledger",
     "Line",
     "Period",
     "PeriodResult",
+    "PriorRun",
     "Rejected",
     "Roster",
     "Rounding",
@@ -39,9 +50,11 @@ __all__ = [
     "Store",
     "StoreError",
     "__version__",
+    "diff_results",
     "load_rules",
     "load_rules_text",
     "parse_period",
+    "read_fx",
     "read_ledger",
     "read_roster",
     "run_period",

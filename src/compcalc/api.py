@@ -6,6 +6,7 @@
 >>> ledger = compcalc.read_ledger(["examples/ledger/2026-10.csv"])       # doctest: +SKIP
 >>> result = compcalc.run_period(rules, roster, ledger, "2026-10")      # doctest: +SKIP
 >>> result.to_frame().groupby("pay_code")["amount"].sum()               # doctest: +SKIP
+>>> compcalc.diff_results(result, other)  # the lines that differ, exact  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -18,16 +19,27 @@ import pandas as pd
 from .engine.paid import PaidToDate
 from .engine.run import Progress
 from .engine.run import run_period as _run_period
-from .inputs import Ledger, Roster, read_roster
+from .inputs import FxTable, Ledger, Roster, read_roster
+from .inputs import read_fx as _read_fx
 from .inputs import read_ledger as _read_ledger
 from .periods import Period
 from .rules import RuleSet, load_rules, load_rules_text
-from .statements.model import PeriodResult
+from .statements.diff import diff_results
+from .statements.model import PeriodResult, PriorRun
 
-__all__ = ["load_rules", "load_rules_text", "read_ledger", "read_roster", "run_period"]
+__all__ = [
+    "diff_results",
+    "load_rules",
+    "load_rules_text",
+    "read_fx",
+    "read_ledger",
+    "read_roster",
+    "run_period",
+]
 
 LedgerSource = str | Path | pd.DataFrame | Sequence[str | Path] | Ledger
 RosterSource = str | Path | pd.DataFrame | Roster
+FxSource = str | Path | pd.DataFrame | FxTable
 
 
 def read_ledger(source: LedgerSource) -> Ledger:
@@ -43,6 +55,19 @@ def read_ledger(source: LedgerSource) -> Ledger:
     return _read_ledger(list(source))  # several files: one ledger, each row keeps its file
 
 
+def read_fx(source: FxSource) -> FxTable:
+    """Read a dated FX table (columns ``date, from, to, rate``) from a CSV/Parquet path or a
+    DataFrame of text cells. Rates are exact decimals; any bad row is an
+    :class:`~compcalc.errors.InputError` naming its file, line and column. Never fetched.
+
+    >>> fx = read_fx("examples/fx.csv")                                      # doctest: +SKIP
+    >>> run_period(rules, roster, ledger, "2026-11", fx=fx)                  # doctest: +SKIP
+    """
+    if isinstance(source, FxTable):
+        return source
+    return _read_fx(source)
+
+
 def run_period(
     rules: RuleSet,
     roster: RosterSource,
@@ -51,6 +76,8 @@ def run_period(
     paid_to_date: PaidToDate = None,
     *,
     progress: Progress | None = None,
+    history: Sequence[PriorRun] = (),
+    fx: FxSource | None = None,
 ) -> PeriodResult:
     """Evaluate a pay period into auditable statements. Pure: no I/O beyond reading paths given.
 
@@ -60,7 +87,11 @@ def run_period(
     same ledger as it stood at each period's end. Raises :class:`compcalc.errors.RunError`
     when the run cannot go ahead (period outside the rules, a table missing a combination).
     ``progress(done, total, step)``, if given, is called as the run advances (for a progress
-    bar); it has no effect on the result.
+    bar); it has no effect on the result. ``history`` names the closed runs behind
+    ``paid_to_date`` (:meth:`compcalc.Store.prior_runs`), so true-up lines can say whether a
+    rule or the ledger changed since those periods closed. ``fx`` (a path, a DataFrame or
+    :func:`read_fx`'s table) converts sales in another currency than the employee's at the
+    rate in force on the sale date; without it such sales are rejected.
 
     >>> result = run_period(rules, "roster.csv", ["ledger.csv"], "2026-10")  # doctest: +SKIP
     >>> result.statement("E001").total                                       # doctest: +SKIP
@@ -68,5 +99,12 @@ def run_period(
     """
     roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
     return _run_period(
-        rules, roster_data, read_ledger(ledger), period, paid_to_date, progress=progress
+        rules,
+        roster_data,
+        read_ledger(ledger),
+        period,
+        paid_to_date,
+        progress=progress,
+        history=history,
+        fx=None if fx is None else read_fx(fx),
     )

@@ -10,18 +10,25 @@ traceback), 2 the command line itself is wrong. A traceback means a bug in compc
     compcalc run ... --period 2024-03 --store [URL]    also save the run as a draft in the store
     compcalc close --period 2024-03 [--store URL]      its latest draft becomes the paid run
     compcalc export --period 2024-03 --format payroll-csv [--store URL] [--out FILE]
+    compcalc diff RUN_A RUN_B [--store URL] [--format text|json|csv]
+    compcalc diff --rules OLD --rules-new NEW --roster R --ledger L --period 2024-03
+
+``diff`` exits 0 whether or not the runs differ (the output says); a run id that matches no
+saved run or more than one is a one-line message and exit code 1, like an unknown employee.
+On a terminal, ``run``, ``explain`` and ``diff`` show a progress bar on stderr; piped, never.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import difflib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from compcalc import __version__
 from compcalc.errors import CompcalcError, Diagnostic
@@ -31,7 +38,7 @@ if TYPE_CHECKING:
 
     from compcalc.periods import Period
     from compcalc.rules import RuleSet
-    from compcalc.statements.model import PeriodResult
+    from compcalc.statements.model import PeriodResult, PriorRun
     from compcalc.store import Store
 
 PROG = "compcalc"
@@ -93,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="sales ledger; repeat to concatenate several files",
     )
     inputs.add_argument("--period", required=True, help="pay period, e.g. 2024-03")
+    inputs.add_argument(
+        "--fx",
+        type=Path,
+        metavar="FILE",
+        help="dated FX rates (CSV: date,from,to,rate) to convert sales in other currencies",
+    )
 
     run = commands.add_parser("run", parents=[inputs], help="compute a period's statements")
     run.add_argument(
@@ -126,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("--employee", required=True, help="employee id")
     explain.set_defaults(command=_explain)
+    _add_diff_parser(commands)
     return parser
 
 
@@ -166,7 +180,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from compcalc.statements.files import write_atomic
-    from compcalc.statements.text import render_summary
+    from compcalc.statements.text import render_brief, render_summary
 
     if args.store is None:
         result = _compute(args)
@@ -179,6 +193,9 @@ def _run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if args.out is not None:
         print(f"wrote {args.out / 'result.json'}", file=sys.stderr)
+    if args.format == "json" and _interactive(sys.stderr):
+        # stdout stays pure JSON (whose "summary" has the figures); a person sees them here.
+        sys.stderr.write(render_brief(result))
     return 0
 
 
@@ -197,7 +214,10 @@ def _compute_into(store: Store, args: argparse.Namespace) -> PeriodResult:
             f"{', '.join(still_open)} of the plan year are closed; close {still_open[0]} first"
         )
     paid = store.paid_to_date(period.start, year_start)
-    result = _compute(args, rules=rules, period=period.label, paid_to_date=paid)
+    history = store.prior_runs(period.start, year_start)
+    result = _compute(
+        args, rules=rules, period=period.label, paid_to_date=paid, history=history
+    )
     saved = store.save_run(result, plan_year_start=year_start)
     print(
         f"saved draft run {saved.run_id[:SHORT_DIGEST]} for {saved.period} in {store.url}",
@@ -250,18 +270,36 @@ def _compute(
     rules: RuleSet | None = None,
     period: str | None = None,
     paid_to_date: pd.DataFrame | None = None,
+    history: Sequence[PriorRun] = (),
 ) -> PeriodResult:
     """Load the three inputs and run the period: the part ``run`` and ``explain`` share."""
     from . import api
 
-    if rules is None:
-        rules = api.load_rules(args.rules)
-    roster = api.read_roster(args.roster)
-    ledgers: list[Path] = args.ledger
-    ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
-    result: PeriodResult = api.run_period(
-        rules, roster, ledger, period or args.period, paid_to_date=paid_to_date
-    )
+    with _progress() as bar:
+        if rules is None:
+            bar.note(f"reading rules {args.rules}")
+            rules = api.load_rules(args.rules)
+        bar.total = READ_STEPS + len(rules.plans) + 1
+        bar.advance()
+        bar.note(f"reading roster {args.roster}")
+        roster = api.read_roster(args.roster)
+        bar.advance()
+        ledgers: list[Path] = args.ledger
+        bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
+        ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
+        fx_path: Path | None = getattr(args, "fx", None)
+        fx = None if fx_path is None else api.read_fx(fx_path)
+        bar.advance()
+        result: PeriodResult = api.run_period(
+            rules,
+            roster,
+            ledger,
+            period or args.period,
+            paid_to_date=paid_to_date,
+            progress=bar.engine(),
+            history=history,
+            fx=fx,
+        )
     return result
 
 
@@ -279,6 +317,283 @@ def _period(text: str) -> Period:
         return parse_period(text)
     except ValueError as error:
         raise CompcalcError(str(error)) from None
+
+
+# --------------------------------------------------------------------------- diff
+
+DIFF_FORMATS = ("text", "json", "csv")
+RUN_ID_MIN = 4  # hex digits of a run id prefix
+
+
+def _add_diff_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two runs, or what a rule change would pay",
+        description=(
+            "Compare two runs per employee and line: `diff RUN_A RUN_B`, where each RUN is a "
+            "run id (or a unique prefix of at least 4 hex digits) in the store, or a "
+            "result.json written by `run --out` (or its directory). Or run one period under "
+            "two rule sets and compare: `diff --rules OLD --rules-new NEW --roster R "
+            "--ledger L --period P`. Exit code 0 whether or not anything differs."
+        ),
+    )
+    diff.add_argument(
+        "runs", nargs="*", metavar="RUN", help="two runs: run id (prefix) or result.json"
+    )
+    diff.add_argument("--rules", type=Path, metavar="OLD", help="rule file in force now")
+    diff.add_argument("--rules-new", type=Path, metavar="NEW", help="the changed rule file")
+    diff.add_argument("--roster", type=Path, help="roster (with --rules-new)")
+    diff.add_argument(
+        "--ledger", type=Path, action="append", help="sales ledger (with --rules-new); repeat"
+    )
+    diff.add_argument("--period", help="pay period (with --rules-new), e.g. 2024-03")
+    diff.add_argument(
+        "--format", choices=DIFF_FORMATS, default="text", help="text (default), json or csv"
+    )
+    _store_option(
+        diff,
+        default=None,
+        action=(
+            "where run ids are looked up (default store when left out); with --rules-new, "
+            "paid to date comes from its closed periods instead of a replay"
+        ),
+    )
+    diff.set_defaults(command=_diff, diff_parser=diff)
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from compcalc.statements.diff import compare_results, render
+
+    parser: argparse.ArgumentParser = args.diff_parser
+    what_if = [name for name in ("rules", "rules_new", "roster", "ledger", "period")
+               if getattr(args, name) is not None]  # fmt: skip
+    if args.runs and what_if:
+        options = ", ".join("--" + name.replace("_", "-") for name in what_if)
+        return _usage_error(parser, f"give two runs or {options} with --rules-new, not both")
+    if args.runs or not what_if:
+        if len(args.runs) != 2:
+            return _usage_error(parser, f"expected two runs to compare, got {len(args.runs)}")
+        loaded = _load_runs(args.runs, args.store)
+        if isinstance(loaded, str):
+            return _usage_error(parser, loaded)
+        (old, old_source), (new, new_source) = loaded
+    else:
+        missing = [f"--{name.replace('_', '-')}"
+                   for name in ("rules", "rules_new", "roster", "ledger", "period")
+                   if getattr(args, name) is None]  # fmt: skip
+        if missing:
+            return _usage_error(parser, f"a rule change needs {', '.join(missing)} too")
+        old, new = _what_if(args)
+        old_source, new_source = f"rules {args.rules}", f"rules {args.rules_new}"
+    comparison = compare_results(old, new)
+    sys.stdout.write(render(comparison, args.format, (old_source, new_source)))
+    sys.stdout.flush()
+    return 0
+
+
+def _usage_error(parser: argparse.ArgumentParser, message: str) -> int:
+    """Exit code 2 with the command's usage, as argparse reports a wrong command line."""
+    parser.print_usage(sys.stderr)
+    print(f"{parser.prog}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _load_runs(refs: Sequence[str], store_url: str | None) -> list[tuple[PeriodResult, str]] | str:
+    """Each run from its result.json file (or --out directory) or from the store by id.
+
+    Returns a usage message instead when a reference is neither a file nor a run id.
+    """
+    from compcalc.statements.model import PeriodResult
+
+    files: dict[int, Path] = {}
+    for index, ref in enumerate(refs):
+        path = Path(ref)
+        if path.is_dir() and (path / "result.json").is_file():
+            path = path / "result.json"
+        if path.is_file():
+            files[index] = path
+        elif not _looks_like_run_id(ref):
+            return (
+                f"{ref!r} is neither a result.json file nor a run id "
+                f"(at least {RUN_ID_MIN} hex digits)"
+            )
+    loaded: list[tuple[PeriodResult, str]] = []
+    store = None if len(files) == len(refs) else _open_existing_store(store_url or DEFAULT_STORE)
+    try:
+        for index, ref in enumerate(refs):
+            if index in files:
+                loaded.append((_read_result(files[index]), str(files[index])))
+            else:
+                assert store is not None
+                saved = store.find_run(ref, min_length=RUN_ID_MIN)
+                result = PeriodResult.from_dict(store.get_run(saved.run_id))
+                loaded.append((result, f"run {saved.run_id[:SHORT_DIGEST]} ({saved.status})"))
+    finally:
+        if store is not None:
+            store.close()
+    return loaded
+
+
+def _looks_like_run_id(ref: str) -> bool:
+    return len(ref) >= RUN_ID_MIN and all(c in "0123456789abcdefABCDEF" for c in ref)
+
+
+def _open_existing_store(url: str) -> Store:
+    """The store at ``url`` for reading; a SQLite file that does not exist is not created."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        target = make_url(url)
+    except ArgumentError as error:
+        raise CompcalcError(f"cannot open store: {error}") from None
+    database = target.database or ""
+    local = target.get_backend_name() == "sqlite" and database not in ("", ":memory:")
+    if local and not database.startswith("file:") and not Path(database).is_file():
+        raise CompcalcError(f"no store at {database}: no run has been saved there")
+    return _open_store(url)
+
+
+def _read_result(path: Path) -> PeriodResult:
+    import json
+
+    from compcalc.statements.model import PeriodResult
+
+    text = path.read_text(encoding="utf-8")
+    try:
+        return PeriodResult.from_dict(json.loads(text))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise CompcalcError(
+            f"{path}: not a result.json written by `compcalc run` ({detail})"
+        ) from None
+
+
+def _what_if(args: argparse.Namespace) -> tuple[PeriodResult, PeriodResult]:
+    """The period under the rules in force and under the new rules, on one paid-to-date basis.
+
+    Without ``--store`` both replay the earlier periods of the plan year, each under its own
+    rules (write a change meant to start this period as dated values); with ``--store`` both
+    take what the store's closed periods paid.
+    """
+    from . import api
+
+    with _progress() as bar:
+        bar.note(f"reading rules {args.rules}, {args.rules_new}")
+        old_rules, new_rules = api.load_rules(args.rules), api.load_rules(args.rules_new)
+        bar.total = READ_STEPS + len(old_rules.plans) + len(new_rules.plans) + 2
+        bar.advance()
+        bar.note(f"reading roster {args.roster}")
+        roster = api.read_roster(args.roster)
+        bar.advance()
+        ledgers: list[Path] = args.ledger
+        bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
+        ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
+        bar.advance()
+        period = _period(args.period)
+        results = []
+        for side, rules in (("old", old_rules), ("new", new_rules)):
+            paid = None
+            if args.store is not None:
+                paid = _store_paid_to_date(args.store, rules, period)
+            results.append(
+                api.run_period(
+                    rules,
+                    roster,
+                    ledger,
+                    period.label,
+                    paid_to_date=paid,
+                    progress=bar.engine(f"{side} rules: "),
+                )
+            )
+    return results[0], results[1]
+
+
+def _store_paid_to_date(url: str, rules: RuleSet, period: Period) -> pd.DataFrame:
+    """What the store's closed periods paid before ``period``; refused while one is open."""
+    from .periods import plan_year_start
+
+    year_start = plan_year_start(period.start, rules.plan_year.start_month)
+    with _open_existing_store(url) as store:
+        still_open = store.open_periods_before(period.start, year_start)
+        if still_open:
+            raise CompcalcError(
+                f"period {period.label} cannot be compared on the store's paid to date while "
+                f"earlier period(s) {', '.join(still_open)} are not closed"
+            )
+        paid: pd.DataFrame = store.paid_to_date(period.start, year_start)
+    return paid
+
+
+# --------------------------------------------------------------------------- progress
+
+READ_STEPS = 3  # rules, roster, ledger
+BAR_CELLS = 24
+BAR_LABEL = 44
+
+
+class _Bar:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal.
+
+    ``note(label)`` shows what is being done now, ``advance()`` counts a step done, and
+    ``engine(prefix)`` is a ``run_period(progress=...)`` callback. Closing clears the line.
+    Nothing is ever written when stderr is a pipe or a file.
+    """
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.done = 0
+        self.total = READ_STEPS
+        self.shown = 0
+
+    def note(self, label: str) -> None:
+        if not self.enabled:
+            return
+        total = max(self.total, self.done, 1)
+        filled = BAR_CELLS * min(self.done, total) // total
+        if len(label) > BAR_LABEL:
+            label = label[: BAR_LABEL - 1] + "~"
+        text = f"{label:<{BAR_LABEL}} [{'#' * filled}{'-' * (BAR_CELLS - filled)}] "
+        text += f"{min(self.done, total)}/{total}"
+        self.stream.write("\r" + text.ljust(self.shown))
+        self.stream.flush()
+        self.shown = max(self.shown, len(text))
+
+    def advance(self, steps: int = 1) -> None:
+        self.done += steps
+
+    def engine(self, prefix: str = "") -> Callable[[int, int, str], None]:
+        start = self.done
+
+        def report(done: int, total: int, step: str) -> None:
+            self.done = start + done
+            self.note(f"{prefix}{step}")
+
+        return report
+
+    def clear(self) -> None:
+        if self.enabled and self.shown:
+            self.stream.write("\r" + " " * self.shown + "\r")
+            self.stream.flush()
+            self.shown = 0
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[_Bar]:
+    """A progress bar on stderr if it is a terminal, cleared however the block ends."""
+    bar = _Bar(sys.stderr, _interactive(sys.stderr))
+    try:
+        yield bar
+    finally:
+        bar.clear()
+
+
+def _interactive(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
 
 
 # --------------------------------------------------------------------------- printing

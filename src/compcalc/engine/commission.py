@@ -261,10 +261,13 @@ def _lines(
     # What earlier credit is worth after each step (re-rated by a retroactive band or a gate
     # reached in that step): the difference is the tier true-up, the rest is the step's own.
     worth = [plan.rerated(dues[k - 1], dues[k]) for k in range(1, len(dues))]
+    dated = _rerated_by_dated_values(plan, dues[0], paid)
     drafts: list[LineDraft] = []
     for i, row in enumerate(plan.rows.tolist()):
         drafts.extend(
-            _true_up_line(plan, int(dues[0].due[i]), int(paid[i]), row, ids["earlier"][i])
+            _true_up_line(
+                plan, int(dues[0].due[i]), int(paid[i]), row, ids["earlier"][i], bool(dated[i])
+            )
         )
         rerates: list[tuple[Due, Due]] = []
         for step, (item, label) in enumerate(STEPS, start=1):
@@ -277,8 +280,10 @@ def _lines(
             formula = (
                 f"due on {plan.explain(after, i)}; less due on {plan.explain(valued, i)}; "
                 f"= {plan.ctx.money(amount)}"
-            )
+            ) + _origins(plan.ctx, row, ids[item][i])
             details = _details(plan, after, i) | _events(ids[item][i], events, item)
+            if item != "new_credit" and ids[item][i]:
+                details["original_periods"] = plan.ctx.sale_periods(ids[item][i])
             drafts.append(
                 make_line(
                     plan.ctx,
@@ -299,8 +304,26 @@ def _lines(
     return drafts
 
 
+def _rerated_by_dated_values(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
+    """Per employee: do today's rules value the credit to the previous period's end otherwise
+    than the rules in force then (a number dated from a past period)? Only asked where a
+    true-up is due."""
+    ctx = plan.ctx
+    if ctx.period.start <= ctx.year_start or bool(np.all(due0.due == paid)):
+        return np.zeros(len(plan.rows), dtype=bool)
+    then = CommissionPlan(
+        plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
+    )
+    return then.due(ctx.state(ctx.prior_end).basis(plan.component.basis)).due != due0.due
+
+
 def _true_up_line(
-    plan: CommissionPlan, due0: int, paid: int, row: int, earlier: tuple[str, ...]
+    plan: CommissionPlan,
+    due0: int,
+    paid: int,
+    row: int,
+    earlier: tuple[str, ...],
+    dated: bool,
 ) -> list[LineDraft]:
     """Due at the previous period's end, as known now, less what was actually paid."""
     if due0 == paid:
@@ -311,7 +334,15 @@ def _true_up_line(
         f"- paid to date {ctx.money(paid)} = {ctx.money(due0 - paid)}"
     )
     label = "True-up of earlier periods"
-    return [make_line(ctx, plan.component, row, "true_up", label, due0 - paid, formula, earlier)]
+    details = {
+        "cause": ctx.true_up_cause(dated=dated, deferred=plan.per_period_cap),
+        "original_periods": ", ".join(p.label for p in ctx.earlier()),
+    }
+    return [
+        make_line(
+            ctx, plan.component, row, "true_up", label, due0 - paid, formula, earlier, details
+        )
+    ]
 
 
 def _tier_true_up_line(
@@ -407,3 +438,31 @@ def _details(plan: CommissionPlan, due: Due, i: int) -> dict[str, str]:
         for band, rate in zip(schedule.band_ids, schedule.shown_rates, strict=True)
     )
     return details
+
+
+def replayed_payments(component: Commission, path: str, rows: Int, ctx: Context) -> list[Int]:
+    """What each earlier period of the plan year paid on ``component``, replayed, oldest first.
+
+    One array per period of ``ctx.earlier()``, in the order of ``rows``: the difference of
+    :func:`_paid_before` through successive periods, so the payments add up exactly to what
+    the replay says was paid before this period (a draw needs each period's own commission).
+    """
+    from dataclasses import replace  # here, to leave the module's imports to their owner
+
+    plan = CommissionPlan(component, path, rows, ctx, ctx.resolver)
+    earlier = ctx.earlier()
+    payments: list[Int] = []
+    before = np.zeros(len(rows), dtype=np.int64)
+    for index in range(len(earlier)):
+        following = earlier[index + 1] if index + 1 < len(earlier) else ctx.period
+        then = replace(ctx, period=following, paid_to_date=None)
+        through = _paid_before(plan, then)
+        payments.append(np.asarray(through - before, dtype=np.int64))
+        before = through
+    return payments
+
+
+def _origins(ctx: Context, row: int, transactions: tuple[str, ...]) -> str:
+    """Appended to a line's formula: each converted sale's FX rate and its date, and each
+    split sale's share (nothing for whole sales in the pay currency)."""
+    return "".join(f"; {text}" for text in ctx.sale_origins(row, transactions))

@@ -12,11 +12,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import Diagnostic
-from ..money import Rounding, format_amount, from_minor
+from ..inputs.fx import rate_text
+from ..inputs.ledger import percent_text
+from ..money import Rounding, format_amount, from_minor, minor_digits
 from ..periods import Period, earlier_periods
 from ..rules.resolve import Resolver
 from ..rules.schema import ComponentBase, RuleSet
-from ..statements.model import Line, RuleRef
+from ..statements.model import Line, PriorRun, RuleRef
 from .crediting import IgnoredEvents, Sales, SaleState, period_events, state_at
 
 Int = npt.NDArray[np.int64]
@@ -27,6 +29,9 @@ PAY_CODES = {
     "bonus": "bonus",
     "allowance": "allowance",
 }
+# Lines that correct what earlier (closed) periods paid carry the pay code "adjustment" and
+# name the original period: a true-up, a clawback, a sale held back or released.
+ADJUSTMENT_ITEMS = frozenset({"true_up", "clawback", "held_back", "released"})
 
 
 @dataclass
@@ -46,6 +51,8 @@ class Context:
     rules_sha256: str = ""
     # Refunds and disputes the clawback window keeps from taking paid commission back.
     ignored: IgnoredEvents | None = None
+    # The closed runs whose payments make up paid_to_date (from the store), oldest first.
+    history: tuple[PriorRun, ...] = ()
     # Employees that some commission or bonus applies to (their sales can earn).
     covered: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     # Employees with a commission paid on margin: their sales need a margin to earn.
@@ -55,6 +62,9 @@ class Context:
     _states: dict[tuple[dt.date, dt.date | None], SaleState] = field(default_factory=dict)
     _resolvers: dict[dt.date, Resolver] = field(default_factory=dict)
     _events: dict[str, str] | None = None
+    # Sales whose amount is not simply the ledger's (split or converted): "row\x1fid" keys.
+    _origins: tuple[pd.Index, Int] | None = None
+    _sale_months: pd.Series | None = None
 
     def record_to_date(self, row: int, component_id: str, figures: dict[str, str]) -> None:
         """Keep one component's year-to-date figures for an employee's statement."""
@@ -75,6 +85,87 @@ class Context:
         if self._events is None:
             self._events = period_events(self.sales, self.prior_end, self.period.end, self.digits)
         return self._events
+
+    def sale_periods(self, transactions: tuple[str, ...]) -> str:
+        """The months the given sales were sold (and first paid) in: ``2026-10, 2026-11``."""
+        if self._sale_months is None:
+            labels = self.sales.date.astype("datetime64[M]").astype(str)
+            self._sale_months = pd.Series(labels, index=self.sales.transaction_id)
+        months: pd.Series = self._sale_months
+        found = months.loc[months.index.isin(list(transactions))]
+        return ", ".join(sorted({str(m) for m in found.tolist()}))
+
+    def sale_origins(self, row: int, transactions: tuple[str, ...]) -> list[str]:
+        """Where each of employee ``row``'s sales in ``transactions`` got its amount.
+
+        A converted sale: ``T9 10,000.00 EUR x 1.0850 (EUR->USD of 2026-11-02) = 10,850.00
+        USD``; a split sale: ``T1 60% share of 100.00 = 60.00``. Sales taken whole in the pay
+        currency say nothing. Only converted or split sales are indexed (once per run).
+        """
+        sales = self.sales
+        if self._origins is None:
+            marked = np.flatnonzero((sales.rate != 0) | sales.split)
+            index = pd.MultiIndex.from_arrays(
+                [sales.transaction_id[marked].astype(str), sales.employee[marked]]
+            )
+            self._origins = (index, marked.astype(np.int64))
+        keys, marked = self._origins
+        if len(marked) == 0 or not transactions:
+            return []
+        found = keys.get_indexer(
+            pd.MultiIndex.from_arrays([list(transactions), [row] * len(transactions)])
+        )
+        texts: list[str] = []
+        for k in found.tolist():
+            if k < 0:
+                continue
+            i = int(marked[k])
+            tid = str(sales.transaction_id[i])
+            if int(sales.rate[i]) != 0:
+                currency = str(sales.sale_currency[i])
+                texts.append(
+                    f"{tid} {format_amount(int(sales.sale_total[i]), minor_digits(currency))} "
+                    f"{currency} x {rate_text(int(sales.rate[i]))} "
+                    f"({currency}->{self.rules.currency} of {sales.rate_date[i]}) = "
+                    f"{self.money(int(sales.total[i]))} {self.rules.currency}"
+                )
+            if bool(sales.split[i]):
+                share = percent_text(np.array([int(sales.share[i])], dtype=np.int64)).iat[0]
+                texts.append(
+                    f"{tid} {share}% share of {self.money(int(sales.total[i]))} = "
+                    f"{self.money(int(sales.amount[i]))}"
+                )
+        return texts
+
+    def true_up_cause(self, *, dated: bool, deferred: bool) -> str:
+        """Why due to the previous period's end, as known now, differs from what was paid.
+
+        The same words whether paid to date comes from the store or from a replay, unless the
+        store's history shows the rule set itself changed since a period closed.
+        """
+        causes = []
+        changed = [r for r in self.history if r.ruleset_sha256 != self.rules_sha256]
+        if changed:
+            then = ", ".join(
+                f"{r.period} under version {r.ruleset_version} ({r.ruleset_sha256[:12]})"
+                for r in changed
+            )
+            ruleset = f"version {self.rules.version} ({self.rules_sha256[:12]})"
+            causes.append(f"rule change: {then} closed; this run uses {ruleset}")
+        if dated:
+            causes.append(
+                "dated rule value: a number dated from an earlier period re-rates that "
+                "period's credit"
+            )
+        if deferred:
+            causes.append("per-period cap: commission deferred by the cap is paid as it fits")
+        if not causes:
+            periods = ", ".join(p.label for p in self.earlier())
+            causes.append(
+                f"ledger correction: sales or events dated in {periods} were added or changed "
+                "after those periods were paid"
+            )
+        return "; ".join(causes)
 
     def resolver_at(self, as_of: dt.date) -> Resolver:
         """Rules as in force on ``as_of`` (for replaying what earlier periods paid)."""
@@ -156,7 +247,7 @@ def make_line(
             id=line_id,
             component=component.id,
             kind=component.kind,
-            pay_code=PAY_CODES[component.kind],
+            pay_code="adjustment" if item in ADJUSTMENT_ITEMS else PAY_CODES[component.kind],
             item=item,
             label=label,
             amount=ctx.amount(amount),

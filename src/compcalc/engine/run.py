@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,19 +20,31 @@ import pandas as pd
 from .. import __version__
 from ..errors import RunError
 from ..inputs import Ledger, Roster
+from ..inputs.fx import FxTable
 from ..inputs.ledger import check_ledger
 from ..money import minor_digits
 from ..periods import Period, parse_period, plan_year_end, plan_year_start
 from ..rules.digest import ruleset_digest
 from ..rules.resolve import Resolver
-from ..rules.schema import Allowance, BaseSalary, Bonus, Commission, Plan, RuleSet
-from ..statements.model import PeriodResult, Rejected, Statement
+from ..rules.schema import (
+    Allowance,
+    BaseSalary,
+    Bonus,
+    Commission,
+    Draw,
+    Override,
+    Plan,
+    RuleSet,
+)
+from ..statements.model import PeriodResult, PriorRun, Rejected, Statement
 from .bonus import bonus_lines
 from .commission import commission_lines
 from .context import Context, LineDraft
-from .crediting import apply_clawback_window, build_sales
+from .crediting import Money, apply_clawback_window, build_sales
+from .draw import Against, draw_lines
 from .eligibility import check_roster, matches_when
 from .notes import sale_notes
+from .override import override_lines
 from .paid import PaidToDate, paid_minor
 from .periodic import allowance_annual, periodic_lines
 
@@ -47,14 +59,18 @@ def run_period(
     period: str | Period,
     paid_to_date: PaidToDate = None,
     progress: Progress | None = None,
+    history: Sequence[PriorRun] = (),
+    fx: FxTable | None = None,
 ) -> PeriodResult:
     """Evaluate one pay period into statements (see :func:`compcalc.run_period`).
 
     ``progress(done, total, step)`` is called after each step (one per plan, then the
-    statements); it only reports, it never changes the result.
+    statements); it only reports, it never changes the result. ``history`` lists the closed
+    runs behind ``paid_to_date`` so a true-up can say whether a rule or the ledger changed.
     """
     period = _parse(period)
-    ctx, checked, rejected = _context(rules, roster, ledger, period, paid_to_date)
+    ctx, checked, rejected = _context(rules, roster, ledger, period, paid_to_date, fx)
+    ctx.history = tuple(history)
     plans = sorted(rules.plans.items())
     total = len(plans) + 1
     drafts: list[LineDraft] = []
@@ -78,6 +94,7 @@ def run_period(
         ruleset_sha256=ctx.rules_sha256,
         roster_sha256=roster.sha256,
         ledger_sha256=ledger.sha256,
+        fx_sha256=fx.sha256 if fx is not None else "",
         engine_version=__version__,
         currency=rules.currency,
         statements=statements,
@@ -96,14 +113,28 @@ def _parse(period: str | Period) -> Period:
 
 
 def _context(
-    rules: RuleSet, roster: Roster, ledger: Ledger, period: Period, paid_to_date: PaidToDate
+    rules: RuleSet,
+    roster: Roster,
+    ledger: Ledger,
+    period: Period,
+    paid_to_date: PaidToDate,
+    fx: FxTable | None = None,
 ) -> tuple[Context, Ledger, tuple[Rejected, ...]]:
-    """Check the inputs against the rules and each other; index the sales once."""
+    """Check the inputs against the rules and each other; index the sales once.
+
+    With an FX table, ledger rows in another currency than the employee's are converted
+    (see :class:`~compcalc.engine.crediting.Money`); without one they are rejected.
+    """
     year_start, year_end = _plan_year(rules, period)
     digits = minor_digits(rules.currency)
     roster_check = check_roster(rules, roster.frame, roster.source)
     employees = roster_check.accepted
-    checked = check_ledger(ledger, dataclasses.replace(roster, frame=employees))
+    checked = check_ledger(
+        ledger,
+        dataclasses.replace(roster, frame=employees),
+        convert=fx is not None,
+        fx_hint=fx is None,
+    )
     ledger_rejects = _reword_rejected_employees(
         checked.rejected, roster.refused | roster_check.refused
     )
@@ -114,7 +145,8 @@ def _context(
     position = pd.Series(np.arange(len(employees)), index=employees["employee_id"].to_numpy())
     hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
     termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
-    sales = build_sales(checked.frame, position, hire, termination, year_start)
+    money = Money(rules.currency, rules.rounding, fx, period.end)
+    sales = build_sales(checked.frame, position, hire, termination, year_start, money)
     ignored = None
     if rules.clawback is not None:
         sales, ignored = apply_clawback_window(sales, rules.clawback.window_days)
@@ -165,7 +197,8 @@ def _plan_lines(role: str, plan: Plan, ctx: Context) -> list[LineDraft]:
             path = f"plans.{role}.components[{index}].annual"
             base = base.copy()
             base[rows] = ctx.to_minor(ctx.resolver.values(component.annual, path, rows), path)
-    drafts: list[LineDraft] = []
+    by_component: dict[int, list[LineDraft]] = {}
+    draws: list[tuple[int, Draw, str, Int]] = []
     for index, component in enumerate(plan.components):
         path = f"plans.{role}.components[{index}]"
         rows = np.flatnonzero(in_plan & matches_when(employees, component.when))
@@ -175,8 +208,29 @@ def _plan_lines(role: str, plan: Plan, ctx: Context) -> list[LineDraft]:
             ctx.covered[rows] = True
         if isinstance(component, Commission) and component.basis == "margin":
             ctx.on_margin[rows] = True
-        drafts.extend(_component_lines(component, path, rows, ctx, base))
-    return drafts
+        if isinstance(component, Draw):
+            draws.append((index, component, path, rows))  # after the commission it nets
+            continue
+        by_component[index] = _component_lines(component, path, rows, ctx, base)
+    for index, draw, path, rows in draws:
+        so_far = [draft for drafts in by_component.values() for draft in drafts]
+        against = _against(role, plan, draw, in_plan, ctx)
+        by_component[index] = draw_lines(draw, path, rows, ctx, against, so_far)
+    # Lines in the plan's component order, whatever order they were computed in.
+    return [draft for index in sorted(by_component) for draft in by_component[index]]
+
+
+def _against(
+    role: str, plan: Plan, draw: Draw, in_plan: npt.NDArray[np.bool_], ctx: Context
+) -> list[Against]:
+    """The commission components a draw nets against, with the rows each applies to."""
+    wanted = draw.against
+    out = []
+    for index, component in enumerate(plan.components):
+        if isinstance(component, Commission) and (wanted is None or component.id in wanted):
+            rows = np.flatnonzero(in_plan & matches_when(ctx.employees, component.when))
+            out.append(Against(component, f"plans.{role}.components[{index}]", rows))
+    return out
 
 
 def _component_lines(
@@ -193,6 +247,8 @@ def _component_lines(
         return commission_lines(component, path, rows, ctx)
     if isinstance(component, Bonus):
         return bonus_lines(component, path, rows, ctx, base[rows])
+    if isinstance(component, Override):
+        return override_lines(component, path, rows, ctx)
     raise TypeError(f"unknown component kind {type(component).__name__}")
 
 
@@ -224,7 +280,9 @@ def _statements(ctx: Context, drafts: list[LineDraft]) -> tuple[Statement, ...]:
                 lines=tuple(lines),
                 held=tuple(held.get(row, ())),
                 excluded=tuple(excluded.get(row, ())),
-                to_date=tuple(ctx.to_date.get(row, ())),
+                # by component id, as the canonical JSON has it (a draw records its figures
+                # after the commission it nets, whatever the plan's order)
+                to_date=tuple(sorted(ctx.to_date.get(row, ()))),
             )
         )
     return tuple(statements)

@@ -13,32 +13,42 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.util
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy import Connection, Engine, String, create_engine, event, func, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from ..money import from_minor, minor_digits
-from ..statements.model import PeriodResult
+from ..statements.model import PeriodResult, PriorRun
 from . import schema
 from .errors import StoreError
-from .migrations import upgrade
+from .migrations import current_version, latest_version, upgrade
 
 DEFAULT_URL = "sqlite:///compcalc.db"
 # Test-only hook: when set, save_run prints PAUSE_MARKER and sleeps inside its transaction
 # right after inserting the run row, so a test can kill the process mid-save (kill -9).
 PAUSE_ENV = "COMPCALC_STORE_PAUSE_AFTER_RUN_ROW"
 PAUSE_MARKER = "compcalc-store: paused after run row"
-PAID_CODES = ("commission", "bonus")
+# Every write transaction first takes the store's one write lock, so concurrent writers (two
+# `compcalc run --store` at once) queue instead of racing on seq, the period row or a close:
+# SQLite by BEGIN IMMEDIATE, PostgreSQL by this transaction-scoped advisory lock key.
+WRITE_OPTION = "compcalc_write"
+PG_LOCK_KEY = 0x636F6D7063616C63  # "compcalc" in ASCII
+# Kinds of component whose lines are paid to date: due to date minus these is what a run pays.
+# By kind, not pay code: an adjustment line (pay code "adjustment") of a commission counts.
+PAID_KINDS = ("commission", "bonus", "draw", "override")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,24 +87,51 @@ def run_id_of(result: PeriodResult) -> str:
         result.period,
         result.engine_version,
     ]
+    if result.fx_sha256:  # runs without an FX table keep the ids they always had
+        parts.append(result.fx_sha256)
     return hashlib.sha256(json.dumps(parts).encode("utf-8")).hexdigest()
 
 
+def store_url(url: str | None = None) -> URL:
+    """The SQLAlchemy URL a store at ``url`` connects to (default ``sqlite:///compcalc.db``).
+
+    A plain ``postgresql://`` (or ``postgres://``) URL uses psycopg 3 (the ``postgres`` extra)
+    when it is installed, whatever SQLAlchemy's own default driver is; a URL naming its driver
+    (``postgresql+psycopg2://``) is kept. Raises ``sqlalchemy.exc.ArgumentError`` for a
+    malformed URL.
+
+    >>> store_url("postgresql://pay:secret@db.example/compcalc").drivername
+    'postgresql+psycopg'
+    >>> store_url().render_as_string()
+    'sqlite:///compcalc.db'
+    """
+    target = make_url(url or DEFAULT_URL)
+    if target.drivername in ("postgresql", "postgres") and importlib.util.find_spec("psycopg"):
+        target = target.set(drivername="postgresql+psycopg")
+    return target
+
+
 def _sqlite_setup(engine: Engine) -> None:
-    """Foreign keys and WAL on every connection; BEGIN issued by us so DDL is transactional."""
+    """Foreign keys and WAL on every connection; BEGIN issued by us so DDL is transactional.
+
+    A write transaction (see :meth:`Store._writing`) begins IMMEDIATE: it takes SQLite's write
+    lock before its first read, so a concurrent writer waits (busy_timeout) instead of
+    failing with "database is locked" when its read snapshot turns stale.
+    """
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver stops issuing its own BEGIN
         cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=10000")  # first: switching to WAL may have to wait
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        writing = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 class Store:
@@ -116,7 +153,7 @@ class Store:
         its schema is newer than this code.
         """
         try:
-            target = make_url(url or DEFAULT_URL)
+            target = store_url(url)
             engine = create_engine(target)
         except (ArgumentError, ImportError) as error:  # bad URL, unknown or missing driver
             raise StoreError(f"cannot open store: {error}") from None
@@ -125,7 +162,10 @@ class Store:
             _sqlite_setup(engine)
         try:
             with engine.begin() as conn:
-                upgrade(conn)
+                found = current_version(conn)
+            if found != latest_version():  # older: upgrade; newer: upgrade() refuses it
+                with _writing(engine) as conn:
+                    upgrade(conn)  # checks the version again, now under the write lock
         except OperationalError as error:  # unreachable server, unwritable file ...
             engine.dispose()
             raise StoreError(f"cannot open store {shown}: {error.orig}") from None
@@ -156,6 +196,15 @@ class Store:
 
     # -- writes -------------------------------------------------------------------------
 
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction under the store's write lock; a database error is a StoreError."""
+        try:
+            with _writing(self.engine) as conn:
+                yield conn
+        except DBAPIError as error:
+            raise StoreError(f"store {self.url}: {error.orig}") from error
+
     def save_run(self, result: PeriodResult, *, plan_year_start: dt.date | None = None) -> SavedRun:
         """Save ``result`` as a draft run of its period; the same inputs again reuse it.
 
@@ -170,7 +219,7 @@ class Store:
         start = dt.date.fromisoformat(result.period_start)
         year_start = plan_year_start or dt.date(start.year, 1, 1)
         run_id = run_id_of(result)
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             period = self._ensure_period(conn, result, year_start)
             if period["status"] == "closed":
                 raise StoreError(
@@ -196,7 +245,7 @@ class Store:
         >>> store.close_period("2026-10").status                  # doctest: +SKIP
         'closed'
         """
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             row = _period_row(conn, period)
             if row is None:
                 raise StoreError(f"period {period} has no saved runs; nothing to close")
@@ -231,7 +280,10 @@ class Store:
     # -- reads --------------------------------------------------------------------------
 
     def paid_to_date(self, period_start: dt.date, plan_year_start: dt.date) -> pd.DataFrame:
-        """What closed runs paid as commission and bonus before ``period_start`` this plan year.
+        """What closed runs paid before ``period_start`` this plan year, per component.
+
+        Lines of the component kinds in ``PAID_KINDS`` (commission, bonus, draw, override)
+        count, adjustment lines of those components included.
 
         Columns ``employee_id, component, amount`` (exact decimal strings), sorted; exactly
         what :func:`compcalc.run_period` takes as ``paid_to_date``.
@@ -249,7 +301,7 @@ class Store:
                 runs.c.status == "closed",
                 runs.c.period_start >= plan_year_start,
                 runs.c.period_end < period_start,
-                lines.c.pay_code.in_(PAID_CODES),
+                lines.c.kind.in_(PAID_KINDS),
             )
             .group_by(lines.c.employee_id, lines.c.component, runs.c.digits)
             .order_by(lines.c.employee_id, lines.c.component)
@@ -262,6 +314,25 @@ class Store:
             dtype=object,
         )
         return frame
+
+    def prior_runs(self, period_start: dt.date, plan_year_start: dt.date) -> list[PriorRun]:
+        """The closed runs of the plan year before ``period_start``, oldest first.
+
+        Pass them to :func:`compcalc.run_period` as ``history`` with :meth:`paid_to_date`.
+        """
+        runs = schema.runs
+        query = (
+            select(runs.c.period, runs.c.ruleset_version, runs.c.ruleset_sha256,
+                   runs.c.engine_version)
+            .where(
+                runs.c.status == "closed",
+                runs.c.period_start >= plan_year_start,
+                runs.c.period_end < period_start,
+            )
+            .order_by(runs.c.period_start)
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            return [PriorRun(*row) for row in conn.execute(query).all()]
 
     def open_periods_before(self, period_start: dt.date, plan_year_start: dt.date) -> list[str]:
         """Periods of the plan year before ``period_start`` that have runs but are not closed.
@@ -379,6 +450,52 @@ class Store:
             )
         )
 
+    def find_run(self, prefix: str, *, min_length: int = 4) -> SavedRun:
+        """The saved run whose id is ``prefix`` or starts with it (read-only).
+
+        ``prefix`` is at least ``min_length`` hex digits (any case). Raises
+        :class:`StoreError` naming the prefix when it is malformed, matches no run, or
+        matches more than one (then the first few matching ids are listed).
+
+        >>> store.find_run(saved.run_id[:8]).run_id == saved.run_id   # doctest: +SKIP
+        True
+        """
+        wanted = prefix.strip().lower()
+        if len(wanted) < min_length or any(c not in "0123456789abcdef" for c in wanted):
+            raise StoreError(
+                f"{prefix!r} is not a run id: expected at least {min_length} hex digits"
+            )
+        runs = schema.runs
+        query = (
+            select(runs)
+            .where(runs.c.run_id.startswith(wanted, autoescape=True))
+            .order_by(runs.c.run_id)
+            .limit(4)
+        )
+        with self.engine.connect() as conn:
+            found = [dict(row) for row in conn.execute(query).mappings()]
+        if not found:
+            raise StoreError(f"no run {prefix} in the store {self.url}")
+        if len(found) > 1:
+            shown = ", ".join(row["run_id"][:16] for row in found[:3])
+            more = ", …" if len(found) > 3 else ""
+            raise StoreError(
+                f"run id prefix {prefix} is ambiguous: it matches runs {shown}{more}; "
+                "give more digits"
+            )
+        return _saved(found[0])
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the store's write lock (WRITE_OPTION, PG_LOCK_KEY) until it ends."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(select(func.pg_advisory_xact_lock(PG_LOCK_KEY)))
+            yield conn
+
 
 def _insert_lines(conn: Connection, result: PeriodResult, run_id: str) -> None:
     rows = [
@@ -397,8 +514,35 @@ def _insert_lines(conn: Connection, result: PeriodResult, run_id: str) -> None:
         for statement in result.statements
         for position, line in enumerate(statement.lines)
     ]
+    _check_fits(schema.lines.name, _text_limits(schema.lines.columns), rows)
     if rows:
         conn.execute(schema.lines.insert(), rows)
+
+
+def _text_limits(columns: Any) -> dict[str, int | None]:
+    """The text columns of a table and their length limits (None: unlimited)."""
+    return {c.name: c.type.length for c in columns if isinstance(c.type, String)}
+
+
+def _check_fits(table: str, limits: dict[str, int | None], rows: list[dict[str, Any]]) -> None:
+    """Refuse text a column cannot hold, the same way on every backend.
+
+    SQLite would store a value longer than its VARCHAR and PostgreSQL would fail with a driver
+    error (too long, or a NUL character, which PostgreSQL text cannot hold); this names the
+    value instead, before anything is written.
+    """
+    for row in rows:
+        for name, limit in limits.items():
+            value = row.get(name)
+            if not isinstance(value, str):
+                continue
+            if limit is not None and len(value) > limit:
+                raise StoreError(
+                    f"cannot store {table}.{name} {value[:40]!r}...: {len(value)} characters, "
+                    f"the store keeps at most {limit}"
+                )
+            if "\x00" in value:
+                raise StoreError(f"cannot store {table}.{name} {value!r}: it has a NUL character")
 
 
 def _minor(amount: Decimal, digits: int) -> int:
