@@ -33,6 +33,7 @@ class Batch:
     results: dict[str, dict[str, Any]]  # period -> result JSON of its stored run
     export: list[dict[str, str]]  # November's payroll CSV rows
     rerun_closed: tuple[int, str]  # exit code and stderr of re-running closed October
+    listing: str  # `compcalc runs` at the end
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -67,7 +68,10 @@ def batch(new_store_url: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
         capsys, "run", "--rules", RULES, "--roster", ROSTER, "--ledger", LEDGERS[0],
         "--period", "2026-10", "--store", url,
     )  # fmt: skip
-    return Batch(results, export, (code, err))
+    rerun = (code, err)
+    code, listing, err = cli(capsys, "runs", "--store", url)
+    assert code == 0, err
+    return Batch(results, export, rerun, listing)
 
 
 def statement(batch: Batch, period: str, employee: str) -> dict[str, Any]:
@@ -179,3 +183,16 @@ def test_a_closed_period_is_never_rewritten(batch: Batch) -> None:
     code, err = batch.rerun_closed
     assert code == 1
     assert "2026-10 is closed" in err
+
+
+def test_runs_lists_the_quarter(batch: Batch) -> None:
+    header, *rows = batch.listing.splitlines()
+    assert header.split() == ["run", "period", "status", "rules", "ledger", "currency", "total"]
+    assert [row.split()[1:3] for row in rows] == [
+        ["2026-10", "closed"],
+        ["2026-11", "closed"],
+        ["2026-12", "draft"],
+    ]
+    for row, period in zip(rows, ("2026-10", "2026-11", "2026-12"), strict=True):
+        total = sum((D(s["total"]) for s in batch.results[period]["statements"]), D(0))
+        assert row.split()[-1] == f"{total:,}"

@@ -123,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     _store_option(close, default=DEFAULT_STORE, action="the store")
     close.set_defaults(command=_close)
 
+    runs = commands.add_parser("runs", help="list the store's runs: id, period, status, total")
+    _store_option(runs, default=DEFAULT_STORE, action="the store")
+    runs.set_defaults(command=_runs)
+
     export = commands.add_parser("export", help="payroll export of a closed period's run")
     export.add_argument("--period", required=True, help="pay period, e.g. 2024-03")
     export.add_argument(
@@ -224,6 +228,41 @@ def _compute_into(store: Store, args: argparse.Namespace) -> PeriodResult:
         file=sys.stderr,
     )
     return result
+
+
+def _runs(args: argparse.Namespace) -> int:
+    """One line per stored run, oldest first: what ``diff``, ``close`` and ``export`` act on."""
+    from decimal import Decimal
+
+    with _open_store(args.store) as store:
+        saved = store.runs()
+        totals = {
+            run.run_id: sum(store.lines_frame(run.run_id)["amount"], Decimal(0)) for run in saved
+        }
+    if not saved:
+        print(f"no runs in {args.store}")
+        return 0
+    header = ("run", "period", "status", "rules", "ledger", "currency", "total")
+    rows = [
+        (
+            run.run_id[:SHORT_DIGEST],
+            run.period,
+            run.status,
+            f"{run.ruleset_id}@{run.ruleset_version}",
+            run.ledger_sha256[:SHORT_DIGEST],
+            run.currency,
+            f"{totals[run.run_id]:,}",
+        )
+        for run in saved
+    ]
+    widths = [max(len(row[k]) for row in (header, *rows)) for k in range(len(header))]
+    for row in (header, *rows):
+        cells = [
+            cell.rjust(width) if k == len(row) - 1 else cell.ljust(width)
+            for k, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+    return 0
 
 
 def _close(args: argparse.Namespace) -> int:
