@@ -1,9 +1,11 @@
 """The run store against real databases: SQLite files in ``tmp_path``, and PostgreSQL when
-``COMPCALC_TEST_POSTGRES_URL`` names a server (each test then starts from an empty schema).
+``COMPCALC_TEST_POSTGRES_URL`` names a server (``.ci/run`` starts one; each test then gets
+a fresh schema of its own, see ``conftest.py``).
 
 Covers: one run per set of inputs, closing periods in order, refusing writes to closed
 periods, paid-to-date from closed runs (and that it reproduces the engine's own replay
-byte for byte), schema migrations, and a save killed with SIGKILL mid-transaction.
+byte for byte), schema migrations, a save killed with SIGKILL mid-transaction, concurrent
+writers, text a column cannot hold, and PostgreSQL URLs.
 """
 
 from __future__ import annotations
@@ -17,25 +19,25 @@ import select
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, text
+from sqlalchemy import Engine, create_engine, func, inspect, text
 from sqlalchemy import select as sql_select
 
 import compcalc
 from compcalc.statements.model import PeriodResult
 from compcalc.store import Store, StoreError, latest_version, migrations, schema
-from compcalc.store.store import PAUSE_ENV, PAUSE_MARKER
+from compcalc.store.store import PAUSE_ENV, PAUSE_MARKER, store_url
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules" / "account_managers.yaml"
 ROSTER = ROOT / "examples" / "roster.csv"
 OCT, NOV = (ROOT / "examples" / "ledger" / f"2026-{m}.csv" for m in ("10", "11"))
 YEAR = dt.date(2026, 10, 1)  # the account-manager plan year starts in October
-POSTGRES_ENV = "COMPCALC_TEST_POSTGRES_URL"
 
 
 # --------------------------------------------------------------------------------------------
@@ -62,32 +64,18 @@ def runs() -> Runs:
 
 
 # --------------------------------------------------------------------------------------------
-# Backends
+# Backends (conftest.py: SQLite, and PostgreSQL when COMPCALC_TEST_POSTGRES_URL is set)
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not os.environ.get(POSTGRES_ENV),
-                reason=f"PostgreSQL store tests need a server: set {POSTGRES_ENV} "
-                "(e.g. postgresql+psycopg://user:pw@localhost/compcalc_test)",
-            ),
-        ),
-    ]
-)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A URL of an empty store database for each backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'compcalc.db'}"
-    pg_url = os.environ[POSTGRES_ENV]
-    engine = create_engine(pg_url)
-    with engine.begin() as conn:
-        schema.metadata.drop_all(conn)
-    engine.dispose()
-    return pg_url
+@pytest.fixture
+def url(new_store_url: Callable[[], str]) -> str:
+    """A URL of an empty store database, once per backend."""
+    return new_store_url()
+
+
+def raw_engine(url: str) -> Engine:
+    """An engine on the store's database without the store (same driver as Store.open)."""
+    return create_engine(store_url(url))
 
 
 @pytest.fixture
@@ -221,6 +209,90 @@ def test_an_unusable_url_is_a_store_error(tmp_path: Path) -> None:
         assert store.url == f"sqlite:///{tmp_path / 'ok.db'}"
 
 
+def test_a_plain_postgresql_url_uses_psycopg_and_its_password_is_never_shown() -> None:
+    assert store_url("postgresql://pay:secret@db/books").drivername == "postgresql+psycopg"
+    assert store_url("postgres://pay@db/books").drivername == "postgresql+psycopg"
+    kept = "postgresql+psycopg2://pay@db/books"  # a driver named explicitly is kept
+    assert store_url(kept).render_as_string() == kept
+    assert store_url(None).render_as_string() == "sqlite:///compcalc.db"
+    # Nothing listens on port 1: the message names the store with its password masked.
+    with pytest.raises(StoreError) as refused:
+        Store.open("postgresql://pay:secret@127.0.0.1:1/books")
+    message = str(refused.value)
+    assert message.startswith("cannot open store postgresql+psycopg://pay:***@127.0.0.1:1/books: ")
+    assert "secret" not in message
+
+
+def test_store_url_shows_the_backend_without_the_password(store: Store, url: str) -> None:
+    assert store.url == store_url(url).render_as_string(hide_password=True)
+    if store_url(url).password:
+        assert ":***@" in store.url
+
+
+def test_text_a_column_cannot_hold_is_refused_alike_on_every_backend(
+    store: Store, runs: Runs
+) -> None:
+    """SQLite would keep it, PostgreSQL would fail in the driver: both refuse it by name."""
+    first, *rest = runs.oct.statements
+
+    def with_employee(employee_id: str) -> PeriodResult:
+        renamed = dataclasses.replace(first, employee_id=employee_id)
+        return dataclasses.replace(runs.oct, statements=(renamed, *rest))
+
+    too_long = with_employee("E" * 201)
+    with pytest.raises(StoreError, match="201 characters, the store keeps at most 200"):
+        store.save_run(too_long, plan_year_start=YEAR)
+    with pytest.raises(StoreError, match="NUL character"):
+        store.save_run(with_employee("E\x00"), plan_year_start=YEAR)
+    assert (count(store, "runs"), count(store, "periods"), count(store, "lines")) == (0, 0, 0)
+
+    longest = store.save_run(with_employee("E" * 200), plan_year_start=YEAR)
+    assert "E" * 200 in set(store.lines_frame(longest.run_id)["employee_id"])
+
+
+def test_concurrent_writers_queue_instead_of_failing(url: str, runs: Runs) -> None:
+    """Stores opened at once on an empty database, then saving at once into one period.
+
+    Without the write lock the upgrades race to create the tables, and the saves race on
+    the period row and on ``seq`` (PostgreSQL: unique violations; SQLite: "database is
+    locked" when a read snapshot turns stale).
+    """
+    writers = 6
+    variants = [
+        dataclasses.replace(runs.oct, ledger_sha256=f"{index:064x}") for index in range(writers)
+    ]
+    barrier = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def write(result: PeriodResult) -> None:
+        try:
+            barrier.wait(timeout=60)
+            with Store.open(url) as mine:  # its own engine and connections, like a process
+                barrier.wait(timeout=60)
+                mine.save_run(result, plan_year_start=YEAR)
+                barrier.wait(timeout=60)
+                if result is variants[0]:
+                    mine.close_period("2026-10")
+        except BaseException as error:  # reported below, with the others
+            failures.append(error)
+
+    threads = [threading.Thread(target=write, args=(result,)) for result in variants]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    with Store.open(url) as store:
+        saved = store.runs()
+        assert sorted(r.seq for r in saved) == list(range(1, writers + 1))
+        assert sorted(r.ledger_sha256 for r in saved) == sorted(r.ledger_sha256 for r in variants)
+        assert count(store, "periods") == 1
+        assert count(store, "lines") == writers * sum(len(s.lines) for s in runs.oct.statements)
+        closed = store.closed_run("2026-10")
+        assert closed is not None and closed.seq == writers  # the last saved draft
+        assert [r.status for r in saved].count("closed") == 1
+
+
 # --------------------------------------------------------------------------------------------
 # Paid to date
 
@@ -235,7 +307,7 @@ def test_paid_to_date_is_what_closed_periods_paid_and_matches_the_replay(
     paid = store.paid_to_date(nov_start, YEAR)
 
     lines = runs.oct.to_frame()
-    lines = lines[lines["pay_code"].isin(["commission", "bonus"])]
+    lines = lines[lines["kind"].isin(["commission", "bonus", "draw", "override"])]
     expected = {
         (e, c): sum(group, Decimal(0))
         for (e, c), group in lines.groupby(["employee_id", "component"])["amount"]
@@ -257,7 +329,7 @@ def test_paid_to_date_is_what_closed_periods_paid_and_matches_the_replay(
 
 
 def version_of(url: str) -> int:
-    engine = create_engine(url)
+    engine = raw_engine(url)
     with engine.connect() as conn:
         found = migrations.current_version(conn)
     engine.dispose()
@@ -273,7 +345,7 @@ def test_an_empty_database_is_brought_to_the_latest_version(url: str) -> None:
 
 
 def test_an_older_store_is_upgraded_keeping_its_data(url: str, runs: Runs) -> None:
-    engine = create_engine(url)
+    engine = raw_engine(url)
     with engine.begin() as conn:
         assert migrations.upgrade(conn, target=1) == 1
         conn.execute(
@@ -300,7 +372,7 @@ def test_an_older_store_is_upgraded_keeping_its_data(url: str, runs: Runs) -> No
 
 def test_a_newer_store_is_refused(url: str) -> None:
     Store.open(url).close()
-    engine = create_engine(url)
+    engine = raw_engine(url)
     with engine.begin() as conn:
         conn.execute(schema.schema_version.update().values(version=latest_version() + 1))
     engine.dispose()

@@ -114,7 +114,7 @@ def store_url(url: str | None = None) -> URL:
 def _sqlite_setup(engine: Engine) -> None:
     """Foreign keys and WAL on every connection; BEGIN issued by us so DDL is transactional.
 
-    A write transaction (see :meth:`Store._writing`) begins IMMEDIATE: it takes SQLite's write
+    A write transaction (see :func:`_writing`) begins IMMEDIATE: it takes SQLite's write
     lock before its first read, so a concurrent writer waits (busy_timeout) instead of
     failing with "database is locked" when its read snapshot turns stale.
     """
