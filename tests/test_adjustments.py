@@ -107,7 +107,7 @@ def test_late_entered_january_sale_is_a_ledger_correction(tmp_path: Path) -> Non
     details = dict(true_up.details)
     assert details["original_periods"] == "2026-01"
     assert details["cause"] == (
-        "ledger correction: sales or events dated in 2026-01 were added or changed after "
+        "ledger correction 50.00: sales or events dated in 2026-01 were added or changed after "
         "those periods were paid"
     )
     assert true_up.formula == (
@@ -126,8 +126,9 @@ def test_rule_change_for_a_past_month_names_both_versions(tmp_path: Path) -> Non
     cause = dict(true_up.details)["cause"]
     old_sha, new_sha = (ruleset_digest(r)[:12] for r in (old, new))
     assert cause == (
-        f"rule change: 2026-01 under version 1 ({old_sha}) closed; "
-        f"this run uses version 2 ({new_sha})"
+        f"rule change 200.00: 2026-01 under version 1 ({old_sha}) closed; "
+        f"this run uses version 2 ({new_sha}) (ledger rows dated in closed periods may have "
+        "changed too)"
     )
 
 
@@ -154,3 +155,49 @@ def test_february_pays_only_what_january_did_not(tmp_path: Path) -> None:
         "comm.clawback": "adjustment",
         "comm.new_credit": "commission",
     }
+
+
+def capped(amount: str) -> compcalc.RuleSet:
+    components = f"""\
+      - id: comm
+        kind: commission
+        rate: 0.05
+        cap: {{per: period, amount: {amount}}}
+"""
+    text = HEADER.format(currency="USD", rounding="half_up", components=components)
+    return compcalc.load_rules_text(text)
+
+
+def test_an_unreached_cap_does_not_hide_a_ledger_correction(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        run_and_close(store, capped("100000"), ledger(sale("T1", "2026-01-05", "10000.00")),
+                      "2026-01", close=True)  # fmt: skip
+        late = ledger(sale("T1", "2026-01-05", "10000.00"), sale("T0", "2026-01-20", "2000.00"))
+        february = lines(run_and_close(store, capped("100000"), late, "2026-02", close=False))
+    true_up = february["comm.true_up"]
+    assert true_up.amount == D("100.00")  # 5 % x 2,000.00, entered after January closed
+    assert dict(true_up.details)["cause"] == (
+        "ledger correction 100.00: sales or events dated in 2026-01 were added or changed "
+        "after those periods were paid"
+    )
+
+
+def test_true_up_names_each_cause_with_its_amount(tmp_path: Path) -> None:
+    # Cap 550.00 a month. January pays 5 % x 10,000.00 = 500.00. A 2,000.00 sale dated in
+    # January is entered after January closed: on today's ledger January was due 600.00, of
+    # which the cap lets 550.00 through. February's true-up 100.00 = 50.00 that January should
+    # have paid (ledger correction) + 50.00 the cap defers either way.
+    rule_set = capped("550")
+    with Store.open(f"sqlite:///{tmp_path / 'runs.db'}") as store:
+        january = run_and_close(store, rule_set, ledger(sale("T1", "2026-01-05", "10000.00")),
+                                "2026-01", close=True)  # fmt: skip
+        late = ledger(sale("T1", "2026-01-05", "10000.00"), sale("T0", "2026-01-20", "2000.00"))
+        february = lines(run_and_close(store, rule_set, late, "2026-02", close=False))
+    assert january.statement("E1").total == D("500.00")
+    true_up = february["comm.true_up"]
+    assert true_up.amount == D("100.00")
+    assert dict(true_up.details)["cause"] == (
+        "ledger correction 50.00: sales or events dated in 2026-01 were added or changed after "
+        "those periods were paid; per-period cap 50.00: commission deferred by the cap, paid "
+        "as it fits"
+    )

@@ -1248,3 +1248,28 @@ def test_ledger_row_of_a_roster_rejected_employee_says_why() -> None:
     reasons = [r.reason for r in result.rejected if r.source == "<ledger>"]
     assert len(reasons) == 1
     assert "not on the roster" not in reasons[0]
+
+
+def test_negative_margin_sale_disputed_is_held_back_not_released() -> None:
+    # Margin basis, 10 %. January: T1 at a margin of -100.00 and T2 at +1,000.00: 10 % x 900.00
+    # = 90.00. T1 disputed in February: 10 % x 1,000.00 = 100.00, so holding it back pays
+    # +10.00, and it is listed as held; released in March: back to 90.00, -10.00.
+    margin = """
+- id: comm
+  kind: commission
+  basis: margin
+  rate: 0.10
+"""
+    sales = ledger(
+        sale("T1", "2026-01-10", "500.00", margin="-100.00"),
+        sale("T2", "2026-01-12", "5000.00", margin="1000.00"),
+        opened("T1", "2026-02-03"),
+        resolved("T1", "2026-03-04"),
+    )
+    february = run(rules(margin), roster(), sales, "2026-02")
+    assert amount(february, "E1", "comm.held_back") == D("10.00")
+    assert "comm.released" not in line_ids(february, "E1")
+    assert [n.transaction_id for n in february.statement("E1").held] == ["T1"]
+    march = run(rules(margin), roster(), sales, "2026-03")
+    assert amount(march, "E1", "comm.released") == D("-10.00")
+    assert "comm.held_back" not in line_ids(march, "E1")

@@ -289,3 +289,27 @@ def test_shipped_example_team_override() -> None:
     assert len(shipped_lines(december, "E017")) == 9
     # Team members have no team: no override lines
     assert shipped_lines(december, "E002") == {}
+
+
+def test_manager_id_naming_nobody_is_reported_not_dropped() -> None:
+    staff = roster(emp("M"), emp("A", manager_id="m"), emp("B", manager_id="M"))
+    sales = ledger(
+        sale("TA", "2026-03-02", "10000.00", emp="A"),
+        sale("TB", "2026-03-05", "30000.00", emp="B"),
+    )
+    result = run(rules(OVR), staff, sales)
+    # Only B's sale reaches M: 1 % x 30,000.00; A is paid as usual but reported.
+    assert override_lines(result) == {"ovr.member.B": D("300.00")}
+    (reported,) = result.rejected
+    assert (reported.row, reported.column, reported.value) == (2, "manager_id", "m")
+    assert reported.reason == (
+        "manager 'm': no employee has that id on the roster; employee A is paid, but no "
+        "manager override is paid on their sales"
+    )
+    assert "A" in {s.employee_id for s in result.statements}
+
+
+def test_manager_id_is_not_checked_without_overrides() -> None:
+    staff = roster(emp("M"), emp("A", manager_id="nobody"))
+    result = run(rules("- {id: base, kind: base_salary}"), staff, ledger())
+    assert result.rejected == ()

@@ -206,22 +206,25 @@ class Steps:
 def _itemise(ctx: Context, kind: str) -> Steps:
     """Walk each sale's basis from the previous period end to now, one cause at a time.
 
-    Earlier sales first take this period's refunds (clawback), then its disputes: a basis
-    that falls is held back, one that rises is released. Sales dated in the period are new
-    credit, whatever their sign (a negative margin is still new credit).
+    Earlier sales first take this period's refunds (clawback), then its disputes: a sale
+    disputed at the end is held back, one no longer disputed is released. Sales dated in the
+    period are new credit, whatever their sign (a negative margin is still new credit).
     """
     sales = ctx.sales
     before = ctx.state(ctx.prior_end).basis(kind)
     refunded = ctx.state(ctx.period.end, disputes_as_of=ctx.prior_end).basis(kind)
-    now = ctx.state(ctx.period.end).basis(kind)
+    now_state = ctx.state(ctx.period.end)
+    now = now_state.basis(kind)
     sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (
         sales.date <= np.datetime64(ctx.period.end, "D")
     )
     earlier = ~sold_now
     changed = {
         "clawback": earlier & (refunded != before),
-        "held_back": earlier & (now < refunded),
-        "released": earlier & (now > refunded),
+        # By the dispute's state, not the basis's direction: a negative margin falls when
+        # released and rises when held.
+        "held_back": earlier & (now != refunded) & now_state.disputed,
+        "released": earlier & (now != refunded) & ~now_state.disputed,
         "new_credit": sold_now & (now != before),
     }
     after_refunds = np.where(changed["clawback"], refunded, before)
@@ -261,12 +264,12 @@ def _lines(
     # What earlier credit is worth after each step (re-rated by a retroactive band or a gate
     # reached in that step): the difference is the tier true-up, the rest is the step's own.
     worth = [plan.rerated(dues[k - 1], dues[k]) for k in range(1, len(dues))]
-    dated = _rerated_by_dated_values(plan, dues[0], paid)
+    causes = _true_up_causes(plan, dues[0], paid)
     drafts: list[LineDraft] = []
     for i, row in enumerate(plan.rows.tolist()):
         drafts.extend(
             _true_up_line(
-                plan, int(dues[0].due[i]), int(paid[i]), row, ids["earlier"][i], bool(dated[i])
+                plan, int(dues[0].due[i]), int(paid[i]), row, ids["earlier"][i], causes[:, i]
             )
         )
         rerates: list[tuple[Due, Due]] = []
@@ -304,17 +307,40 @@ def _lines(
     return drafts
 
 
-def _rerated_by_dated_values(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
-    """Per employee: do today's rules value the credit to the previous period's end otherwise
-    than the rules in force then (a number dated from a past period)? Only asked where a
-    true-up is due."""
+def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
+    """Split each employee's true-up (due to the previous period's end as known now, less
+    paid) into its causes, exactly: rows ``correction, dated, deferred`` of a 3 x n array.
+
+    * ``correction``: what the earlier periods would have paid on today's ledger under the rules
+      then in force (a replay), less what they did pay: ledger rows added or changed after a
+      period closed, or the rule set changed. Zero when paid to date is itself the replay.
+    * ``deferred``: the replay's due at the previous end less the replay's payments: commission
+      a per-period cap deferred.
+    * ``dated``: today's rules value earlier credit otherwise than the rules then in force (a
+      number dated from a past period).
+
+    The three add up to the true-up. Only computed when some true-up is due.
+    """
     ctx = plan.ctx
+    causes = np.zeros((3, len(plan.rows)), dtype=np.int64)
     if ctx.period.start <= ctx.year_start or bool(np.all(due0.due == paid)):
-        return np.zeros(len(plan.rows), dtype=bool)
+        return causes
     then = CommissionPlan(
         plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
     )
-    return then.due(ctx.state(ctx.prior_end).basis(plan.component.basis)).due != due0.due
+    due_then = then.due(ctx.state(ctx.prior_end).basis(plan.component.basis)).due
+    replayed = paid if ctx.paid_to_date is None else _paid_before(plan, replace_paid(ctx))
+    causes[0] = replayed - paid
+    causes[1] = due0.due - due_then
+    causes[2] = due_then - replayed
+    return causes
+
+
+def replace_paid(ctx: Context) -> Context:
+    """The same run, with earlier periods replayed rather than taken as given."""
+    import dataclasses
+
+    return dataclasses.replace(ctx, paid_to_date=None)
 
 
 def _true_up_line(
@@ -323,7 +349,7 @@ def _true_up_line(
     paid: int,
     row: int,
     earlier: tuple[str, ...],
-    dated: bool,
+    causes: Int,
 ) -> list[LineDraft]:
     """Due at the previous period's end, as known now, less what was actually paid."""
     if due0 == paid:
@@ -335,7 +361,9 @@ def _true_up_line(
     )
     label = "True-up of earlier periods"
     details = {
-        "cause": ctx.true_up_cause(dated=dated, deferred=plan.per_period_cap),
+        "cause": ctx.true_up_cause(
+            correction=int(causes[0]), dated=int(causes[1]), deferred=int(causes[2])
+        ),
         "original_periods": ", ".join(p.label for p in ctx.earlier()),
     }
     return [

@@ -88,12 +88,13 @@ class Context:
 
     def sale_periods(self, transactions: tuple[str, ...]) -> str:
         """The months the given sales were sold (and first paid) in: ``2026-10, 2026-11``."""
-        if self._sale_months is None:
+        if self._sale_months is None:  # one hash table per run; the shares of a split agree
             labels = self.sales.date.astype("datetime64[M]").astype(str)
-            self._sale_months = pd.Series(labels, index=self.sales.transaction_id)
-        months: pd.Series = self._sale_months
-        found = months.loc[months.index.isin(list(transactions))]
-        return ", ".join(sorted({str(m) for m in found.tolist()}))
+            months = pd.Series(labels, index=self.sales.transaction_id)
+            self._sale_months = months[~months.index.duplicated()]
+        table: pd.Series = self._sale_months
+        found = table.index.get_indexer(pd.Index(list(transactions)))
+        return ", ".join(sorted({str(table.iat[k]) for k in found.tolist() if k >= 0}))
 
     def sale_origins(self, row: int, transactions: tuple[str, ...]) -> list[str]:
         """Where each of employee ``row``'s sales in ``transactions`` got its amount.
@@ -137,33 +138,42 @@ class Context:
                 )
         return texts
 
-    def true_up_cause(self, *, dated: bool, deferred: bool) -> str:
-        """Why due to the previous period's end, as known now, differs from what was paid.
+    def true_up_cause(self, *, correction: int, dated: int = 0, deferred: int = 0) -> str:
+        """A true-up's causes in words, each with its amount (they add up to the true-up).
 
-        The same words whether paid to date comes from the store or from a replay, unless the
-        store's history shows the rule set itself changed since a period closed.
+        ``correction`` is what closed periods should have paid on today's data less what they
+        paid: a rule change when the store's history shows another rule set, else a ledger
+        correction. The words are the same whether paid to date came from the store or from
+        a replay, so the two give byte-identical results.
         """
         causes = []
-        changed = [r for r in self.history if r.ruleset_sha256 != self.rules_sha256]
-        if changed:
-            then = ", ".join(
-                f"{r.period} under version {r.ruleset_version} ({r.ruleset_sha256[:12]})"
-                for r in changed
-            )
-            ruleset = f"version {self.rules.version} ({self.rules_sha256[:12]})"
-            causes.append(f"rule change: {then} closed; this run uses {ruleset}")
+        if correction:
+            changed = [r for r in self.history if r.ruleset_sha256 != self.rules_sha256]
+            if changed:
+                then = ", ".join(
+                    f"{r.period} under version {r.ruleset_version} ({r.ruleset_sha256[:12]})"
+                    for r in changed
+                )
+                ruleset = f"version {self.rules.version} ({self.rules_sha256[:12]})"
+                causes.append(
+                    f"rule change {self.money(correction)}: {then} closed; this run uses "
+                    f"{ruleset} (ledger rows dated in closed periods may have changed too)"
+                )
+            else:
+                periods = ", ".join(p.label for p in self.earlier())
+                causes.append(
+                    f"ledger correction {self.money(correction)}: sales or events dated in "
+                    f"{periods} were added or changed after those periods were paid"
+                )
         if dated:
             causes.append(
-                "dated rule value: a number dated from an earlier period re-rates that "
-                "period's credit"
+                f"dated rule value {self.money(dated)}: a number dated from an earlier period "
+                "re-rates that period's credit"
             )
         if deferred:
-            causes.append("per-period cap: commission deferred by the cap is paid as it fits")
-        if not causes:
-            periods = ", ".join(p.label for p in self.earlier())
             causes.append(
-                f"ledger correction: sales or events dated in {periods} were added or changed "
-                "after those periods were paid"
+                f"per-period cap {self.money(deferred)}: commission deferred by the cap, paid "
+                "as it fits"
             )
         return "; ".join(causes)
 

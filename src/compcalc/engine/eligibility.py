@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Diagnostic, RunError
-from ..rules.schema import BaseSalary, Bonus, Commission, Plan, RuleSet
+from ..rules.schema import BaseSalary, Bonus, Commission, Override, Plan, RuleSet
 from ..statements.model import Rejected
 
 
@@ -166,3 +166,41 @@ def matches_when(frame: pd.DataFrame, when: dict[str, list[str]] | None) -> np.n
             else np.zeros(len(frame), dtype=bool)
         )
     return mask
+
+
+def unknown_managers(
+    rules: RuleSet, accepted: pd.DataFrame, refused: dict[str, str], source: str
+) -> list[Rejected]:
+    """Rows whose ``manager_id`` names nobody payable, when a plan pays manager overrides.
+
+    The row itself is paid; only the override on its sales is lost, so it is reported rather
+    than silently left out of every manager's team.
+    """
+    if not any(
+        isinstance(c, Override) for plan in rules.plans.values() for c in plan.components
+    ):
+        return []
+    manager = accepted["manager_id"].fillna("").astype(str)
+    ids = accepted["employee_id"].astype(str)
+    lost = (manager != "") & ~manager.isin(set(ids))
+    out = []
+    for position in np.flatnonzero(lost.to_numpy()).tolist():
+        boss = str(manager.iat[position])
+        why = (
+            f"its roster row was rejected ({refused[boss]})"
+            if boss in refused
+            else "no employee has that id on the roster"
+        )
+        line = accepted["line"].iat[position] if "line" in accepted else None
+        out.append(
+            Rejected(
+                source,
+                int(accepted["row"].to_numpy()[position]),
+                _line(line),
+                "manager_id",
+                boss,
+                f"manager {boss!r}: {why}; employee {ids.iat[position]} is paid, but no manager "
+                "override is paid on their sales",
+            )
+        )
+    return out

@@ -267,7 +267,7 @@ class _Words:
             f"= {money(due - paid)}"
         )
         details = {
-            "cause": ctx.true_up_cause(dated=False, deferred=False),
+            "cause": ctx.true_up_cause(correction=due - paid),
             "original_periods": ", ".join(p.label for p in ctx.earlier()),
         }
         label = "True-up of earlier periods"

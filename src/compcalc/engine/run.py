@@ -42,7 +42,7 @@ from .commission import commission_lines
 from .context import Context, LineDraft
 from .crediting import Money, apply_clawback_window, build_sales
 from .draw import Against, draw_lines
-from .eligibility import check_roster, matches_when
+from .eligibility import check_roster, matches_when, unknown_managers
 from .notes import sale_notes
 from .override import override_lines
 from .paid import PaidToDate, paid_minor
@@ -140,7 +140,15 @@ def _context(
     )
     read_rejects = [_as_rejected(row) for row in roster.rejected]
     rejected = tuple(
-        sorted([*read_rejects, *roster_check.rejected, *ledger_rejects], key=_reject_order)
+        sorted(
+            [
+                *read_rejects,
+                *roster_check.rejected,
+                *unknown_managers(rules, employees, roster_check.refused, roster.source),
+                *ledger_rejects,
+            ],
+            key=_reject_order,
+        )
     )
     position = pd.Series(np.arange(len(employees)), index=employees["employee_id"].to_numpy())
     hire = employees["hire_date"].to_numpy().astype("datetime64[D]")

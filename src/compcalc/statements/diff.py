@@ -286,6 +286,13 @@ def _notes(a: PeriodResult, b: PeriodResult) -> tuple[str, ...]:
             f"the runs were computed by different engine versions: compcalc "
             f"{a.engine_version} and {b.engine_version}"
         )
+    for side, result in (("old", a), ("new", b)):
+        if result.rejected:
+            first = result.rejected[0]
+            notes.append(
+                f"the {side} run rejected {len(result.rejected)} input row(s), which neither "
+                f"pays nor compares (first: {first})"
+            )
     return tuple(notes)
 
 
