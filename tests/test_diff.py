@@ -468,3 +468,32 @@ def test_a_file_that_is_not_a_result_is_a_plain_message(tmp_path: Path) -> None:
     done = cli(["diff", "x.json", "x.json"], cwd=tmp_path)
     assert done == Done(
         1, "", "compcalc: x.json: not a result.json written by `compcalc run` (missing 'period')\n")
+
+
+def test_rules_new_converts_with_fx_and_notes_rejected_rows(tmp_path: Path) -> None:
+    # A business development manager's EUR deal of 10,000.00 sold 2026-11-03: converted at the
+    # 2026-11-02 rate of examples/fx.csv; the higher first-$10,000 rate (4 % -> 5 %) applies.
+    eur = tmp_path / "eur.csv"
+    eur.write_text(
+        "transaction_id,employee_id,date,event,amount,currency,margin\n"
+        "X1,E036,2026-11-03,sale,10000.00,EUR,\n",
+        encoding="utf-8",
+    )
+    new_rules = edited_rules(tmp_path)
+    ledgers = (*NOVEMBER, str(eur))
+    argv = ["diff", "--rules", RULES, "--rules-new", str(new_rules), *inputs(ledgers, "2026-11")]
+    converted = cli([*argv, "--fx", str(REPO / "examples" / "fx.csv"), "--format", "json"])
+    assert (converted.code, converted.err) == (0, "")
+    document = json.loads(converted.out)
+    assert not any("rejected" in note for note in document["notes"])
+    (line,) = [li for li in document["lines"] if li["employee_id"] == "E036"
+               and li["line"] == "deal_commission.new_credit"]  # fmt: skip
+    assert D(line["change"]) > 0
+    unconverted = cli([*argv, "--format", "json"])
+    notes = json.loads(unconverted.out)["notes"]
+    assert any(
+        note.startswith("the old run rejected 1 input row(s), which neither pays nor compares")
+        and "give an FX table" in note
+        for note in notes
+    ), notes
+    assert cli(["diff", "a", "b", "--fx", "x.csv"]).code == 2  # --fx only with --rules-new

@@ -8,14 +8,19 @@ Public API (nothing else is public)::
     result.to_frame()        # one row per statement line, exact Decimal amounts
     result.to_json()         # canonical JSON, byte-identical for the same inputs
     compcalc.diff_results(result, other)  # per employee and line: what changed, by how much
+    offer = compcalc.model_offer(rules, role="key_account_manager", seniority="senior",
+                                 company_size="large", region="metro", base="104000",
+                                 quota="1200000")  # band check, OTE, payout curve
 """
 
 __version__ = "0.1.0"
 
 from .api import (
+    compare_offers,
     diff_results,
     load_rules,
     load_rules_text,
+    model_offer,
     read_fx,
     read_ledger,
     read_roster,
@@ -24,18 +29,36 @@ from .api import (
 from .errors import CompcalcError, Diagnostic, InputError, RuleFileError, RunError
 from .inputs import FxTable, Ledger, Roster
 from .money import Rounding
+from .offers import (
+    AttainmentSamples,
+    BandCheck,
+    CurvePoint,
+    Expected,
+    NormalAttainment,
+    Offer,
+    OfferResult,
+    PastLedger,
+)
 from .periods import Period, parse_period
 from .rules.schema import RuleSet
 from .statements.model import Line, PeriodResult, PriorRun, Rejected, SaleNote, Statement
 from .store import Store, StoreError
 
 __all__ = [
+    "AttainmentSamples",
+    "BandCheck",
     "CompcalcError",
+    "CurvePoint",
     "Diagnostic",
+    "Expected",
     "FxTable",
     "InputError",
     "Ledger",
     "Line",
+    "NormalAttainment",
+    "Offer",
+    "OfferResult",
+    "PastLedger",
     "Period",
     "PeriodResult",
     "PriorRun",
@@ -50,9 +73,11 @@ __all__ = [
     "Store",
     "StoreError",
     "__version__",
+    "compare_offers",
     "diff_results",
     "load_rules",
     "load_rules_text",
+    "model_offer",
     "parse_period",
     "read_fx",
     "read_ledger",

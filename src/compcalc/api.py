@@ -7,6 +7,8 @@
 >>> result = compcalc.run_period(rules, roster, ledger, "2026-10")      # doctest: +SKIP
 >>> result.to_frame().groupby("pay_code")["amount"].sum()               # doctest: +SKIP
 >>> compcalc.diff_results(result, other)  # the lines that differ, exact  # doctest: +SKIP
+>>> compcalc.model_offer(rules, role="key_account_manager", seniority="senior",
+...     company_size="large", region="metro", base="104000", quota="1200000")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -22,15 +24,18 @@ from .engine.run import run_period as _run_period
 from .inputs import FxTable, Ledger, Roster, read_roster
 from .inputs import read_fx as _read_fx
 from .inputs import read_ledger as _read_ledger
+from .offers import compare_offers, model_offer
 from .periods import Period
 from .rules import RuleSet, load_rules, load_rules_text
 from .statements.diff import diff_results
 from .statements.model import PeriodResult, PriorRun
 
 __all__ = [
+    "compare_offers",
     "diff_results",
     "load_rules",
     "load_rules_text",
+    "model_offer",
     "read_fx",
     "read_ledger",
     "read_roster",

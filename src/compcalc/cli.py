@@ -34,8 +34,12 @@ from compcalc import __version__
 from compcalc.errors import CompcalcError, Diagnostic
 
 if TYPE_CHECKING:
+    import datetime as dt
+    from decimal import Decimal
+
     import pandas as pd
 
+    from compcalc.offers.model import Distribution
     from compcalc.periods import Period
     from compcalc.rules import RuleSet
     from compcalc.statements.model import PeriodResult, PriorRun
@@ -144,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--employee", required=True, help="employee id")
     explain.set_defaults(command=_explain)
     _add_diff_parser(commands)
+    _add_offer_parsers(commands)
     return parser
 
 
@@ -387,6 +392,12 @@ def _add_diff_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     diff.add_argument("--period", help="pay period (with --rules-new), e.g. 2024-03")
     diff.add_argument(
+        "--fx",
+        type=Path,
+        metavar="FILE",
+        help="dated FX rates (with --rules-new) to convert sales in other currencies",
+    )
+    diff.add_argument(
         "--format", choices=DIFF_FORMATS, default="text", help="text (default), json or csv"
     )
     _store_option(
@@ -404,7 +415,7 @@ def _diff(args: argparse.Namespace) -> int:
     from compcalc.statements.diff import compare_results, render
 
     parser: argparse.ArgumentParser = args.diff_parser
-    what_if = [name for name in ("rules", "rules_new", "roster", "ledger", "period")
+    what_if = [name for name in ("rules", "rules_new", "roster", "ledger", "period", "fx")
                if getattr(args, name) is not None]  # fmt: skip
     if args.runs and what_if:
         options = ", ".join("--" + name.replace("_", "-") for name in what_if)
@@ -529,12 +540,14 @@ def _what_if(args: argparse.Namespace) -> tuple[PeriodResult, PeriodResult]:
         bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
         ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
         bar.advance()
+        fx = None if args.fx is None else api.read_fx(args.fx)
         period = _period(args.period)
         results = []
         for side, rules in (("old", old_rules), ("new", new_rules)):
-            paid = None
+            paid: pd.DataFrame | None = None
+            history: list[PriorRun] = []
             if args.store is not None:
-                paid = _store_paid_to_date(args.store, rules, period)
+                paid, history = _store_paid_to_date(args.store, rules, period)
             results.append(
                 api.run_period(
                     rules,
@@ -543,13 +556,18 @@ def _what_if(args: argparse.Namespace) -> tuple[PeriodResult, PeriodResult]:
                     period.label,
                     paid_to_date=paid,
                     progress=bar.engine(f"{side} rules: "),
+                    fx=fx,
+                    history=history,
                 )
             )
     return results[0], results[1]
 
 
-def _store_paid_to_date(url: str, rules: RuleSet, period: Period) -> pd.DataFrame:
-    """What the store's closed periods paid before ``period``; refused while one is open."""
+def _store_paid_to_date(
+    url: str, rules: RuleSet, period: Period
+) -> tuple[pd.DataFrame, list[PriorRun]]:
+    """What the store's closed periods paid before ``period``, and those periods' runs;
+    refused while one is open."""
     from .periods import plan_year_start
 
     year_start = plan_year_start(period.start, rules.plan_year.start_month)
@@ -561,7 +579,165 @@ def _store_paid_to_date(url: str, rules: RuleSet, period: Period) -> pd.DataFram
                 f"earlier period(s) {', '.join(still_open)} are not closed"
             )
         paid: pd.DataFrame = store.paid_to_date(period.start, year_start)
-    return paid
+        history = store.prior_runs(period.start, year_start)
+    return paid, history
+
+
+# --------------------------------------------------------------------------- bands, offers
+
+
+def _add_offer_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bands = commands.add_parser("bands", help="print the salary bands of a rule set")
+    bands.add_argument("--rules", required=True, type=Path, help="rule file")
+    bands.add_argument("--role", help="only this plan (role)")
+    bands.add_argument("--as-of", type=_date, metavar="DATE", help="only bands in force then")
+    bands.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    bands.set_defaults(command=_bands)
+
+    offer = commands.add_parser(
+        "offer",
+        help="check an offer against its salary band and model its pay",
+        description=(
+            "Where the offer's base sits in its band (compa-ratio, range penetration), "
+            "target variable pay, OTE, pay mix, allowances and total annual pay from 0 %% to "
+            "200 %% of quota, computed by running the plan through the engine for a plan year."
+        ),
+    )
+    offer.add_argument("--rules", required=True, type=Path, help="rule file")
+    offer.add_argument("--role", help="the plan, e.g. key_account_manager")
+    offer.add_argument("--seniority", help="e.g. senior")
+    offer.add_argument("--company-size", help="e.g. large")
+    offer.add_argument("--region", help="e.g. metro")
+    offer.add_argument("--base", metavar="AMOUNT", help="offered annual base, e.g. 104000")
+    offer.add_argument("--quota", metavar="AMOUNT", help="annual sales quota, e.g. 1200000")
+    offer.add_argument(
+        "--compare", type=Path, metavar="OFFERS.csv",
+        help="model every offer of a CSV (label,role,seniority,company_size,region,base,quota)",
+    )  # fmt: skip
+    offer.add_argument("--as-of", type=_date, metavar="DATE", help="plan year containing DATE")
+    offer.add_argument(
+        "--step", default="0.05", metavar="FRACTION", help="curve step (0.05 = 5 %%, or finer)"
+    )
+    offer.add_argument("--deals-per-month", type=int, default=1, metavar="N",
+                       help="equal deals a month in the modelled sales (default 1)")  # fmt: skip
+    expected = offer.add_mutually_exclusive_group()
+    expected.add_argument("--attainments", type=Path, metavar="FILE.csv",
+                          help="expected pay over the attainments of a CSV column 'attainment'")
+    expected.add_argument("--normal", nargs=2, metavar=("MEAN", "SD"),
+                          help="expected pay with attainment ~ normal(MEAN, SD), e.g. 1.0 0.25")
+    expected.add_argument("--past-ledger", type=Path, action="append", metavar="FILE",
+                          help="expected pay over what the role attained in a past ledger "
+                          "(with --past-roster and --past-period; repeat for several files)")
+    offer.add_argument("--samples", type=int, default=1000, help="draws of --normal")
+    offer.add_argument("--seed", type=int, default=0, help="seed of --normal's draws")
+    offer.add_argument("--past-roster", type=Path, metavar="FILE", help="roster of --past-ledger")
+    offer.add_argument("--past-period", metavar="YYYY-MM", help="last period of --past-ledger")
+    offer.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    offer.add_argument("--plot", type=Path, metavar="FILE", help="draw the curve (.png or .svg)")
+    offer.set_defaults(command=_offer, offer_parser=offer)  # fmt: skip
+
+
+def _bands(args: argparse.Namespace) -> int:
+    from . import api
+    from .offers import band_rows, render_bands
+
+    rules = api.load_rules(args.rules)
+    rows = band_rows(rules, args.role, args.as_of)
+    sys.stdout.write(render_bands(rows, args.format, rules.currency, rules.locale))
+    return 0
+
+
+def _offer(args: argparse.Namespace) -> int:
+    from . import api
+    from .offers import (
+        Offer,
+        compare_offers,
+        parse_amount,
+        plot_offer,
+        read_offers,
+        render_comparison,
+        render_offer,
+    )
+
+    parser: argparse.ArgumentParser = args.offer_parser
+    single = ("role", "seniority", "company_size", "region", "base")
+    missing = [f"--{name.replace('_', '-')}" for name in single if getattr(args, name) is None]
+    if args.compare is None and missing:
+        return _usage_error(parser, f"an offer needs {', '.join(missing)} (or --compare FILE)")
+    if args.compare is not None and len(missing) < len(single):
+        return _usage_error(parser, "give one offer's options or --compare FILE, not both")
+    if args.compare is not None and args.plot is not None:
+        return _usage_error(parser, "--plot draws one offer; leave it out with --compare")
+    rules = api.load_rules(args.rules)
+    if args.compare is not None:
+        offers = read_offers(args.compare, rules)
+    else:
+        quota = None if args.quota is None else parse_amount(args.quota, rules, "quota")
+        offers = [Offer(
+            role=args.role, seniority=args.seniority, company_size=args.company_size,
+            region=args.region, base=parse_amount(args.base, rules, "base"), quota=quota,
+        )]  # fmt: skip
+    results = compare_offers(
+        rules, offers, as_of=args.as_of, distribution=_distribution(args),
+        step=_step(args.step), deals_per_month=args.deals_per_month,
+    )  # fmt: skip
+    if args.compare is not None or args.format == "csv":
+        sys.stdout.write(render_comparison(results, args.format))
+    else:
+        one = results[0]
+        sys.stdout.write(one.to_json() if args.format == "json" else render_offer(one))
+    sys.stdout.flush()
+    if args.plot is not None:
+        print(f"wrote {plot_offer(results[0], args.plot)}", file=sys.stderr)
+    return 0
+
+
+def _distribution(args: argparse.Namespace) -> Distribution | None:
+    """The attainment distribution the options describe (None: no expected pay)."""
+    from decimal import Decimal, InvalidOperation
+
+    from . import api
+    from .offers import NormalAttainment, PastLedger, read_attainments
+
+    past = (args.past_roster, args.past_period)
+    if args.past_ledger is None and any(p is not None for p in past):
+        raise CompcalcError("--past-roster and --past-period go with --past-ledger")
+    if args.attainments is not None:
+        return read_attainments(args.attainments)
+    if args.normal is not None:
+        try:
+            mean, sd = (Decimal(value) for value in args.normal)
+        except InvalidOperation:
+            raise CompcalcError(
+                f"--normal takes a mean and a standard deviation of attainment as fractions "
+                f"(1.0 0.25), got {' '.join(args.normal)}"
+            ) from None
+        return NormalAttainment(mean=mean, sd=sd, samples=args.samples, seed=args.seed)
+    if args.past_ledger is not None:
+        if any(p is None for p in past):
+            raise CompcalcError("--past-ledger needs --past-roster and --past-period too")
+        ledgers: list[Path] = args.past_ledger
+        ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
+        return PastLedger(api.read_roster(args.past_roster), ledger, args.past_period)
+    return None
+
+
+def _step(text: str) -> Decimal:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise CompcalcError(f"--step takes a fraction such as 0.05 (5 %), got {text!r}") from None
+
+
+def _date(text: str) -> dt.date:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 # --------------------------------------------------------------------------- progress

@@ -355,6 +355,92 @@ Component = Annotated[
 ]
 
 
+# --------------------------------------------------------------------------- salary bands
+
+
+class SalaryRange(Model):
+    """One salary band: the minimum, midpoint and maximum of annual base, in money."""
+
+    min: Number = Field(ge=0)
+    mid: Number = Field(gt=0)
+    max: Number = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SalaryRange:
+        if not self.min <= self.mid <= self.max:
+            raise ValueError(
+                f"a band needs min <= mid <= max, got min {self.min}, mid {self.mid}, "
+                f"max {self.max}"
+            )
+        return self
+
+
+def _band_node_tag(value: Any) -> str:
+    if isinstance(value, SalaryRange):
+        return "range"
+    # A band's numbers are scalars; a level of keys holds mappings (a dimension value may
+    # itself be called "mid", as company_size mid is).
+    nested = (dict, SalaryRange)
+    if isinstance(value, dict) and value and not any(isinstance(v, nested) for v in value.values()):
+        return "range"
+    return "branch"
+
+
+_Range = Annotated[SalaryRange, Tag("range")]
+# Keys level by level like a Table (at most four dimensions), a {min, mid, max} at the end.
+_BandLevel4 = Annotated[
+    _Range | Annotated[dict[str, SalaryRange], Tag("branch")], Discriminator(_band_node_tag)
+]
+_BandLevel3 = Annotated[
+    _Range | Annotated[dict[str, _BandLevel4], Tag("branch")], Discriminator(_band_node_tag)
+]
+BandNode = Annotated[
+    _Range | Annotated[dict[str, _BandLevel3], Tag("branch")], Discriminator(_band_node_tag)
+]
+
+
+class SalaryBands(Model):
+    """Salary bands in force from ``from`` to ``to`` (both inclusive; open-ended without ``to``).
+
+    ``values`` is keyed by the dimensions in ``by`` (``role`` may be one of them), level by
+    level, down to a ``{min, mid, max}``; ``default`` serves combinations left out. ``roles``
+    limits the entry to some plans (none: every plan).
+    """
+
+    from_: dt.date = Field(alias="from")
+    to: dt.date | None = None
+    roles: list[Slug] | None = Field(default=None, min_length=1)
+    by: list[str] = Field(min_length=1, max_length=4)
+    values: dict[str, BandNode]
+    default: SalaryRange | None = None
+
+    @model_validator(mode="after")
+    def _dates_and_depth(self) -> SalaryBands:
+        if self.to is not None and self.to < self.from_:
+            raise ValueError(f"'to' ({self.to}) is before 'from' ({self.from_})")
+        if len(set(self.by)) != len(self.by):
+            raise ValueError(f"'by' lists a dimension twice: {self.by}")
+        depth = len(self.by)
+        for path, leaf in _walk_table(self.values, ()):
+            if len(path) != depth or not isinstance(leaf, SalaryRange):
+                raise ValueError(
+                    f"values.{'.'.join(path)}: expected {depth} level(s) of keys "
+                    f"({' x '.join(self.by)}) before each {{min, mid, max}}"
+                )
+        return self
+
+    def entries(self) -> list[tuple[tuple[str, ...], SalaryRange]]:
+        """Every (key tuple, band) in file order."""
+        return [
+            (path, leaf)
+            for path, leaf in _walk_table(self.values, ())
+            if isinstance(leaf, SalaryRange)
+        ]
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.from_ <= day and (self.to is None or day <= self.to)
+
+
 # --------------------------------------------------------------------------- the rule set
 
 
@@ -414,6 +500,8 @@ class RuleSet(Model):
     # Allowed values of each employee dimension the rules use (role is implicit: plan keys).
     dimensions: dict[str, list[str]] = Field(default_factory=dict)
     plans: dict[Slug, Plan] = Field(min_length=1)
+    # Salary bands (min, mid, max of annual base) by role and dimensions, effective-dated.
+    bands: list[SalaryBands] | None = Field(default=None, min_length=1)
     # Free-form blocks to hold YAML anchors (&car) that plans reuse with aliases (*car);
     # the engine never reads this key itself.
     shared: dict[str, Any] | None = None
