@@ -5,7 +5,7 @@
 >>> result = compcalc.model_offer(rules, role="key_account_manager", seniority="senior",
 ...     company_size="large", region="metro", base="104000", quota="1200000")  # doctest: +SKIP
 >>> result.band.position, result.band.compa_ratio, result.ote             # doctest: +SKIP
-('inside', Decimal('0.9858'), Decimal('152000.00'))
+('inside', Decimal('0.9858'), Decimal('143000.00'))
 """
 
 from __future__ import annotations

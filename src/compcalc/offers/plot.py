@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from babel.numbers import get_decimal_symbol
+
 from ..errors import CompcalcError
 from ..statements.files import write_atomic
 from .model import OfferResult
@@ -79,7 +81,10 @@ def render_plot(result: OfferResult, fmt: str) -> bytes:
 
         def currency_tick(value: float, _position: object) -> str:
             whole = Decimal(float(value)).quantize(Decimal(1), ROUND_HALF_UP)
-            return str(money_text(whole, result.currency, result.locale)).split(".")[0]
+            text = str(money_text(whole, result.currency, result.locale))
+            # Drop the minor digits in the locale's own decimal sign (de_DE: "104.000,00 €").
+            head, _, tail = text.partition(get_decimal_symbol(result.locale))
+            return head + "".join(c for c in tail if not c.isdigit())
 
         axes.yaxis.set_major_formatter(FuncFormatter(currency_tick))
         axes.xaxis.set_major_formatter(PercentFormatter(decimals=0))
