@@ -24,7 +24,6 @@ Each real run takes about half a second, so the example runs are made once per m
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import random
@@ -33,8 +32,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,7 +39,7 @@ from typing import Any
 import pytest
 
 import compcalc
-from compcalc.cli import main
+from cli_run import Done, cli
 from compcalc.rules.digest import ruleset_digest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,21 +59,6 @@ OUTSIDE = ("compcalc: period {} is outside rule set 'account-managers' "
 D = Decimal
 
 
-@dataclass(frozen=True)
-class Done:
-    code: int
-    out: str
-    err: str
-
-
-def cli(argv: Sequence[str], cwd: Path = REPO) -> Done:
-    """``compcalc ARGV`` in-process, from ``cwd``; an escaping exception fails the test."""
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(cwd)
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(argv))
-    return Done(code, out.getvalue(), err.getvalue())
 
 
 def _command() -> list[str]:

@@ -14,8 +14,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Sequence
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +22,8 @@ from typing import Any
 
 import pytest
 
-from compcalc.cli import DEFAULT_STORE, build_parser, main
+from cli_run import Done, cli
+from compcalc.cli import DEFAULT_STORE, build_parser
 from compcalc.statements.model import PeriodResult
 from compcalc.store.store import DEFAULT_URL, store_url
 
@@ -38,21 +38,6 @@ LEDGERS = {
 ID12 = "[0-9a-f]{12}"
 
 
-@dataclass(frozen=True)
-class Done:
-    code: int
-    out: str
-    err: str
-
-
-def cli(argv: Sequence[str], cwd: Path = REPO) -> Done:
-    """``compcalc ARGV`` in-process, from ``cwd``; an escaping exception fails the test."""
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(cwd)
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(argv))
-    return Done(code, out.getvalue(), err.getvalue())
 
 
 def run_args(month: str, *extra: str) -> list[str]:

@@ -20,11 +20,9 @@ Hand-worked figures, March 2026, plan year = calendar year, replay of February:
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from collections.abc import Sequence
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -34,7 +32,7 @@ import pandas as pd
 import pytest
 
 import compcalc
-from compcalc.cli import main
+from cli_run import Done, cli
 from compcalc.statements.diff import (
     DiffError,
     ResultDiff,
@@ -263,20 +261,6 @@ def test_find_run_resolves_a_unique_prefix(
 # --------------------------------------------------------------------------- command line
 
 
-@dataclass(frozen=True)
-class Done:
-    code: int
-    out: str
-    err: str
-
-
-def cli(argv: Sequence[str], cwd: Path = REPO) -> Done:
-    out, err = io.StringIO(), io.StringIO()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(cwd)
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(argv))
-    return Done(code, out.getvalue(), err.getvalue())
 
 
 def inputs(ledgers: Sequence[str], period: str) -> list[str]:
