@@ -28,6 +28,8 @@ PAY_CODES = {
     "commission": "commission",
     "bonus": "bonus",
     "allowance": "allowance",
+    "draw": "draw",
+    "override": "override",
 }
 # Lines that correct what earlier (closed) periods paid carry the pay code "adjustment" and
 # name the original period: a true-up, a clawback, a sale held back or released.

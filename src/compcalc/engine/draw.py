@@ -32,9 +32,8 @@ from ..money import round_div, safe_ints
 from ..periods import Period, employed_days, monthly_installments
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Draw, Proration
-from ..statements.model import Line
 from .commission import replayed_payments
-from .context import ADJUSTMENT_ITEMS, Context, LineDraft
+from .context import Context, LineDraft, make_line
 
 Int = npt.NDArray[np.int64]
 NO_LIMIT = np.iinfo(np.int64).max
@@ -56,44 +55,6 @@ class DrawAmount:
 
     amount: Int
     shown: list[str]
-
-
-def coded_line(
-    ctx: Context,
-    component: Draw | object,
-    row: int,
-    item: str,
-    label: str,
-    amount: int,
-    formula: str,
-    transactions: tuple[str, ...] = (),
-    details: dict[str, str] | None = None,
-    suffix: str = "",
-) -> LineDraft:
-    """A statement line of a draw or override (pay code ``draw`` / ``override``).
-
-    A line correcting earlier periods (a true-up) carries the pay code ``adjustment``, like
-    commission's own.
-    """
-    kind = str(getattr(component, "kind"))  # noqa: B009 - Draw | Override, typed loosely
-    component_id = str(getattr(component, "id"))  # noqa: B009
-    line_id = f"{component_id}.{item}" + (f".{suffix}" if suffix else "")
-    return LineDraft(
-        row,
-        Line(
-            id=line_id,
-            component=component_id,
-            kind=kind,
-            pay_code="adjustment" if item in ADJUSTMENT_ITEMS else PAY_CODE[kind],
-            item=item,
-            label=label,
-            amount=ctx.amount(amount),
-            rule=ctx.rule(component),  # type: ignore[arg-type]
-            formula=formula,
-            transactions=transactions,
-            details=tuple(sorted((details or {}).items())),
-        ),
-    )
 
 
 def money_param(ctx: Context, resolver: Resolver, value: object, path: str, rows: Int) -> Int:
@@ -286,7 +247,7 @@ class _Words:
         else:
             formula += "non-recoverable: forgiven, never recovered"
         label = f"{self.label}: advance (commission below the draw)"
-        return coded_line(self.ctx, self.component, row, "advance", label, amount, formula,
+        return make_line(self.ctx, self.component, row, "advance", label, amount, formula,
                           (), details)  # fmt: skip
 
     def recovery(
@@ -302,7 +263,7 @@ class _Words:
             f"{money(before)} - {money(amount)} = {money(after)}"
         )
         label = f"{self.label}: recovery of earlier advances"
-        return coded_line(self.ctx, self.component, row, "recovery", label, -amount, formula,
+        return make_line(self.ctx, self.component, row, "recovery", label, -amount, formula,
                           (), details)  # fmt: skip
 
 

@@ -25,8 +25,8 @@ import pandas as pd
 from ..money import allocate, as_fraction, format_rate, round_div, safe_ints
 from ..rules.resolve import Resolver
 from ..rules.schema import Override
-from .context import Context, LineDraft, group_ids
-from .draw import coded_line, money_param
+from .context import Context, LineDraft, group_ids, make_line
+from .draw import money_param
 
 Int = npt.NDArray[np.int64]
 
@@ -253,7 +253,7 @@ class _Words:
             "share": "due shared by credit to date, largest remainder",
         }
         label = f"{self.label}: {who} {self.names[member]}"
-        return coded_line(
+        return make_line(
             ctx, self.component, row, "member", label, amount, formula, transactions, details,
             suffix=who,
         )  # fmt: skip
@@ -271,7 +271,7 @@ class _Words:
             "original_periods": ", ".join(p.label for p in ctx.earlier()),
         }
         label = "True-up of earlier periods"
-        return coded_line(
+        return make_line(
             ctx, self.component, row, "true_up", label, due - paid, formula, transactions,
             details,
         )  # fmt: skip

@@ -48,10 +48,10 @@ def render_plot(result: OfferResult, fmt: str) -> bytes:
         FigureCanvasAgg(figure)
         axes = figure.add_subplot()
         # float-ok: plotting (the figures are exact Decimals; the drawing needs floats)
-        x = [float(p.attainment * 100) for p in result.curve]
-        base = [float(p.base) for p in result.curve]
-        variable = [float(p.variable) for p in result.curve]
-        allowances = [float(p.allowances) for p in result.curve]
+        x = [float(p.attainment * 100) for p in result.curve]  # float-ok: plotting only
+        base = [float(p.base) for p in result.curve]  # float-ok: plotting only
+        variable = [float(p.variable) for p in result.curve]  # float-ok: plotting only
+        allowances = [float(p.allowances) for p in result.curve]  # float-ok: plotting only
         axes.stackplot(
             x, base, variable, allowances,
             labels=("base", "variable (commission, bonus)", "allowances"),
@@ -66,13 +66,14 @@ def render_plot(result: OfferResult, fmt: str) -> bytes:
             (band.min, "band minimum", ":", (x[-1], (-4, -3), "right", "top")),
         )
         for value, name, style, (at, offset, align, vertical) in marks:
-            axes.axhline(float(value), color="#8c1c13", linestyle=style, linewidth=1.2)
+            level = float(value)  # float-ok: plotting only
+            axes.axhline(level, color="#8c1c13", linestyle=style, linewidth=1.2)
             axes.annotate(
                 f"{name} {money_text(value, result.currency, result.locale)}",
-                (at, float(value)), xytext=offset, textcoords="offset points",
+                (at, level), xytext=offset, textcoords="offset points",
                 ha=align, va=vertical, fontsize=8, color="#8c1c13",
             )  # fmt: skip
-        ote = float(result.ote)
+        ote = float(result.ote)  # float-ok: plotting only
         axes.plot([100.0], [ote], marker="o", color="black", zorder=5)
         axes.annotate(
             f"OTE {money_text(result.ote, result.currency, result.locale)} at 100 %",
@@ -80,7 +81,7 @@ def render_plot(result: OfferResult, fmt: str) -> bytes:
         )  # fmt: skip
 
         def currency_tick(value: float, _position: object) -> str:
-            whole = Decimal(float(value)).quantize(Decimal(1), ROUND_HALF_UP)
+            whole = Decimal(float(value)).quantize(Decimal(1), ROUND_HALF_UP)  # float-ok: plot
             text = str(money_text(whole, result.currency, result.locale))
             # Drop the minor digits in the locale's own decimal sign (de_DE: "104.000,00 €").
             head, _, tail = text.partition(get_decimal_symbol(result.locale))
