@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(command=_explain)
     _add_diff_parser(commands)
     _add_offer_parsers(commands)
+    from .commands import check, plandoc, plantest, statements
+
+    for family in (statements, plandoc, plantest, check):
+        family.register(commands)
     return parser
 
 

@@ -1,0 +1,9 @@
+"""Placeholder: the statements command(s) are being written."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add this module's command(s) to the ``compcalc`` command line."""
