@@ -2,8 +2,10 @@
 
 Required columns: employee_id, name, role, seniority, company_size, region, currency,
 annual_base, hire_date. Optional: quota, termination_date, manager_id. Any other column is kept
-as a text dimension (the rules may select on it). A row with any problem is left out of
-``Roster.frame`` and listed in ``Roster.rejected`` with the reason.
+as a text dimension (the rules may select on it); a ``locale`` column (the employee's locale
+for HTML statements, e.g. ``de_DE``; empty: the run's) must name a locale babel knows. A row
+with any problem is left out of ``Roster.frame`` and listed in ``Roster.rejected`` with the
+reason.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from compcalc.inputs.common import (
     text_column,
     to_rejected,
 )
+from compcalc.statements.localise import canonical_locale
 
 TEXT_COLUMNS = ("employee_id", "name", "role", "seniority", "company_size", "region", "currency")
 REQUIRED_COLUMNS = (*TEXT_COLUMNS, "annual_base", "hire_date")
 OPTIONAL_COLUMNS = ("quota", "termination_date", "manager_id")
 MONEY_COLUMNS = ("annual_base", "quota")
+LOCALE_COLUMN = "locale"  # optional; kept as a text column like any other extra column
 # Names the typed frame produces; an extra input column may not take them.
 _PRODUCED = frozenset({"annual_base_minor", "quota_minor"})
 
@@ -79,6 +83,8 @@ def read_roster(source: Source, *, name: str | None = None) -> Roster:
     problems.add_reasons(currency_reasons, "currency")
     base, quota = _check_money(cells, digits, problems)
     hired, left = _check_dates(cells, problems)
+    if LOCALE_COLUMN in cells.columns:
+        problems.add_reasons(_locale_reasons(cells[LOCALE_COLUMN]), LOCALE_COLUMN)
     bad = problems.mask()
     frame = _typed_frame(table, base, quota, hired, left)[~bad]
     frame = frame.sort_values("employee_id", kind="stable", ignore_index=True)
@@ -134,6 +140,24 @@ def _check_money(
         problems.add(given & reasons.isna().to_numpy() & (digits >= 0) & low, column, floor_reason)
         out.append(pd.Series(pd.array(units, dtype="Int64")).where(given, pd.NA))
     return out[0], out[1]
+
+
+def _locale_reasons(text: pd.Series) -> pd.Series:
+    """Why a non-empty locale cell is unusable (None where it is fine), one check per value."""
+    codes, uniques = pd.factorize(text)
+    per_code = [_locale_problem(str(value)) for value in uniques]
+    reasons = [per_code[code] if code >= 0 else None for code in codes]
+    return pd.Series(reasons, index=text.index, dtype=object)
+
+
+def _locale_problem(value: str) -> str | None:
+    if not value:
+        return None  # the run's locale
+    try:
+        canonical_locale(value)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _check_dates(cells: pd.DataFrame, problems: Problems) -> tuple[pd.Series, pd.Series]:
