@@ -1,4 +1,9 @@
-"""The rule language: schema, loading with located errors, checks, parameter resolution."""
+"""The rule language: schema, loading with located errors, checks, parameter resolution.
+
+Beyond loading: :func:`check_rules` (``compcalc check``) warns about valid plans that are
+probably not what was meant, and :func:`rule_set_json_schema` (``compcalc schema``) is the
+JSON Schema editors validate rule files with.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,22 @@ from pathlib import Path
 
 from ..errors import RuleFileError
 from .checks import check_ruleset
+from .json_schema import rule_set_json_schema, rule_set_json_schema_text
 from .loader import load_model_text_with_positions, read_rule_text
+from .plan_checks import Finding, check_rules, check_rules_text, plan_warnings
 from .schema import RuleSet
 
-__all__ = ["RuleSet", "load_rules", "load_rules_text"]
+__all__ = [
+    "Finding",
+    "RuleSet",
+    "check_rules",
+    "check_rules_text",
+    "load_rules",
+    "load_rules_text",
+    "plan_warnings",
+    "rule_set_json_schema",
+    "rule_set_json_schema_text",
+]
 
 
 def load_rules(path: str | Path) -> RuleSet:

@@ -38,9 +38,15 @@ Number = Annotated[Decimal, Field(allow_inf_nan=False)]
 
 
 class Model(BaseModel):
-    """Base of every rule model: immutable, unknown fields refused, no float coercion."""
+    """Base of every rule model: immutable, unknown fields refused, no float coercion.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    A field's docstring is its description in the JSON Schema (``compcalc schema``), which
+    editors show on hover.
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, use_attribute_docstrings=True
+    )
 
 
 # --------------------------------------------------------------------------- parameters
@@ -73,8 +79,11 @@ class Table(Model):
     """
 
     by: list[str] = Field(min_length=1, max_length=4)
+    """The dimensions to look up, outermost first: declared dimensions, or ``role``."""
     values: dict[str, TableNode]
+    """One level of keys per dimension of ``by``, in that order, and a number at each leaf."""
     default: Number | None = None
+    """The value of any combination ``values`` leaves out."""
 
     @model_validator(mode="after")
     def _depth_matches_by(self) -> Table:
@@ -112,16 +121,19 @@ class DatedValue(Model):
     """A value in force from ``from`` (inclusive) until the next entry's date."""
 
     from_: dt.date = Field(alias="from")
+    """The first day the entry is in force (YYYY-MM-DD)."""
     value: Annotated[
         Annotated[Number, Tag("number")] | Annotated[Table, Tag("table")],
         Discriminator(lambda v: "table" if isinstance(v, dict | Table) else "number"),
     ]
+    """The value in force from that day: a number or a dimension table."""
 
 
 class Dated(Model):
     """A number that changes by effective date; the run's period end picks the entry."""
 
     dated: list[DatedValue] = Field(min_length=1)
+    """The entries, in increasing ``from`` order; the run period's last day picks one."""
 
     @field_validator("dated")
     @classmethod
@@ -159,29 +171,41 @@ RosterOr = Literal["roster"]
 
 
 class PayFrequency(enum.StrEnum):
+    """How an annual amount is split into installments: monthly (12), semi_monthly (24: the
+    1st-15th and 16th-end of month) or biweekly (14-day periods from ``biweekly_anchor``)."""
+
     MONTHLY = "monthly"
     SEMI_MONTHLY = "semi_monthly"  # 1st-15th and 16th-end of month
     BIWEEKLY = "biweekly"  # 14-day periods counted from an anchor date
 
 
 class Proration(enum.StrEnum):
+    """How a partly employed installment is prorated: by calendar days or by working days
+    (Monday to Friday) employed."""
+
     CALENDAR_DAYS = "calendar_days"  # days employed / days in the pay period
     WORKING_DAYS = "working_days"  # Mon-Fri employed / Mon-Fri in the pay period
 
 
 class ComponentBase(Model):
     id: Slug
+    """Names the component (unique in its plan); used in line ids and ``paid_to_date``."""
     label: str | None = None
-    # Only employees whose dimensions match every listed value get this component.
+    """The text shown on statement lines."""
     when: dict[str, list[str]] | None = None
+    """Only employees whose dimensions match every listed dimension (each with one of its
+    listed values) get this component."""
 
 
 class Periodic(ComponentBase):
     """Fields shared by components paid every pay period and prorated for hires/leavers."""
 
     pay_frequency: PayFrequency = PayFrequency.MONTHLY
+    """How the annual amount is split into installments."""
     biweekly_anchor: dt.date | None = None
+    """The first day of any biweekly pay period (required for ``biweekly``)."""
     proration: Proration = Proration.CALENDAR_DAYS
+    """How an installment only partly employed is prorated."""
 
     @model_validator(mode="after")
     def _anchor_for_biweekly(self) -> Periodic:
@@ -198,6 +222,7 @@ class BaseSalary(Periodic):
 
     kind: Literal["base_salary"]
     annual: RosterOr | Param = "roster"
+    """The annual base: ``roster`` (the roster's ``annual_base`` column) or a number."""
 
 
 class Allowance(Periodic):
@@ -205,27 +230,52 @@ class Allowance(Periodic):
 
     kind: Literal["allowance"]
     amount: Param
+    """The amount per ``per``, in money."""
     per: Literal["month", "year"] = "month"
+    """``month``: the annual amount is ``amount`` x 12; ``year``: ``amount`` is annual."""
 
 
 class TierMethod(enum.StrEnum):
+    """How bands apply: marginal (each slice at its band's rate), retroactive (everything at
+    the rate of the highest band reached) or per_transaction (bands restart for each sale)."""
+
     MARGINAL = "marginal"  # each slice of the measure at its own band's rate
     RETROACTIVE = "retroactive"  # the whole measure at the rate of the highest band reached
     PER_TRANSACTION = "per_transaction"  # bands restart at zero for each sale (marginal within it)
 
 
 class Band(Model):
+    """One band of a tier table: from ``from`` (inclusive) up to ``to`` (exclusive)."""
+
     id: Slug
+    """Names the band on statements (unique in the list)."""
     from_: Param = Field(alias="from")
-    to: Param | None = None  # open-ended when omitted (only the last band)
+    """Where the band starts, inclusive: 0 for the first band, else where the previous ends."""
+    to: Param | None = None
+    """Where the band ends, exclusive; left out on the last band only (open-ended)."""
     rate: Param
+    """The band's rate, a decimal fraction (0.05 is 5 %)."""
+    decelerator: bool | None = None
+    """``true`` declares that reaching or selling within this band may pay less in all than
+    selling a little less (a retroactive band with a lower rate): ``compcalc check`` then
+    does not warn about it. The engine pays the same either way."""
+
+    @field_validator("decelerator")
+    @classmethod
+    def _false_is_unset(cls, declared: bool | None) -> bool | None:
+        # ``false`` says what leaving it out says, so both give the same rule-set digest.
+        return declared or None
 
 
 class Tiers(Model):
+    """A tiered rate schedule: contiguous bands from 0, only the last one open-ended."""
+
     method: TierMethod
-    # What band edges are written in: money ("amount") or fraction of quota ("attainment").
+    """How the bands apply."""
     measure: Literal["amount", "attainment"] = "attainment"
+    """What band edges are written in: fractions of the annual quota or money."""
     bands: list[Band] = Field(min_length=1)
+    """The bands, in increasing order."""
 
     @model_validator(mode="after")
     def _last_band_open(self) -> Tiers:
@@ -243,10 +293,14 @@ class Tiers(Model):
 
 
 class Cap(Model):
+    """The most commission paid, per plan year or per period."""
+
     amount: Param
-    # plan_year: the excess is forfeited. period: the excess is deferred to later periods of
-    # the same plan year; what is still deferred when the plan year ends is forfeited.
+    """The cap, in money."""
     per: Literal["period", "plan_year"] = "plan_year"
+    """``plan_year``: the due to date never exceeds the cap and the excess is forfeited.
+    ``period``: no run pays more; the excess is deferred to later periods of the plan year
+    (and forfeited if still deferred when it ends)."""
 
 
 class Commission(ComponentBase):
@@ -254,11 +308,18 @@ class Commission(ComponentBase):
 
     kind: Literal["commission"]
     basis: Literal["amount", "margin"] = "amount"
+    """What a credited sale is worth: its amount less refunds, or its margin."""
     quota: RosterOr | Param = "roster"
-    rate: Param | None = None  # a flat rate, or give tiers
+    """The annual quota: ``roster`` (the roster's ``quota`` column) or money."""
+    rate: Param | None = None
+    """A flat rate on every credited unit; give exactly one of ``rate`` or ``tiers``."""
     tiers: Tiers | None = None
-    gate: Param | None = None  # minimum attainment (fraction); "at or above" qualifies
+    """A tiered rate schedule; give exactly one of ``rate`` or ``tiers``."""
+    gate: Param | None = None
+    """The minimum attainment to date (a fraction of quota) before anything is paid; at or
+    above qualifies."""
     cap: Cap | None = None
+    """The most commission paid, per plan year or per period."""
 
     @model_validator(mode="after")
     def _rate_or_tiers(self) -> Commission:
@@ -268,8 +329,12 @@ class Commission(ComponentBase):
 
 
 class BonusTarget(Model):
-    amount: Param | None = None  # annual target in money
-    percent_of_base: Param | None = None  # annual target as a fraction of annual base
+    """The annual target bonus: exactly one of ``amount`` or ``percent_of_base``."""
+
+    amount: Param | None = None
+    """The annual target in money."""
+    percent_of_base: Param | None = None
+    """The annual target as a fraction of the annual base (0.15 is 15 %)."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> BonusTarget:
@@ -279,9 +344,14 @@ class BonusTarget(Model):
 
 
 class BonusStep(Model):
+    """A step of a step bonus."""
+
     id: Slug
-    at: Param  # attainment fraction that reaches the step ("at or above")
-    payout: Param  # fraction of the target paid once the step is reached
+    """Names the step on statements."""
+    at: Param
+    """The attainment that reaches the step; at or above qualifies."""
+    payout: Param
+    """The fraction of the target paid once the step is reached."""
 
 
 class Bonus(ComponentBase):
@@ -289,13 +359,21 @@ class Bonus(ComponentBase):
 
     kind: Literal["bonus"]
     method: Literal["fixed", "step", "linear"]
+    """fixed: the target once the floor is reached; step: the target x the payout of the best
+    step reached; linear: the target x attainment (at most ``cap``)."""
     target: BonusTarget
+    """The annual target bonus."""
     quota: RosterOr | Param = "roster"
+    """The annual quota: ``roster`` (the roster's ``quota`` column) or money."""
     steps: list[BonusStep] | None = None
-    floor: Param | None = None  # no bonus at all below this attainment (any method)
-    cap: Param | None = None  # linear: attainment counted at most this much
-    # to_date: pay what is due to date each period (true-up); year_end: only in the last period.
+    """The steps of a ``step`` bonus (required for it, refused for the others)."""
+    floor: Param | None = None
+    """No bonus at all while attainment is below it (any method); at or above qualifies."""
+    cap: Param | None = None
+    """``linear`` only: attainment is counted at most up to this value."""
     pay: Literal["to_date", "year_end"] = "to_date"
+    """``to_date``: each period pays due to date less paid to date; ``year_end``: paid only in
+    the period holding the plan year's last day."""
 
     @model_validator(mode="after")
     def _steps_for_step(self) -> Bonus:
@@ -318,12 +396,16 @@ class Draw(ComponentBase):
     """
 
     kind: Literal["draw"]
-    amount: Param  # money per month, prorated for joining and leaving months
+    amount: Param
+    """The draw per calendar month, in money; prorated for joining and leaving months."""
     recoverable: bool
-    recovery_limit: Param | None = None  # money per period; none: no limit
-    # Commission component ids of the same plan; none: every commission of the plan.
+    """``true``: advances are a balance recovered from later commission; ``false``: forgiven."""
+    recovery_limit: Param | None = None
+    """At most this much is recovered in one run (money); none: no limit."""
     against: list[Slug] | None = Field(default=None, min_length=1)
+    """The commission components of the same plan the draw nets; none: every commission."""
     proration: Proration = Proration.CALENDAR_DAYS
+    """How a month only partly employed is prorated."""
 
     @model_validator(mode="after")
     def _limit_needs_recovery(self) -> Draw:
@@ -345,8 +427,11 @@ class Override(ComponentBase):
 
     kind: Literal["override"]
     rate: Param
-    threshold: Param | None = None  # money per plan year; none: from the first dollar
+    """The override rate on the team's credit above the threshold."""
+    threshold: Param | None = None
+    """Team credit per plan year that earns nothing (money); none: from the first dollar."""
     basis: Literal["amount", "margin"] = "amount"
+    """What team credit is measured in: sale amounts or margin."""
 
 
 Component = Annotated[
@@ -408,11 +493,17 @@ class SalaryBands(Model):
     """
 
     from_: dt.date = Field(alias="from")
+    """The first day the entry is in force."""
     to: dt.date | None = None
+    """The last day the entry is in force; none: open-ended."""
     roles: list[Slug] | None = Field(default=None, min_length=1)
+    """The plans the entry is for; none: every plan."""
     by: list[str] = Field(min_length=1, max_length=4)
+    """The dimensions (declared ones, or ``role``) keying ``values``, outermost first."""
     values: dict[str, BandNode]
+    """One level of keys per dimension of ``by``, down to a ``{min, mid, max}``."""
     default: SalaryRange | None = None
+    """The band of any combination ``values`` leaves out."""
 
     @model_validator(mode="after")
     def _dates_and_depth(self) -> SalaryBands:
@@ -445,8 +536,12 @@ class SalaryBands(Model):
 
 
 class Effective(Model):
+    """The dates the rule set applies to."""
+
     from_: dt.date = Field(alias="from")
+    """The first day the rules apply."""
     to: dt.date | None = None
+    """The last day the rules apply; none: open-ended."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Effective:
@@ -456,12 +551,19 @@ class Effective(Model):
 
 
 class PlanYear(Model):
+    """The frame of everything "to date": quotas are annual for the plan year."""
+
     start_month: int = Field(default=1, ge=1, le=12)
+    """The month the plan year begins: 10 means October to September."""
 
 
 class Plan(Model):
+    """How one role is paid: roster rows whose ``role`` is the plan's key."""
+
     description: str | None = None
+    """Free text for readers."""
     components: list[Component] = Field(min_length=1)
+    """What the plan pays, in statement order; component ids unique in the plan."""
 
     @field_validator("components")
     @classmethod
@@ -482,29 +584,40 @@ class Clawback(Model):
     """
 
     window_days: int = Field(ge=0, le=36600)
+    """How many days after a sale a refund or dispute may still take paid commission back."""
 
 
 class RuleSet(Model):
     """A whole rule set: currency, rounding, dimensions and a plan per role."""
 
     id: Slug
+    """Names the rule set (a slug)."""
     version: str = Field(min_length=1, max_length=64)
+    """The rule set's version, as text (quote it: "2027.1")."""
     name: str | None = None
+    """A title for readers."""
     currency: str
+    """The ISO 4217 code of all money in the rules and of every employee's pay."""
     rounding: Rounding = Rounding.HALF_UP
+    """How each figure is rounded to the currency's minor unit."""
     locale: str = "en_US"
+    """The locale statements are meant for."""
     effective: Effective
+    """The dates the rules apply to."""
     plan_year: PlanYear = PlanYear()
-    # No clawback limit unless given: a refund or dispute at any time in the plan year counts.
+    """When the plan year starts."""
     clawback: Clawback | None = None
-    # Allowed values of each employee dimension the rules use (role is implicit: plan keys).
+    """How long refunds and disputes may take paid commission back; none: all plan year."""
     dimensions: dict[str, list[str]] = Field(default_factory=dict)
+    """The allowed values of each employee dimension (a roster column) the rules use; ``role``
+    is implicit (its values are the plan keys)."""
     plans: dict[Slug, Plan] = Field(min_length=1)
-    # Salary bands (min, mid, max of annual base) by role and dimensions, effective-dated.
+    """One plan per role: the key is the roster's ``role`` value."""
     bands: list[SalaryBands] | None = Field(default=None, min_length=1)
-    # Free-form blocks to hold YAML anchors (&car) that plans reuse with aliases (*car);
-    # the engine never reads this key itself.
+    """Salary bands (min, mid, max of annual base) by role and dimensions, effective-dated."""
     shared: dict[str, Any] | None = None
+    """Free-form blocks holding YAML anchors (``&car``) that plans reuse (``*car``); the
+    engine never reads it."""
     # Where the rules were read from, so a problem found during a run can point at its line.
     _source: str = PrivateAttr(default="<rules>")
     _positions: Any = PrivateAttr(default=None)
