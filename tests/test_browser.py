@@ -1,9 +1,10 @@
-"""HTML pay statements in a real browser: Debian's headless chromium, driven by selenium.
+"""HTML pay statements and the plan document in a real browser: Debian's headless chromium.
 
-The shipped example's November 2026 statements are written once per module and opened from
-``file://`` URLs. The tests read the text chromium renders (``element.text``: what a person
-sees, not the markup), take a screenshot and check it is a real picture, and check the page
-needs no sideways scrolling on a 375-pixel phone screen.
+The shipped example's November 2026 statements (and the key account managers' plan document)
+are written once per module and opened from ``file://`` URLs. The tests read the text
+chromium renders (``element.text``: what a person sees, not the markup), take a screenshot
+and check it is a real picture, and check the pages need no sideways scrolling on a
+375-pixel phone screen.
 
 Needs ``/usr/bin/chromium`` and ``/usr/bin/chromedriver`` (Debian packages ``chromium`` and
 ``chromium-driver``; ``.ci/run`` installs them). The driver is passed explicitly, so Selenium
@@ -25,6 +26,7 @@ import pytest
 from PIL import Image
 
 import compcalc
+from compcalc.plandoc import plan_document
 from compcalc.statements.html import read_deals, write_statements_html
 
 REPO = Path(__file__).resolve().parents[1]
@@ -103,6 +105,15 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "html"
 
 
+@pytest.fixture(scope="module")
+def plan_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The key account managers' plan document: wide tables (salary bands, rate grids)."""
+    rules = compcalc.load_rules(REPO / "rules/account_managers.yaml")
+    path = tmp_path_factory.mktemp("plan") / "plan.html"
+    path.write_text(plan_document(rules, role="key_account_manager", fmt="html"), "utf-8")
+    return path
+
+
 def _open(driver: Any, page: Path, width: int, height: int = 900) -> Any:
     driver.set_window_size(width, height)
     driver.get(page.as_uri())
@@ -177,3 +188,22 @@ def test_readable_at_phone_width_without_sideways_scrolling(
     assert inner <= PHONE_WIDTH
     assert scroll <= inner, f"{page} is {scroll}px wide in a {inner}px window"
     assert _by_id(driver, "total" if page != "index.html" else "employees")
+
+
+def test_plan_document_at_phone_width_scrolls_wide_tables_in_their_box(
+    driver: Any, plan_page: Path
+) -> None:
+    _open(driver, plan_page, PHONE_WIDTH, 800)
+    inner, scroll = driver.execute_script(
+        "return [window.innerWidth, document.documentElement.scrollWidth]"
+    )
+    assert scroll <= inner, f"the plan document is {scroll}px wide in a {inner}px window"
+    # the salary bands (six columns) do not fit: their box scrolls, its caption stays in view
+    scrolling, captions_right = driver.execute_script(
+        "const boxes = Array.from(document.querySelectorAll('.scroll'));"
+        "const caps = Array.from(document.querySelectorAll('figcaption'));"
+        "return [boxes.filter(b => b.scrollWidth > b.clientWidth).length,"
+        "        Math.max(...caps.map(c => c.getBoundingClientRect().right))];"
+    )
+    assert scrolling >= 1
+    assert captions_right <= inner

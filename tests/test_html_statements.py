@@ -30,18 +30,27 @@ from compcalc.money import D, format_amount
 from compcalc.statements.html import (
     DealEvent,
     read_deals,
+    rejected_by_employee,
     render_index_html,
     render_statement_html,
     statement_file_names,
     write_statements_html,
 )
 from compcalc.statements.localise import canonical_locale, localise_formula, money
-from compcalc.statements.model import Line, PeriodResult, RuleRef, SaleNote, Statement
+from compcalc.statements.model import (
+    Line,
+    PeriodResult,
+    Rejected,
+    RuleRef,
+    SaleNote,
+    Statement,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "rules/account_managers.yaml"
 ROSTER = REPO / "examples/roster.csv"
 OCT, NOV = REPO / "examples/ledger/2026-10.csv", REPO / "examples/ledger/2026-11.csv"
+DEC = REPO / "examples/ledger/2026-12.csv"
 NBSP, NNBSP = "\xa0", "\u202f"
 EVIL_NAME = "<script>alert(1)</script> & Co"
 EVIL_TEXT = '<img src=x onerror=alert(1)> "Acme" & Sons'
@@ -198,6 +207,42 @@ def test_held_excluded_and_clawed_back_sales_show_their_reasons(
     assert "transactions T2026-10-0059" in notes
     e001 = Page(render_statement_html(nov, "E001", locale="en_US"))
     assert e001.text("notes").endswith("No sale was held, excluded or clawed back this period.")
+
+
+def _taking_back(*items: tuple[str, str, str]) -> PeriodResult:
+    """A hand-built statement with one line per (item, label, amount)."""
+    base = _hand_built("USD", "10.00")
+    rule = RuleRef("acme", "1", "commission", "ab" * 32)
+    lines = tuple(
+        Line(f"commission.{item}", "commission", "commission", "adjustment", item, label,
+             D(amount), rule, f"= {amount}", (f"T-{number}",))
+        for number, (item, label, amount) in enumerate(items, 1)
+    )  # fmt: skip
+    total = sum((line.amount for line in lines), D("0.00"))
+    statement = replace(base.statements[0], lines=lines, total=total, held=())
+    return replace(base, statements=(statement,))
+
+
+def test_held_back_lines_are_listed_beside_the_clawbacks() -> None:
+    result = _taking_back(
+        ("clawback", "Clawback", "-736.00"),
+        ("held_back", "Held back", "-607.50"),
+        ("new_credit", "New credit", "100.00"),
+    )
+    notes = Page(render_statement_html(result, "E1", locale="en_US")).text("notes")
+    assert notes == (
+        "Held, excluded and clawed back "
+        "Clawed back Line 1 : Clawback · -$736.00 transactions T-1 "
+        "Held back Line 2 : Held back · -$607.50 transactions T-2"
+    )
+
+
+def test_a_statement_without_lines_says_so() -> None:
+    page = Page(render_statement_html(_taking_back(), "E1", locale="en_US"))
+    assert page.text("totals") == (
+        "Totals Pay code Amount Total $0.00 No line is paid this period, so the total is nothing."
+    )
+    assert page.text("lines") == "Every line, with the math No lines this period."
 
 
 def test_attainment_chart_is_an_accessible_inline_svg(e001: Page) -> None:
@@ -454,7 +499,9 @@ def test_pages_fetch_nothing_from_anywhere(
                     name, tag, attribute, value)  # fmt: skip
                 assert not attribute.startswith("on"), (name, tag, attribute)
                 if attribute in ("href", "src"):
-                    assert tag == "a" and re.fullmatch(r"[A-Za-z0-9._-]+\.html|#line-\d+", value)
+                    assert tag == "a" and re.fullmatch(
+                        r"[A-Za-z0-9._-]+\.html|#line-\d+|index\.html#rejected", value
+                    )
         assert "url(" not in page.style and "@import" not in page.style
         csp = [a["content"] for a in page.all("meta") if a.get("http-equiv")]
         assert csp == ["default-src 'none'; style-src 'unsafe-inline'"]
@@ -503,7 +550,7 @@ def test_roster_locale_column_is_checked_by_row_and_column(tmp_path: Path) -> No
 
 
 def _inputs(period: str = "2026-11", roster: Path = ROSTER) -> list[str]:
-    ledgers = [OCT] if period == "2026-10" else [OCT, NOV]
+    ledgers = {"2026-10": [OCT], "2026-11": [OCT, NOV], "2026-12": [OCT, NOV, DEC]}[period]
     ledger_args = [arg for path in ledgers for arg in ("--ledger", str(path))]
     return ["--rules", str(RULES), "--roster", str(roster), *ledger_args, "--period", period]
 
@@ -516,9 +563,9 @@ def test_cli_computes_the_run_with_per_employee_locales(tmp_path: Path) -> None:
     done = cli(["statements", *_inputs(roster=roster), "--html", str(out), "--locale", "fr-FR"])
     assert done.code == 0, done.err
     assert done.out == ""
-    wrote = [line for line in done.err.splitlines() if line.startswith("wrote ")]
-    assert wrote[0] == f"wrote {out / 'E001.html'}" and wrote[-1] == f"wrote {out / 'index.html'}"
-    assert len(wrote) == 40  # 39 employees paid (E040 is not) and the index
+    # One line for the batch, not one per page: 39 employees are paid (E040 is not).
+    assert f"wrote 39 statement page(s) and index.html to {out}\n" in done.err
+    assert len(list(out.glob("*.html"))) == 40
     # E040's roster row, and so its 2 sales in the November ledger
     assert "3 input row(s) were rejected by the run" in done.err
     e001 = Page((out / "E001.html").read_text(encoding="utf-8"))
@@ -579,6 +626,39 @@ def test_cli_refuses_wrong_option_combinations(
     done = cli(["statements", "--html", str(tmp_path / "out"), *argv])
     assert done.code == 2 and message in done.err
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_puts_a_rejected_sale_on_its_reps_own_page(tmp_path: Path) -> None:
+    # Line 62 of 2026-12.csv, Connor Walsh's (E028) sale T2026-12-0060, is written "1,250.00"
+    out = tmp_path / "html"
+    done = cli(["statements", *_inputs("2026-12"), "--html", str(out), "--employee", "E028",
+                "--employee", "E011"])  # fmt: skip
+    assert done.code == 0, done.err
+    e028 = Page((out / "E028.html").read_text(encoding="utf-8"))
+    assert e028.text("notes") == (
+        "Held, excluded and clawed back Rejected: rows of yours this run could not use "
+        f'{DEC}:62: column amount: "1,250.00": commas are not accepted: write a decimal point '
+        "and no thousands separators, e.g. 1250.00 "
+        "This run rejected 1 input row in all; the index lists it ."
+    )
+    # Rosa Delgado (E011) has no rejected row: her page only says the run has one
+    e011 = Page((out / "E011.html").read_text(encoding="utf-8"))
+    assert "Rejected: rows of yours" not in e011.text("notes")
+    assert e011.text("run-rejected") == "This run rejected 1 input row in all; the index lists it ."
+    assert [a["href"] for a in e011.all("a")][-1] == "index.html#rejected"
+    index = Page((out / "index.html").read_text(encoding="utf-8"))
+    assert f"{DEC}:62: column amount" in index.text("rejected")
+
+
+def test_rejected_rows_are_found_by_the_employee_their_row_names() -> None:
+    rows = [
+        Rejected(str(DEC), 61, 62, "amount", "1,250.00", "commas"),
+        Rejected(str(ROSTER), 3, 4, "locale", "xx", "unknown locale"),  # a roster row: no page
+        Rejected(str(NOV), 1, 2, "date", "x", "bad date"),  # T2026-11-0001, E001's sale
+    ]
+    found = rejected_by_employee([OCT, NOV, DEC], rows)
+    assert found == {"E001": (rows[2],), "E028": (rows[0],)}
+    assert rejected_by_employee([OCT], []) == {}
 
 
 def test_cli_rules_with_an_unknown_locale_are_a_plain_message(tmp_path: Path) -> None:

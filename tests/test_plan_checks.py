@@ -62,13 +62,28 @@ RETRO_DROP = """\
 
 
 def test_retroactive_band_with_a_lower_rate_pays_less() -> None:
-    # 499,999.99 x 5% = 24,999.9995 just below 50 % of quota; 500,000.00 x 4% = 20,000.00 at it.
+    # 499,999.99 x 5% = 24,999.9995, paid as 25,000.00 (half up), just below 50 % of quota;
+    # 500,000.00 x 4% = 20,000.00 at it.
     assert check(RETRO_DROP) == [
         "plan.yaml:19:15: warning: plans.rep.components[0].tiers.bands[1]: more sales pay less: "
-        "reaching band 'high' at 50% of quota, the commission due falls from 24,999.9995 to "
+        "reaching band 'high' at 50% of quota, the commission due falls from 25,000.00 to "
         "20,000.00 (at 499,999.99 and 500,000.00 credited, for a quota of 1,000,000.00); if "
         "that is intended, declare 'decelerator: true' on the band [pays-less]"
     ]
+
+
+def test_the_fall_is_shown_as_paid_with_the_rule_sets_rounding() -> None:
+    # A fall of 0.0004 at 999,999.99 credited: 2,499.999975 -> 2,500.00 (half up) and
+    # 1,000,000.00 x 0.25% = 2,500.00 at the edge: rounding hides it, so it is shown exactly.
+    tiny = RETRO_DROP.replace("0.05}", "0.0025}").replace("rate: 0.04}", "rate: 0.0024999996}")
+    tiny = tiny.replace("to: 0.5", "to: 1.0").replace("from: 0.5", "from: 1.0")
+    (found,) = check(tiny)
+    assert "falls from 2,499.999975 to 2,499.9996 (at 999,999.99 and 1,000,000.00" in found
+    # With rounding down, 24,999.9995 is paid as 24,999.99.
+    (found,) = check_rules_text(
+        document(RETRO_DROP).replace("currency: USD", "currency: USD\nrounding: down"), "p.yaml"
+    )
+    assert "falls from 24,999.99 to 20,000.00 (at 499,999.99" in str(found)
 
 
 def test_a_declared_decelerator_is_silent_and_false_changes_nothing() -> None:
@@ -192,10 +207,10 @@ def test_a_dated_rate_names_the_date_it_starts_paying_less() -> None:
                     - {from: 2027-01-01, value: 0.06}
                     - {from: 2027-07-01, value: 0.04}
     """)
-    # From 2027-07-01: 499,999.99 x 5% = 24,999.9995, then 500,000.00 x 4% = 20,000.00.
+    # From 2027-07-01: 499,999.99 x 5% = 24,999.9995 -> 25,000.00, then 500,000.00 x 4%.
     assert found == [
         "plan.yaml:19:15: warning: plans.rep.components[0].tiers.bands[1]: more sales pay less: "
-        "reaching band 'high' at 50% of quota, the commission due falls from 24,999.9995 to "
+        "reaching band 'high' at 50% of quota, the commission due falls from 25,000.00 to "
         "20,000.00 (at 499,999.99 and 500,000.00 credited, for a quota of 1,000,000.00), from "
         "2027-07-01; if that is intended, declare 'decelerator: true' on the band [pays-less]"
     ]
@@ -463,6 +478,17 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
     missing = cli(["check", str(tmp_path / "absent.yaml")])
     assert missing.code == 1
     assert missing.out.startswith(f"{tmp_path / 'absent.yaml'}: error: cannot read the file")
+
+
+def test_cli_check_says_a_plan_test_file_is_for_compcalc_test() -> None:
+    done = cli(["check", "rules/tests/offers.yaml"])
+    assert (done.code, done.out) == (
+        1,
+        "rules/tests/offers.yaml: error: this is a plan-test file (it tests "
+        "../account_managers.yaml), not a rule file: run `compcalc test rules/tests/offers.yaml` "
+        "for its cases, and `compcalc check` on the rule file\n",
+    )
+    assert done.err == "compcalc: 0 warnings and 1 error in 1 of 1 rule file(s)\n"
 
 
 def test_cli_check_usage_and_help() -> None:

@@ -229,6 +229,40 @@ def test_html_is_self_contained(flagship_doc: Document) -> None:
                 assert value is not None and value.startswith("#")
 
 
+def test_html_forbids_fetches_and_scrolls_wide_tables_in_their_own_box(
+    flagship_doc: Document,
+) -> None:
+    """A phone (375 px, checked in chromium by test_browser.py) scrolls a wide table inside
+    its box, never the whole page; the policy forbids any fetch even if text slipped through."""
+    parsed = page(render_html(flagship_doc))
+    metas = [dict(attrs) for tag, attrs in parsed.tags if tag == "meta"]
+    csp = [m["content"] for m in metas if m.get("http-equiv") == "Content-Security-Policy"]
+    assert csp == ["default-src 'none'; style-src 'unsafe-inline'"]
+    tables = [i for i, (tag, _) in enumerate(parsed.tags) if tag == "table"]
+    assert len(tables) > 50
+    for i in tables:
+        assert parsed.tags[i - 1] == ("div", [("class", "scroll")])
+        assert parsed.tags[i - 2] == ("figcaption", [])
+
+
+def test_german_rules_write_every_figure_the_german_way() -> None:
+    """Rates, the quoted formulas and the to-date figures follow the rules' locale like the
+    money does: a German reader must not read the engine's 18,000.00 as eighteen. The figures
+    are the hand-checked ones of test_small_worked_example_figures_by_hand."""
+    text = SMALL.replace("currency: USD", "currency: EUR\nlocale: de_DE")
+    commission = section_md(plan_document(compcalc.load_rules_text(text)), "Sales commission", 3)
+    assert "| first_half | 0\xa0% | 50\xa0% | 2\xa0% |" in commission
+    # January: 3 % of the 600,000.00 quota = 18,000.00 at 2 % = 360.00
+    assert (
+        "> **2026-01 · Commission on new dispute-free sales: 360,00\xa0€**\n>\n"
+        "> `due on 18.000,00 credited (3,0\xa0% of quota 600.000,00): 18.000,00 x 2\xa0% "
+        "[first_half] = 360,00; less due on 0,00 credited (0,0\xa0% of quota 600.000,00): "
+        "nothing credited = 0,00; = 360,00`"
+    ) in commission
+    assert "| due to date | 25.800,00 |" in commission
+    assert "in shares of quota 3\xa0%, 5\xa0%," in plan_document(compcalc.load_rules_text(text))
+
+
 def test_document_is_deterministic(flagship: compcalc.RuleSet) -> None:
     role = "business_development_manager"
     first = plan_document(flagship, role=role, fmt="html")

@@ -351,6 +351,19 @@ def _compute(
     return result
 
 
+def _emit(text: str, out: Path | None) -> int:
+    """Write ``text`` to ``out`` atomically (saying so on stderr), or to stdout; exit code 0."""
+    from compcalc.statements.files import write_atomic
+
+    if out is not None:
+        write_atomic(out, text)
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return 0
+
+
 def _open_store(url: str) -> Store:
     from compcalc.store import Store
 

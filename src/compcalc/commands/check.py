@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from compcalc.rules.plan_checks import Finding
 
 CHECK_HELP = "warn about plans that are valid but probably not what was meant"
 CHECK_DESCRIPTION = """\
@@ -57,7 +61,7 @@ def _check(args: argparse.Namespace) -> int:
 
     warnings = errors = flagged = 0
     for path in args.rules:
-        findings = check_rules(path)
+        findings = _plan_test_file(path) or check_rules(path)
         for finding in findings:
             print(finding)
         if not findings:
@@ -75,19 +79,33 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if flagged else 0
 
 
+def _plan_test_file(path: Path) -> list[Finding]:
+    """One plain error for a plan-test file given as a rule file, instead of a dozen about
+    missing rule-set fields."""
+    from compcalc.errors import Diagnostic, RuleFileError
+    from compcalc.rules.loader import read_rule_text, read_yaml_with_positions
+    from compcalc.rules.plan_checks import Finding
+
+    try:
+        data, _ = read_yaml_with_positions(read_rule_text(path), str(path))
+    except RuleFileError:
+        return []  # check_rules reports it
+    if not (isinstance(data, dict) and "cases" in data and "plans" not in data):
+        return []
+    named = f" (it tests {data['rules']})" if isinstance(data.get("rules"), str) else ""
+    message = (
+        f"this is a plan-test file{named}, not a rule file: run `compcalc test {path}` for its "
+        "cases, and `compcalc check` on the rule file"
+    )
+    return [Finding("error", "invalid", Diagnostic(str(path), None, None, "", message))]
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from compcalc.cli import _emit
     from compcalc.rules.json_schema import rule_set_json_schema_text
-    from compcalc.statements.files import write_atomic
 
-    text = rule_set_json_schema_text()
-    if args.out is not None:
-        write_atomic(args.out, text)
-        print(f"wrote {args.out}", file=sys.stderr)
-        return 0
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    return 0
+    return _emit(rule_set_json_schema_text(), args.out)

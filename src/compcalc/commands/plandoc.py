@@ -10,7 +10,6 @@ atomically. An unknown role is one plain line listing the roles (exit 1).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -39,9 +38,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _plan_doc(args: argparse.Namespace) -> int:
     from compcalc import api
-    from compcalc.cli import _progress
+    from compcalc.cli import _emit, _progress
     from compcalc.plandoc import plan_document
-    from compcalc.statements.files import write_atomic
 
     with _progress() as bar:
         bar.total = 2
@@ -51,10 +49,4 @@ def _plan_doc(args: argparse.Namespace) -> int:
         bar.note("running the worked examples")
         text = plan_document(rules, role=args.role, fmt=args.format)
         bar.advance()
-    if args.out is not None:
-        write_atomic(args.out, text)
-        print(f"wrote {args.out}", file=sys.stderr)
-        return 0
-    sys.stdout.write(text)
-    sys.stdout.flush()
-    return 0
+    return _emit(text, args.out)

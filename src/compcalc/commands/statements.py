@@ -24,7 +24,8 @@ from compcalc.errors import CompcalcError, Diagnostic
 if TYPE_CHECKING:
     from compcalc.inputs import Roster
     from compcalc.rules import RuleSet
-    from compcalc.statements.model import PeriodResult
+    from compcalc.statements.html import Deals
+    from compcalc.statements.model import PeriodResult, Rejected
 
 DEFAULT_LOCALE = "en_US"
 
@@ -81,7 +82,7 @@ def _locale_option(text: str) -> str:
 def _statements(args: argparse.Namespace) -> int:
     from compcalc import api
     from compcalc.cli import _compute, _error, _unknown_employee, _usage_error
-    from compcalc.statements.html import read_deals, write_statements_html
+    from compcalc.statements.html import write_statements_html
 
     parser: argparse.ArgumentParser = args.statements_parser
     problem = _check_options(args)
@@ -96,13 +97,7 @@ def _statements(args: argparse.Namespace) -> int:
             _error(_unknown_employee(employee, sorted(known), result.period))
             return 1
     chosen = list(dict.fromkeys(args.employee)) if args.employee else known
-    deals = None
-    if computed:
-        deals = read_deals(
-            args.ledger[0] if len(args.ledger) == 1 else args.ledger,
-            wanted=_transactions(result, chosen),
-            rejected=result.rejected,
-        )
+    deals, rejected = _ledger_views(args.ledger, result, chosen) if computed else (None, None)
     roster = api.read_roster(args.roster) if args.roster is not None else None
     written = write_statements_html(
         result,
@@ -111,9 +106,10 @@ def _statements(args: argparse.Namespace) -> int:
         locales=_roster_locales(roster, warn=not computed),
         deals=deals,
         employees=chosen,
+        rejected=rejected,
     )
-    for path in written:
-        print(f"wrote {path}", file=sys.stderr)
+    pages = len(written) - 1  # and the index
+    print(f"wrote {pages} statement page(s) and index.html to {args.html}", file=sys.stderr)
     if result.rejected:
         _error(
             f"{len(result.rejected)} input row(s) were rejected by the run; "
@@ -200,6 +196,19 @@ def _roster_locales(roster: Roster | None, *, warn: bool) -> dict[str, str]:
                 _error(f"{row}; that page uses the run's locale")
     pairs = zip(roster.frame["employee_id"], roster.frame[LOCALE_COLUMN], strict=True)
     return {str(employee): canonical_locale(str(locale)) for employee, locale in pairs if locale}
+
+
+def _ledger_views(
+    ledger: list[Path], result: PeriodResult, chosen: list[str]
+) -> tuple[Deals, dict[str, tuple[Rejected, ...]]]:
+    """The ledger rows the chosen pages cite, and each employee's rows the run rejected.
+
+    Only a computed run has them: a saved run keeps no ledger, so its pages list ids.
+    """
+    from compcalc.statements.html import read_deals, rejected_by_employee
+
+    deals = read_deals(ledger, wanted=_transactions(result, chosen), rejected=result.rejected)
+    return deals, rejected_by_employee(ledger, result.rejected)
 
 
 def _transactions(result: PeriodResult, employees: list[str]) -> set[str]:

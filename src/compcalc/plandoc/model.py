@@ -59,7 +59,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Quote:
-    """A statement line as the engine produced it: period, label, amount and formula."""
+    """A statement line as the engine produced it: period, label, amount and formula (its
+    figures in the rule set's locale, as a statement page shows them; as written in en_US)."""
 
     period: str
     label: str

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import re
 
-import jinja2
-
+from ..statements.html import page_template
 from .model import Block, Bullets, Document, Para, Quote, Section, Table
 
 _ESCAPED = re.compile(r"[\\`*\[\]<>&|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
@@ -125,18 +124,9 @@ def _md_quote(quote: Quote) -> list[str]:
 # --------------------------------------------------------------------------- HTML
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("compcalc", "templates"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_html(document: Document) -> str:
-    """The document as one HTML page: inline CSS, no script, no external resource."""
-    template = _environment().get_template("plan.html.j2")
-    return template.render(doc=document)
+    """The document as one HTML page: inline CSS, no script, no external resource.
+
+    Readable on a phone: wide tables scroll in their own box, long formulas wrap.
+    """
+    return page_template("plan.html.j2").render(doc=document)

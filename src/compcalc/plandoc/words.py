@@ -2,10 +2,12 @@
 
 Money is formatted with babel in the rule set's locale and currency, exactly as written (an
 amount is never rounded for display). Rates and attainments are exact percentages of their
-Decimal values (``0.0275`` is ``2.75%``). A :data:`~compcalc.rules.schema.Param` becomes a
-:class:`Value`: inline words for a constant, or a grid for a dimension table (rows by the
-first dimension, columns by the second, one sub-table per value of any further dimension),
-or one entry per effective date.
+Decimal values (``0.0275`` is ``2.75%``, ``2,75 %`` in de_DE), and the figures the engine
+writes in a statement line's formula are shown in the same locale (``60,750.00`` is
+``60.750,00`` in de_DE), so no figure reads one way in a table and another in an example.
+A :data:`~compcalc.rules.schema.Param` becomes a :class:`Value`: inline words for a
+constant, or a grid for a dimension table (rows by the first dimension, columns by the
+second, one sub-table per value of any further dimension), or one entry per effective date.
 
 >>> import compcalc
 >>> rules = compcalc.load_rules("rules/account_managers.yaml")          # doctest: +SKIP
@@ -24,12 +26,12 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_currency
 
 from ..errors import CompcalcError
 from ..money import format_rate, minor_digits
 from ..rules.schema import Dated, RuleSet
 from ..rules.schema import Table as ParamTable
+from ..statements import localise
 from .model import Table
 
 Format = Callable[[Decimal], str]
@@ -72,14 +74,16 @@ class Words:
 
     def money(self, amount: Decimal) -> str:
         """``$9,000.00``: the currency's digits, or more if the amount has them."""
-        text = format_currency(
-            Decimal(amount), self.currency, locale=self.locale, decimal_quantization=False
-        )
-        return str(text)
+        return localise.money(Decimal(amount), self.currency, self.locale)
 
     def rate(self, value: Decimal) -> str:
-        """An exact percentage: ``0.045`` -> ``4.5%``."""
-        return format_rate(Decimal(value))
+        """An exact percentage: ``0.045`` -> ``4.5%`` (``4,5 %`` in de_DE)."""
+        return self.figures(format_rate(Decimal(value)))
+
+    def figures(self, text: str) -> str:
+        """Engine text (a formula, a to-date figure, a reason) with its figures in the
+        rule set's locale; ids, dates and periods stay as written. Unchanged in en_US."""
+        return localise.localise_formula(text, self.locale)
 
     def date(self, day: dt.date) -> str:
         """``October 1, 2026`` in the rule set's locale."""

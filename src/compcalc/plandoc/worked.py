@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .components import label_of
+from .components import Component, label_of
 from .example import MONTHLY_PERCENT, Example, ExampleRuns, sells
 from .model import Block, Para, Quote, Section, Table, bullets, code, p, strong
 from .words import Words
@@ -41,7 +41,7 @@ def illustrating(runs: ExampleRuns, role: str, component_id: str) -> Example | N
 
 
 def component_example(
-    runs: ExampleRuns | None, role: str, component: Any, words: Words
+    runs: ExampleRuns | None, role: str, component: Component, words: Words
 ) -> list[Block]:
     """The worked example of one component: quoted lines, the year's total, to-date figures."""
     title = strong("Worked example")
@@ -63,12 +63,13 @@ def component_example(
         )
     ]
     blocks += [
-        Quote(period, line.label, words.money(line.amount), line.formula) for period, line in chosen
+        Quote(period, line.label, words.money(line.amount), words.figures(line.formula))
+        for period, line in chosen
     ]
     figures = runs.to_date(employee.employee_id, component.id)
     if figures:
         last = runs.results[-1].period
-        rows = tuple((name.replace("_", " "), value) for name, value in figures)
+        rows = tuple((name.replace("_", " "), words.figures(value)) for name, value in figures)
         blocks.append(
             Table(f"{label_of(component)}: to date at the end of {last}", ("Figure", "Value"), rows)
         )
@@ -142,7 +143,7 @@ def example_section(runs: ExampleRuns | None, role: str, words: Words, problem: 
                     p(
                         f"{period}: ",
                         code(note.transaction_id),
-                        f" {note.status.replace('_', ' ')}: {note.reason}.",
+                        f" {note.status.replace('_', ' ')}: {words.figures(note.reason)}.",
                     )
                     for period, note in notes
                 )
@@ -167,10 +168,11 @@ def _employees_table(employees: list[Example], words: Words) -> Table:
 
 
 def _pattern(words: Words) -> Para:
-    shares = ", ".join(f"{share}%" for share in MONTHLY_PERCENT)
+    shares = ", ".join(words.rate(Decimal(share) / 100) for share in MONTHLY_PERCENT)
+    total = words.rate(Decimal(sum(MONTHLY_PERCENT)) / 100)
     return p(
         f"Each makes one sale on the 15th of every month, in shares of quota {shares} "
-        f"({sum(MONTHLY_PERCENT)}% in all), plus a sale that is disputed and later resolved "
+        f"({total} in all), plus a sale that is disputed and later resolved "
         "for the company, and a sale refunded in full"
         + (
             " within the clawback window, and a partial refund of the first sale after the window."

@@ -34,8 +34,9 @@ files' own YAML reader (:mod:`compcalc.rules.loader`).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -207,6 +208,8 @@ class Profile(_Strict):
 # --------------------------------------------------------------------------- expectations
 
 AnnualPart = Literal["total", "base", "variable", "allowances"]
+# How a statement lists a sale that does not earn (held sales are listed under ``held``).
+ExcludedStatus = Literal["forfeited", "excluded", "not_clawed_back"]
 
 
 class RejectedIds(_Strict):
@@ -225,7 +228,7 @@ class Expect(_Strict):
     exact_lines: bool = False  # the employees' lines listed are all their lines
     formulas: dict[str, dict[str, str]] = Field(default_factory=dict)
     held: dict[str, list[Cell]] = Field(default_factory=dict)
-    excluded: dict[str, dict[str, Cell]] = Field(default_factory=dict)  # txn -> status
+    excluded: dict[str, dict[str, ExcludedStatus]] = Field(default_factory=dict)  # txn -> status
     to_date: dict[str, dict[str, Cell]] = Field(default_factory=dict)  # component.figure -> text
     rejected: RejectedIds = Field(default_factory=RejectedIds)
     annual: dict[AnnualPart, Amount] = Field(default_factory=dict)
@@ -347,6 +350,8 @@ def load_plan_tests(path: str | Path) -> PlanTests:
 def load_plan_tests_text(text: str, source: str, path: Path | None = None) -> PlanTests:
     """Like :func:`load_plan_tests`, from text; ``source`` names it in messages.
 
+    With ``path`` (the file the text was read from), the rule file ``rules:`` names must exist.
+
     >>> try:
     ...     load_plan_tests_text("rules: r.yaml\\ncases: []\\n", "t.yaml")
     ... except PlanTestError as error:
@@ -359,12 +364,18 @@ def load_plan_tests_text(text: str, source: str, path: Path | None = None) -> Pl
         model, positions = load_model_text_with_positions(text, source, PlanTestFile)
     except RuleFileError as error:
         raise PlanTestError(error.diagnostics) from None
+    where = Path(source) if path is None else path
+    rules = where.parent / model.rules
     problems = _duplicate_names(model, positions)
+    if path is not None and not rules.is_file():
+        message = f"no rule file {os.path.normpath(rules)} (the path is relative to this test file)"
+        problems.append(positions.diagnostic(("rules",), message))
+    for index, case in enumerate(model.cases):
+        problems += _unknown_ids(case, ("cases", index), positions)
     if problems:
         raise PlanTestError(problems)
-    where = Path(source) if path is None else path
     cases = tuple(_loaded(case, index, source, positions) for index, case in enumerate(model.cases))
-    return PlanTests(where, where.parent / model.rules, cases)
+    return PlanTests(where, rules, cases)
 
 
 def _loaded(case: PlanCase, index: int, source: str, positions: Positions) -> LoadedCase:
@@ -394,6 +405,54 @@ def _duplicate_names(model: PlanTestFile, positions: Positions) -> list[Diagnost
         else:
             first[case.name] = index
     return problems
+
+
+def _unknown_ids(case: PlanCase, at: tuple[str, int], positions: Positions) -> list[Diagnostic]:
+    """Employees and transactions a pay-run case expects or pays that its own rows lack.
+
+    Such an expectation could only fail at run time ("no statement", "(none)"), far from the
+    typo; here it is refused at its line.
+    """
+    if case.profile is not None:
+        return []
+    employees = list(dict.fromkeys(row.employee_id for row in case.roster))
+    sales = list(dict.fromkeys(row.transaction_id for row in case.ledger))
+    problems = []
+    for what, rows, known, refs in (
+        ("employee", "roster", employees, _employee_refs(case)),
+        ("transaction", "ledger", sales, _sale_refs(case.expect)),
+    ):
+        for path, value in refs:
+            if value not in known:
+                has = ", ".join(known) if known else "no rows"
+                message = f"no {what} {value!r} in this case's {rows} (it has {has})"
+                problems.append(positions.diagnostic((*at, *path), message))
+    return problems
+
+
+_Refs = Iterator[tuple[tuple[str | int, ...], str]]  # (path in the case, the id written there)
+
+
+def _employee_refs(case: PlanCase) -> _Refs:
+    expect = case.expect
+    for field in ("totals", "lines", "formulas", "held", "excluded", "to_date"):
+        for employee in getattr(expect, field):
+            yield ("expect", field, employee), employee
+    for k, employee in enumerate(expect.rejected.roster):
+        yield ("expect", "rejected", "roster", k), employee
+    for k, row in enumerate(case.paid_to_date or []):
+        yield ("paid_to_date", k, "employee_id"), row.employee_id
+
+
+def _sale_refs(expect: Expect) -> _Refs:
+    for employee, ids in expect.held.items():
+        for k, txn in enumerate(ids):
+            yield ("expect", "held", employee, k), txn
+    for employee, statuses in expect.excluded.items():
+        for txn in statuses:
+            yield ("expect", "excluded", employee, txn), txn
+    for k, txn in enumerate(expect.rejected.ledger):
+        yield ("expect", "rejected", "ledger", k), txn
 
 
 # --------------------------------------------------------------------------- finding tests

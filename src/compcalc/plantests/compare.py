@@ -13,6 +13,7 @@ pairs that differ are the case's diff. Amounts compare as exact decimals (``"175
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -100,7 +101,7 @@ def _lines(
 ) -> None:
     by_id = {} if statement is None else {line.id: line.amount for line in statement.lines}
     for line_id, amount in lines.items():
-        got: Decimal | str = by_id.get(line_id, "no such line")
+        got = by_id[line_id] if line_id in by_id else _missing("line", line_id, by_id)
         if statement is None:
             got = _no_statement(employee)
         facts.amount((employee, "1 line", line_id), f"{employee} {line_id}", amount, got)
@@ -115,7 +116,7 @@ def _formulas(facts: Facts, expect: Expect, statements: Mapping[str, Statement])
         statement = statements.get(employee)
         by_id = {} if statement is None else {line.id: line.formula for line in statement.lines}
         for line_id, text in formulas.items():
-            got = by_id.get(line_id, "no such line")
+            got = by_id[line_id] if line_id in by_id else _missing("line", line_id, by_id)
             if statement is None:
                 got = _no_statement(employee)
             label = f"{employee} {line_id} formula"
@@ -165,10 +166,14 @@ def _to_date(statement: Statement | None, name: str) -> str:
     if statement is None:
         return "no statement"
     component, _, figure = name.partition(".")
-    figures = dict(statement.to_date).get(component)
+    components = dict(statement.to_date)
+    figures = components.get(component)
     if figures is None:
-        return f"no to-date figures for {component}"
-    return dict(figures).get(figure, f"no figure {figure!r}")
+        return _missing("component with to-date figures", component, components)
+    shown = dict(figures)
+    if figure in shown:
+        return shown[figure]
+    return _missing(f"to-date figure of {component}", figure, shown)
 
 
 def _same(expected: str, shown: str) -> bool:
@@ -180,6 +185,21 @@ def _same(expected: str, shown: str) -> bool:
     return bool(_AMOUNT.fullmatch(want) and _AMOUNT.fullmatch(plain)) and (
         Decimal(want) == Decimal(plain)
     )
+
+
+def _missing(what: str, name: str, known: Iterable[str]) -> str:
+    """``no such line`` and the likeliest one meant, else those there are.
+
+    >>> _missing("line", "comission.new_credit", ["base.installment", "commission.new_credit"])
+    'no such line (did you mean commission.new_credit?)'
+    >>> _missing("line", "car.installment", ["base.installment", "commission.new_credit"])
+    'no such line; there are base.installment, commission.new_credit'
+    """
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.9)  # a typo, not a sibling
+    if close:
+        return f"no such {what} (did you mean {close[0]}?)"
+    return f"no such {what}; there are {', '.join(names)}" if names else f"no {what} at all"
 
 
 def _no_statement(employee: str) -> str:

@@ -76,9 +76,9 @@ class CaseResult:
         if self.passed:
             return f"PASS  {self.name}"
         head = f"{self.status.upper()}  {self.name}  ({self.where})"
-        body = [f"  {line}" for line in self.diff().splitlines()]
-        body += [f"  {note}" for note in self.notes]
-        return "\n".join([head, *body])
+        # Notes may span lines (a rule-file excerpt with its caret): indent every line.
+        text = "\n".join([self.diff(), *self.notes]).strip("\n")
+        return "\n".join([head, *(f"  {line}" for line in text.splitlines())])
 
 
 @dataclass(frozen=True)
@@ -106,14 +106,12 @@ class PlanTestReport:
         >>> PlanTestReport((CaseResult("t.yaml", 1, "x", "r.yaml", "pass"),)).summary()
         '1 case: 1 passed, 0 failed, 0 errors'
         """
-        total = len(self.cases)
         text = (
-            f"{total} case{'' if total == 1 else 's'}: {self.count('pass')} passed, "
-            f"{self.count('fail')} failed, {self.count('error')} errors"
+            f"{_count(len(self.cases), 'case')}: {self.count('pass')} passed, "
+            f"{self.count('fail')} failed, {_count(self.count('error'), 'error')}"
         )
         if self.problems:
-            files = len({p.source for p in self.problems})
-            text += f"; {files} file{'' if files == 1 else 's'} could not be read"
+            text += f"; {_count(len({p.source for p in self.problems}), 'file')} could not be read"
         return text
 
     def render(self) -> str:
@@ -122,3 +120,7 @@ class PlanTestReport:
         parts += [case.render() for case in self.cases]
         parts.append(self.summary())
         return "\n".join(parts) + "\n"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

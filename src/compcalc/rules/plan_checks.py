@@ -68,6 +68,7 @@ from ..money import (
     format_decimal_amount,
     format_rate,
     minor_digits,
+    round_div,
     to_minor,
 )
 from .checks import MISSING_SHOWN
@@ -503,9 +504,15 @@ def _bonus_hits(site: _Site, day: dt.date, combo: Combo) -> list[_Hit]:
                 f"x {format_rate(cap)}, whatever is sold"
             )
             hits.append(_Hit((*path, "cap"), "cap-below-gate", body, where))
+    return hits + _step_hits(site, day, combo)
+
+
+def _step_hits(site: _Site, day: dt.date, combo: Combo) -> list[_Hit]:
+    """Steps with a negative payout, and steps another step makes pointless."""
+    where, hits, path = site.where(combo, day), [], site.path
     steps = [
         (s.id, _value(s.at, day, combo), _value(s.payout, day, combo))
-        for s in bonus.steps or []
+        for s in site.component.steps or []
     ]
     for n, (step, at, payout) in enumerate(steps):
         if at is None or payout is None:
@@ -671,7 +678,7 @@ class _Curve:
     ) -> _Hit | None:
         site, tiers, combo = self.site, self.component.tiers, self.combos[r]
         where, credited = site.where(combo, self.day), self._credited
-        falls = f"the commission due falls from {self._money(before[1])} to {self._money(after[1])}"
+        falls = "the commission due falls from {} to {}".format(*self._shown(before[1], after[1]))
         between = credited(before[0], after[0]) + self._quota_note(r)
         if tiers is None:
             body = f"more sales pay less: {falls} ({between})"
@@ -700,16 +707,21 @@ class _Curve:
         if limit > at_gate:
             return []
         body = (
-            f"the plan-year cap ({self._major(cap)}) is no more than the {self._money(at_gate)} "
+            f"the plan-year cap ({self._major(cap)}) is no more than the {self._shown(at_gate)[0]} "
             f"already due at the gate ({format_amount(gate, self.site.digits)} credited): from "
             "the gate on the commission is the cap, whatever is sold"
         )
         where = self.site.where(self.combos[r], self.day)
         return [_Hit((*self.site.path, "cap", "amount"), "cap-below-gate", body, where)]
 
-    def _money(self, exact: int) -> str:
-        amount = Decimal(exact) / self.schedule.scale / (10**self.site.digits)
-        return format_decimal_amount(amount, self.site.digits)
+    def _shown(self, *exact: int) -> list[str]:
+        """Exact dues as the engine pays them, rounded once to the minor unit by the rule
+        set's rounding; exactly, should rounding hide the difference between them."""
+        digits, scale = self.site.digits, self.schedule.scale
+        paid = round_div(np.array(exact, dtype=object), scale, self.site.rules.rounding).tolist()
+        if len(set(paid)) == len(paid):
+            return [format_amount(int(units), digits) for units in paid]
+        return [format_decimal_amount(Decimal(e) / scale / (10**digits), digits) for e in exact]
 
     def _major(self, amount: Decimal) -> str:
         return format_decimal_amount(amount, self.site.digits)

@@ -30,13 +30,13 @@ from typing import Protocol
 import jinja2
 import pandas as pd
 
-from compcalc.inputs.common import is_in, read_text_table
+from compcalc.inputs.common import TextTable, is_in, read_text_table
 from compcalc.inputs.ledger import MONEY_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SHARE_DIGITS
 from compcalc.inputs.ledger import read_ledger as _read_ledger
 from compcalc.money import ZERO, from_minor, minor_digits
 from compcalc.statements import localise
 from compcalc.statements.files import write_atomic
-from compcalc.statements.model import Line, PeriodResult, SaleNote, Statement
+from compcalc.statements.model import Line, PeriodResult, Rejected, SaleNote, Statement
 from compcalc.statements.text import PAY_CODES
 
 TEMPLATE = "statement.html.j2"
@@ -48,6 +48,10 @@ NOTE_TITLES = (  # the statuses of sale notes, in the order the page shows them
     ("forfeited", "Forfeited: refunded"),
     ("excluded", "Excluded"),
     ("not_clawed_back", "Not clawed back: outside the clawback window"),
+)
+TAKEN_BACK = (  # line items that take earlier pay back, listed again beside the sale notes
+    ("clawback", "Clawed back"),
+    ("held_back", "Held back"),
 )
 EVENT_WORDS = {
     "sale": "sale",
@@ -144,6 +148,14 @@ def _sources(source: LedgerPaths) -> list[str | os.PathLike[str] | pd.DataFrame]
     return list(source)
 
 
+def _text_table(source: str | os.PathLike[str] | pd.DataFrame) -> TextTable:
+    """One ledger source as the run read it: stripped text cells, named as the run names it."""
+    return read_text_table(
+        source, name=None, default_name="<ledger>", required=REQUIRED_COLUMNS,
+        money=MONEY_COLUMNS,
+    )  # fmt: skip
+
+
 def _extra_text(
     sources: Sequence[str | os.PathLike[str] | pd.DataFrame], wanted: Collection[str] | None
 ) -> dict[tuple[str, int], tuple[tuple[str, str], ...]]:
@@ -151,10 +163,7 @@ def _extra_text(
     known = {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS}
     out: dict[tuple[str, int], tuple[tuple[str, str], ...]] = {}
     for one in sources:
-        table = read_text_table(
-            one, name=None, default_name="<ledger>", required=REQUIRED_COLUMNS,
-            money=MONEY_COLUMNS,
-        )  # fmt: skip
+        table = _text_table(one)
         extras = sorted(c for c in table.cells.columns if c not in known)
         if not extras:
             continue
@@ -167,6 +176,37 @@ def _extra_text(
             if pairs:
                 out[(table.source, int(table.row[position]))] = pairs
     return out
+
+
+def rejected_by_employee(
+    source: LedgerPaths, rejected: Iterable[Rejected]
+) -> dict[str, tuple[Rejected, ...]]:
+    """The run's rejected ledger rows, by the employee id written in each row.
+
+    ``source`` is what the run read; ``rejected`` the result's rejected rows (roster rows and
+    rows whose employee cell is empty are left out: they name nobody's page). A rep then sees
+    on their own statement that a sale of theirs was refused, and why, not only on the index.
+
+    >>> bad = Rejected("examples/ledger/2026-12.csv", 61, 62, "amount", "1,250.00", "commas")
+    >>> rows = rejected_by_employee(["examples/ledger/2026-12.csv"], [bad])
+    >>> {employee: [row.line for row in found] for employee, found in rows.items()}
+    {'E028': [62]}
+    """
+    refused: dict[str, list[tuple[int, Rejected]]] = {}
+    for row in rejected:
+        if row.row is not None:
+            refused.setdefault(row.source, []).append((row.row, row))
+    if not refused:
+        return {}
+    out: dict[str, list[Rejected]] = {}
+    for one in _sources(source):
+        table = _text_table(one)
+        employees = table.cells["employee_id"].to_numpy(dtype=object)
+        for number, row in refused.get(table.source, ()):
+            employee = str(employees[number - 1]) if 0 < number <= len(employees) else ""
+            if employee:
+                out.setdefault(employee, []).append(row)
+    return {employee: tuple(rows) for employee, rows in sorted(out.items())}
 
 
 # --------------------------------------------------------------------------- file names
@@ -264,6 +304,14 @@ class NoteGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class TakenBack:
+    """The lines of one kind that take earlier pay back (clawbacks, held back), linked."""
+
+    title: str
+    lines: tuple[LineView, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Chart:
     """A bullet chart of attainment: coordinates as text (exact Decimal arithmetic)."""
 
@@ -302,13 +350,20 @@ class Provenance:
 
 
 def render_statement_html(
-    result: PeriodResult, employee_id: str, *, locale: str, deals: Deals | None = None
+    result: PeriodResult,
+    employee_id: str,
+    *,
+    locale: str,
+    deals: Deals | None = None,
+    rejected: Sequence[Rejected] = (),
 ) -> str:
     """One employee's statement as a self-contained HTML page, formatted in ``locale``.
 
     ``deals`` (from :func:`read_deals`) lists each transaction's ledger rows; without it the
-    page lists transaction ids. Raises ``KeyError`` when the result has no statement for
-    ``employee_id`` and ``ValueError`` for a locale babel does not know.
+    page lists transaction ids. ``rejected``: the employee's own input rows the run refused
+    (from :func:`rejected_by_employee`), listed with the held and excluded sales; every page
+    also says how many rows the whole run rejected. Raises ``KeyError`` when the result has
+    no statement for ``employee_id`` and ``ValueError`` for a locale babel does not know.
 
     >>> page = render_statement_html(result, "E001", locale="en_US")   # doctest: +SKIP
     >>> "Olivia Bennett" in page                                        # doctest: +SKIP
@@ -321,10 +376,8 @@ def render_statement_html(
         _line_view(number, line, statement, locale, deals)
         for number, line in enumerate(statement.lines, 1)
     )
-    clawed = tuple(view for view, line in zip(lines, statement.lines, strict=True)
-                   if line.item == "clawback")  # fmt: skip
     lines_sum = sum((line.amount for line in statement.lines), ZERO)
-    return _template().render(
+    return page_template(TEMPLATE).render(
         page="statement",
         title=f"Pay statement {result.period}: {statement.name} ({statement.employee_id})",
         locale=locale,
@@ -335,8 +388,10 @@ def render_statement_html(
         lines_sum_ok=lines_sum == statement.total,
         lines_sum=localise.money(lines_sum, currency, locale),
         lines=lines,
-        clawed=clawed,
+        taken_back=_taken_back(lines, statement),
         notes=_note_groups(statement, locale, deals),
+        own_rejected=tuple(str(row) for row in rejected),
+        run_rejected=len(result.rejected),
         to_date=tuple(_to_date(c, figures, locale) for c, figures in statement.to_date),
     )
 
@@ -367,7 +422,7 @@ def render_index_html(result: PeriodResult, files: Mapping[str, str], *, locale:
     for s in shown:
         sums[s.currency] = sums.get(s.currency, ZERO) + s.total
     totals = tuple(Figure(c, localise.money(t, c, locale)) for c, t in sorted(sums.items()))
-    return _template().render(
+    return page_template(TEMPLATE).render(
         page="index",
         title=f"Pay statements {result.period}",
         locale=locale,
@@ -386,13 +441,15 @@ def write_statements_html(
     locales: Mapping[str, str] | None = None,
     deals: Deals | None = None,
     employees: Sequence[str] | None = None,
+    rejected: Mapping[str, Sequence[Rejected]] | None = None,
 ) -> list[Path]:
     """Write ``<employee>.html`` per statement and an ``index.html`` into ``out_dir``.
 
     ``locale`` formats the index and every page whose employee has no entry in ``locales``
     (employee id -> locale, e.g. from the roster's ``locale`` column). ``employees`` limits
-    the pages to those ids (KeyError for an id without a statement). Each file is written
-    atomically; returns the paths written, the index last.
+    the pages to those ids (KeyError for an id without a statement). ``rejected`` (employee
+    id -> rows, from :func:`rejected_by_employee`) puts each employee's refused input rows on
+    their page. Each file is written atomically; returns the paths written, the index last.
 
     >>> write_statements_html(result, Path("out"), locale="en_US")   # doctest: +SKIP
     """
@@ -405,7 +462,10 @@ def write_statements_html(
         if statement.employee_id not in names:
             continue
         own = (locales or {}).get(statement.employee_id) or locale
-        page = render_statement_html(result, statement.employee_id, locale=own, deals=deals)
+        page = render_statement_html(
+            result, statement.employee_id, locale=own, deals=deals,
+            rejected=(rejected or {}).get(statement.employee_id, ()),
+        )  # fmt: skip
         path = Path(out_dir) / names[statement.employee_id]
         write_atomic(path, page)
         written.append(path)
@@ -419,7 +479,14 @@ def write_statements_html(
 
 
 @cache
-def _template() -> jinja2.Template:
+def page_template(name: str) -> jinja2.Template:
+    """A page template of ``compcalc/templates``, escaping every value, undefined names errors.
+
+    Shared by the statements and the plan document (:mod:`compcalc.plandoc.render`).
+
+    >>> page_template("statement.html.j2").environment.autoescape
+    True
+    """
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("compcalc", "templates"),
         autoescape=True,
@@ -428,7 +495,7 @@ def _template() -> jinja2.Template:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    return environment.get_template(TEMPLATE)
+    return environment.get_template(name)
 
 
 def _provenance(result: PeriodResult, locale: str) -> Provenance:
@@ -476,6 +543,16 @@ def _line_view(
         ),
         deals=_deals(line.transactions, statement.employee_id, locale, deals),
     )
+
+
+def _taken_back(lines: Sequence[LineView], statement: Statement) -> tuple[TakenBack, ...]:
+    """The clawback and held-back lines, grouped, to list beside the sales they name."""
+    groups = (
+        TakenBack(title, tuple(view for view, line in zip(lines, statement.lines, strict=True)
+                               if line.item == item))
+        for item, title in TAKEN_BACK
+    )  # fmt: skip
+    return tuple(group for group in groups if group.lines)
 
 
 def _deals(
