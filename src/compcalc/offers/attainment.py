@@ -57,9 +57,10 @@ class NormalAttainment(_Model):
         (Decimal('1.00'), Decimal('1.00'))
         """
         generator = np.random.Generator(np.random.PCG64(self.seed))
-        # float-ok: sampling a ratio (not money); each draw becomes an exact 1 % step at once
-        drawn = generator.normal(float(self.mean), float(self.sd), self.samples)
-        values = tuple(Decimal(repr(float(x))).quantize(RESOLUTION, ROUND_HALF_EVEN) for x in drawn)
+        # Sampling a ratio (not money); each draw becomes an exact 1 % step at once.
+        drawn = generator.normal(float(self.mean), float(self.sd), self.samples)  # float-ok
+        exact = (Decimal(repr(float(x))) for x in drawn)  # float-ok: shortest repr, then exact
+        values = tuple(x.quantize(RESOLUTION, ROUND_HALF_EVEN) for x in exact)
         return AttainmentSamples(
             values=values,
             source=f"normal, mean {_pct(self.mean)}, sd {_pct(self.sd)}, "
