@@ -16,9 +16,13 @@ the int64 with integer arithmetic, so ``0.1`` is exactly 10 cents.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 IntArray = npt.NDArray[np.int64]
 
@@ -53,20 +57,23 @@ def parse_minor_units(
     clean = text.astype("str").fillna("").str.strip()
     n = len(clean)
     d = np.broadcast_to(np.asarray(digits, dtype=np.int64), (n,)).copy()
-    plain = clean.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
-    negative = plain & clean.str.startswith("-").to_numpy(dtype=bool)
-    # Split with regex replaces, which run in Arrow; str.extract would run per cell in Python.
-    body = clean.where(plain, "0").str.removeprefix("-")
-    # Leading zeros carry no size: 000123 has 3 integer digits.
-    whole = body.str.replace(r"\..*$", "", regex=True).str.lstrip("0")
-    fraction = body.str.replace(r"^[0-9]*\.?", "", regex=True)
-    whole_len = np.asarray(whole.str.len(), dtype=np.int64)
-    frac_len = np.asarray(fraction.str.len(), dtype=np.int64)
+    # Whole columns in Arrow kernels: no per-cell Python objects, no pandas round trips.
+    cells = _arrow(clean)
+    plain = _numpy(pc.match_substring_regex(cells, f"^(?:{_PLAIN})$"))
+    negative = plain & _numpy(pc.starts_with(cells, "-"))
+    zero = pa.scalar("0", cells.type)
+    body = pc.utf8_ltrim(pc.if_else(pa.array(plain), cells, zero), characters="-")
+    length = _numpy(pc.binary_length(body))  # plain text is ASCII: bytes are characters
+    dot = _numpy(pc.find_substring(body, "."))
+    # Leading zeros carry no size: 000123 has 3 integer digits (trimming stops at the point).
+    zeros = length - _numpy(pc.binary_length(pc.utf8_ltrim(body, characters="0")))
+    whole_len = np.where(dot >= 0, dot, length) - zeros
+    frac_len = np.where(dot >= 0, length - dot - 1, 0)
     limit = np.minimum(MAX_INTEGER_DIGITS, _MAX_TOTAL_DIGITS - np.maximum(d, 0))
     too_precise = plain & (d >= 0) & (frac_len > d)
     too_big = plain & (whole_len > limit)
     ok = plain & ~too_precise & ~too_big & (d >= 0)
-    units = _to_units(whole, fraction, d, ok)
+    units = _to_units(body, frac_len, d, ok)
     units = np.where(ok & negative, -units, units)
     reasons = _reasons(
         clean, plain, too_precise, too_big, frac_len, whole_len, limit, d, currency, column
@@ -74,26 +81,32 @@ def parse_minor_units(
     return units.astype(np.int64), reasons
 
 
+def _arrow(text: pd.Series) -> pa.Array:
+    cells = pa.array(text.array)  # Arrow-backed already: no copy
+    return cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+
+
+def _numpy(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[Any]:
+    return np.asarray(values.to_numpy(zero_copy_only=False))
+
+
 def _to_units(
-    whole: pd.Series, fraction: pd.Series, d: IntArray, ok: npt.NDArray[np.bool_]
+    body: pa.Array, frac_len: IntArray, d: IntArray, ok: npt.NDArray[np.bool_]
 ) -> IntArray:
-    """Integer part times 10**d plus the right-padded fraction, for the ``ok`` rows."""
-    n = len(whole)
+    """The digits without the point as one integer, scaled up by the missing decimals.
+
+    ``12.5`` with 2 minor digits is 125 x 10**(2 - 1). Only ``ok`` rows are converted: at most
+    18 significant digits there, so text -> int64 is exact; a "0" in front keeps "0.00" (all
+    zeros trimmed) a number.
+    """
     if not ok.any():
-        return np.zeros(n, dtype=np.int64)
-    whole_ok = whole.where(ok & (whole != "").to_numpy(dtype=bool), "0")
-    integer = np.asarray(whole_ok.astype("int64"), dtype=np.int64)  # text -> int64, exact
-    width = int(d[ok].max())
-    scale = np.power(np.int64(10), np.maximum(d, 0))
-    if width == 0:
-        frac_units = np.zeros(n, dtype=np.int64)
-    else:
-        # Pad every fraction to the widest currency, then divide the surplus places back out:
-        # exact because those padded places are zeros (longer fractions were rejected).
-        padded = fraction.where(ok, "").str.ljust(width, "0")
-        padded_units = np.asarray(padded.astype("int64"), dtype=np.int64)
-        frac_units = padded_units // np.power(np.int64(10), width - np.clip(d, 0, width))
-    return np.where(ok, integer * scale + frac_units, 0).astype(np.int64)
+        return np.zeros(len(frac_len), dtype=np.int64)
+    digits_only = pc.utf8_ltrim(pc.replace_substring(body, ".", ""), characters="0")
+    kept = pc.if_else(pa.array(ok), digits_only, pa.scalar("", body.type))
+    text = pc.binary_join_element_wise(pa.scalar("0", body.type), kept, pa.scalar("", body.type))
+    integer = _numpy(pc.cast(text, pa.int64()))
+    scale = np.power(np.int64(10), np.clip(d - frac_len, 0, _MAX_TOTAL_DIGITS))
+    return np.where(ok, integer * scale, 0).astype(np.int64)
 
 
 def _reasons(

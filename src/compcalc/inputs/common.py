@@ -291,15 +291,21 @@ def canonical_digest(cells: pd.DataFrame) -> str:
     """
     names = sorted(str(c) for c in cells.columns)
     header = "\x1f".join(_escape_text(name) for name in names)
-    body = ""
+    digest = hashlib.sha256(f"{len(cells)}\x1e{header}\x1e".encode())
     if names and len(cells):
         columns = [_escape(_arrow_text(cells[name])) for name in names]
         separator = pa.scalar("\x1f", pa.large_string())
         rows = pc.binary_join_element_wise(*columns, separator)  # one pass in Arrow
-        ordered = pd.Series(rows, dtype="str").sort_values(ignore_index=True)
-        body = ordered.str.cat(sep="\x1e")
-    text = f"{len(cells)}\x1e{header}\x1e{body}"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        rows = rows.take(pc.sort_indices(rows))  # by code point, as Python sorts str
+        # Each row followed by the record separator, hashed straight from the Arrow buffer;
+        # the last row has no separator after it.
+        end = pa.scalar("\x1e", pa.large_string())
+        ended = pc.binary_join_element_wise(rows, pa.scalar("", pa.large_string()), end)
+        body = ended.combine_chunks()
+        offsets = np.frombuffer(body.buffers()[1], dtype=np.int64)[body.offset :]
+        data = body.buffers()[2]
+        digest.update(memoryview(data)[int(offsets[0]) : int(offsets[len(body)]) - 1])
+    return digest.hexdigest()
 
 
 def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
@@ -312,11 +318,27 @@ def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
 def _escape(text: pa.ChunkedArray) -> pa.ChunkedArray:
     # Cells may contain the separators themselves; escaping keeps the serialisation unambiguous.
     # The check first: almost no column needs it, and the replaces are the costly part.
-    if not pc.any(pc.match_substring_regex(text, r"[\\\x1e\x1f]")).as_py():
+    if not any(_has_separator_bytes(chunk) for chunk in text.chunks):
         return text
     for char, escaped in (("\\", "\\\\"), ("\x1f", "\\x1f"), ("\x1e", "\\x1e")):
         text = pc.replace_substring(text, char, escaped)
     return text
+
+
+def _has_separator_bytes(chunk: pa.Array) -> bool:
+    """Whether the chunk's text bytes hold a backslash or separator (a scan, not a regex).
+
+    In UTF-8 these ASCII bytes never occur inside another character's encoding. The whole
+    data buffer is scanned, so a sliced chunk may answer True needlessly, never False wrongly.
+    """
+    data = chunk.buffers()[2]
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return bool(np.isin(raw, _SEPARATOR_BYTES).any())
+
+
+_SEPARATOR_BYTES = np.array([0x5C, 0x1E, 0x1F], dtype=np.uint8)
 
 
 def _escape_text(text: str) -> str:

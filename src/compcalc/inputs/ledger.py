@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from compcalc.errors import InputError
@@ -198,21 +199,70 @@ def _read_several(sources: list[Source]) -> Ledger:
     return Ledger(frame, rejected, " + ".join(labels), digest)
 
 
+_ORDER_KEYS = (
+    "transaction_id", "date", "_rank", "amount_minor", "margin_minor", "employee_id", "currency",
+)  # fmt: skip
+
+
 def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     """Sort ledger rows by content (transaction, date, event rank, amounts ...), row last.
 
     Rows that tie on every content column are identical apart from their row numbers, so the
-    frame's content never depends on the input order.
+    frame's content never depends on the input order. Text columns are sorted through their
+    sorted factor codes (same order as sorting the text, far cheaper than comparing strings).
     """
-    # Categorical codes follow EVENTS, so they are the event ranks.
-    keyed = frame.assign(_rank=pd.Categorical(frame["event"], categories=EVENTS).codes)
     shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
-    keys = [
-        "transaction_id", "date", "_rank", "amount_minor", "margin_minor", "employee_id",
-        "currency", *shared, "source", "row",
-    ]  # fmt: skip
-    ordered = keyed.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
-    return ordered.drop(columns="_rank")[[*FRAME_COLUMNS, *shared]]
+    # Categorical codes follow EVENTS, so they are the event ranks.
+    rank = pd.Categorical(frame["event"], categories=EVENTS).codes
+    keys: list[npt.NDArray[np.int64]] = []
+    for column in (*_ORDER_KEYS, *shared, "source", "row"):
+        values = frame[column] if column != "_rank" else pd.Series(rank)
+        keys.extend(_sort_keys(values))
+    if not len(frame):
+        return frame[[*FRAME_COLUMNS, *shared]].reset_index(drop=True)
+    order = np.lexsort(_packed(keys)[::-1])
+    return frame[[*FRAME_COLUMNS, *shared]].take(order).reset_index(drop=True)
+
+
+def _sort_keys(values: pd.Series) -> list[npt.NDArray[np.int64]]:
+    """Integer keys that sort like ``values`` with missing values last (most significant first)."""
+    missing = values.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        numbers = values.to_numpy().view(np.int64)
+    elif pd.api.types.is_integer_dtype(values.dtype):
+        numbers = values.to_numpy(dtype=np.int64, na_value=0)
+    else:
+        # Codes of sorted uniques order like the values (missing values get code -1).
+        numbers = pd.factorize(values, sort=True)[0].astype(np.int64)
+    if missing.any():
+        return [missing.astype(np.int64), np.where(missing, 0, numbers)]
+    return [numbers]
+
+
+def _packed(keys: list[npt.NDArray[np.int64]]) -> list[npt.NDArray[np.int64]]:
+    """Fewer keys with the same lexicographic order: neighbours merged while they fit in int64.
+
+    A key's offset from its minimum is below its width ``max - min + 1``; ``a * width + b``
+    orders like the pair ``(a, b)``. np.lexsort's time grows with the number of keys.
+    """
+    out: list[npt.NDArray[np.int64]] = []
+    span = 0  # width of the last key in ``out``; 0: cannot take more
+    for key in keys:
+        low, high = int(key.min()), int(key.max())
+        width = high - low + 1
+        if width > _PACK_LIMIT:  # too wide to offset safely: a key of its own
+            out.append(key)
+            span = 0
+        elif span and span * width <= _PACK_LIMIT:
+            out[-1] = out[-1] * width + (key - low)
+            span *= width
+        else:
+            out.append(key - low)
+            span = width
+    return out
+
+
+_PACK_LIMIT = 2**62
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,176 @@
+"""The fast reading paths agree with the plain definitions they replace.
+
+``parse_minor_units`` runs in Arrow kernels, ``canonical_order`` sorts integer codes and
+``canonical_digest`` hashes Arrow buffers. Each is checked here against a slow, obvious version
+written from its documented meaning: Python ``Decimal`` for amounts, pandas ``sort_values`` on
+the text and numbers for the ledger order, a Python join of sorted row strings for the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compcalc.inputs import canonical_digest, parse_minor_units
+from compcalc.inputs.ledger import EVENTS, FRAME_COLUMNS, SHARE_COLUMN, canonical_order
+
+# ---------------------------------------------------------------------------------------------
+# Amounts: exact, by example and against Decimal
+
+
+def test_amounts_by_hand() -> None:
+    text = pd.Series(["12.5", "-0.05", "000123", "0.00", "00.10", "999999999999999", "7"])
+    units, reasons = parse_minor_units(text, np.array([2, 2, 2, 2, 3, 3, 0]))
+    assert units.tolist() == [1250, -5, 12300, 0, 100, 999999999999999000, 7]
+    assert reasons.isna().all()
+
+
+def test_amount_limits_by_hand() -> None:
+    text = pd.Series(["1234567890123456", "123456789012345", "0000000000000000001.5", "1.5"])
+    units, reasons = parse_minor_units(text, np.array([2, 4, 2, 0]))
+    assert units.tolist() == [0, 0, 150, 0]
+    assert reasons.tolist() == [
+        "is too large: 16 digits before the decimal point, at most 15 allowed",
+        "is too large: 15 digits before the decimal point, at most 14 allowed",
+        None,
+        "has 1 decimal places; at most 0 allowed",
+    ]
+
+
+plain_amounts = st.from_regex(r"\A-?[0-9]{1,17}(\.[0-9]{1,5})?\Z")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(plain_amounts, st.integers(0, 4)), min_size=1, max_size=30))
+def test_amounts_match_decimal(cases: list[tuple[str, int]]) -> None:
+    text = pd.Series([t for t, _ in cases])
+    digits = np.array([d for _, d in cases], dtype=np.int64)
+    units, reasons = parse_minor_units(text, digits)
+    for (t, d), unit, reason in zip(cases, units.tolist(), reasons.tolist(), strict=True):
+        value = Decimal(t)
+        whole, _, fraction = t.lstrip("-").partition(".")
+        fits = len(fraction) <= d and len(whole.lstrip("0")) <= min(15, 18 - d)
+        assert (reason is None) == fits, (t, d, reason)
+        assert unit == (int(value.scaleb(d)) if fits else 0), (t, d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical order: the same as sorting the text and numbers directly
+
+
+def _reference_order(frame: pd.DataFrame) -> pd.DataFrame:
+    keyed = frame.assign(_rank=pd.Categorical(frame["event"], categories=EVENTS).codes)
+    shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
+    keys = [
+        "transaction_id", "date", "_rank", "amount_minor", "margin_minor", "employee_id",
+        "currency", *shared, "source", "row",
+    ]  # fmt: skip
+    ordered = keyed.sort_values(keys, kind="stable", na_position="last", ignore_index=True)
+    return ordered.drop(columns="_rank")[[*FRAME_COLUMNS, *shared]]
+
+
+ids = st.sampled_from(["T1", "T10", "T2", "t1", "Ä", "T1 ", "", "Z\u00e9", "\U0001f600"])
+ledger_rows = st.tuples(
+    ids,  # transaction
+    st.sampled_from(["E1", "E2", "e1", "E10"]),
+    st.integers(0, 3),  # days after 2026-10-01
+    st.sampled_from(EVENTS),
+    st.integers(-(2**62), 2**62) | st.integers(-3, 3),
+    st.none() | st.integers(-(10**17), 10**17) | st.integers(-2, 2),
+    st.sampled_from(["USD", "EUR", "JPY"]),
+    st.none() | st.integers(1, 1_000_000),  # share
+    st.sampled_from(["a.csv", "b.csv"]),
+)
+
+
+def _frame(rows: list[tuple[object, ...]], with_share: bool) -> pd.DataFrame:
+    tid, emp, day, event, amount, margin, currency, share, source = zip(*rows, strict=True)
+    frame = pd.DataFrame({
+        "source": pd.Series(source, dtype="str"),
+        "row": np.arange(len(rows), 0, -1, dtype=np.int64),
+        "line": pd.array([None] * len(rows), dtype="Int64"),
+        "transaction_id": pd.Series(tid, dtype="str"),
+        "employee_id": pd.Series(emp, dtype="str"),
+        "date": (np.datetime64("2026-10-01", "s") + np.array(day) * np.timedelta64(1, "D")),
+        "event": pd.Series(event, dtype="str"),
+        "amount_minor": np.array(amount, dtype=np.int64),
+        "margin_minor": pd.array(margin, dtype="Int64"),
+        "currency": pd.Series(currency, dtype="str"),
+    })  # fmt: skip
+    if with_share:
+        frame[SHARE_COLUMN] = pd.array(share, dtype="Int64")
+    return frame
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ledger_rows, min_size=1, max_size=40), st.booleans())
+def test_canonical_order_matches_sorting_the_values(
+    rows: list[tuple[object, ...]], with_share: bool
+) -> None:
+    frame = _frame(rows, with_share)
+    pd.testing.assert_frame_equal(canonical_order(frame), _reference_order(frame))
+
+
+def test_canonical_order_by_hand() -> None:
+    rows = [
+        ("T2", "E1", 0, "sale", 500, None, "USD", None, "a.csv"),
+        ("T10", "E1", 1, "refund", 100, None, "USD", None, "a.csv"),
+        ("T10", "E1", 0, "sale", 300, 7, "USD", None, "a.csv"),
+        ("T10", "E1", 1, "dispute_opened", 0, None, "USD", None, "a.csv"),
+    ]
+    ordered = canonical_order(_frame(rows, with_share=False))
+    # "T10" < "T2" as text; on T10's second day the dispute ranks before the refund.
+    assert ordered["transaction_id"].tolist() == ["T10", "T10", "T10", "T2"]
+    assert ordered["event"].tolist() == ["sale", "dispute_opened", "refund", "sale"]
+    assert ordered["row"].tolist() == [2, 1, 3, 4]
+
+
+def test_canonical_order_of_no_rows() -> None:
+    frame = _frame([("T1", "E1", 0, "sale", 1, None, "USD", None, "a.csv")], False).iloc[:0]
+    assert list(canonical_order(frame).columns) == list(FRAME_COLUMNS)
+    assert canonical_order(frame).empty
+
+
+# ---------------------------------------------------------------------------------------------
+# Digest: the documented serialisation, hashed in Python
+
+
+def _reference_digest(cells: pd.DataFrame) -> str:
+    def escape(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("\x1f", "\\x1f").replace("\x1e", "\\x1e")
+
+    names = sorted(str(c) for c in cells.columns)
+    header = "\x1f".join(escape(name) for name in names)
+    rows = sorted(
+        "\x1f".join(escape(str(cells[name].iloc[i])) for name in names) for i in range(len(cells))
+    )
+    body = "\x1e".join(rows) if names else ""
+    text = f"{len(cells)}\x1e{header}\x1e{body}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+cell_text = st.text(alphabet=st.sampled_from("ab1\\\x1e\x1f\x01 é\U0001f600"), max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(cell_text, cell_text), max_size=12))
+def test_digest_matches_the_serialisation(rows: list[tuple[str, str]]) -> None:
+    cells = pd.DataFrame(
+        {"b": pd.Series([r[0] for r in rows], dtype="str"),
+         "a": pd.Series([r[1] for r in rows], dtype="str")}
+    )  # fmt: skip
+    assert canonical_digest(cells) == _reference_digest(cells)
+
+
+def test_digest_by_hand() -> None:
+    cells = pd.DataFrame({"x": pd.Series(["2", "1"], dtype="str")})
+    expected = hashlib.sha256(b"2\x1ex\x1e1\x1e2").hexdigest()
+    assert canonical_digest(cells) == expected
+    # A sliced table (Arrow buffers with an offset) hashes only its own rows.
+    longer = pd.DataFrame({"x": pd.Series(["0", "2", "1", "9"], dtype="str")})
+    assert canonical_digest(longer.iloc[1:3].reset_index(drop=True)) == expected
