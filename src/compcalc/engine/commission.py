@@ -20,15 +20,17 @@ credit, which goes to the tier true-up), so the lines add up exactly to
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel
 
 from ..money import as_fraction, format_amount, format_percent_of, format_rate, round_div, safe_ints
 from ..rules.resolve import Resolver
-from ..rules.schema import Commission, TierMethod
+from ..rules.schema import Commission, Dated, TierMethod
 from .context import Context, LineDraft, group_ids, make_line
 from .tiers import (
     Schedule,
@@ -241,17 +243,51 @@ def _paid_before(plan: CommissionPlan, ctx: Context) -> Int:
     """
     if ctx.paid_to_date is not None:
         return ctx.paid(plan.component.id, plan.rows)
-    paid = np.zeros(len(plan.rows), dtype=np.int64)
-    for earlier in ctx.earlier():
-        then = CommissionPlan(
-            plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(earlier.end)
-        )
-        due = then.due(ctx.state(earlier.end).basis(plan.component.basis)).due
+    walk = _replay(plan.component, plan.path, plan.rows, ctx)
+    if not walk:
+        return np.zeros(len(plan.rows), dtype=np.int64)
+    return walk[-1].paid.copy()
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """One earlier period of the replay: its end, the due at that end, paid through it."""
+
+    end: dt.date
+    due: Int  # due to date at the period's end, under the rules then in force
+    paid: Int  # paid through this period (a per-period cap defers the rest)
+
+
+def _replay(component: Commission, path: str, rows: Int, ctx: Context) -> list[Replayed]:
+    """The earlier periods of the plan year replayed, oldest first (one walk per run).
+
+    Each period is valued under the rules in force at its end and pays its due to date less
+    what the periods before it paid (at most the per-period cap). The walk is kept on the
+    run's context, keyed by component, path and rows, so the commission, its true-up causes
+    and the draw share it, and a later caller whose earlier periods extend it only adds the
+    periods it lacks: the months are replayed once, not once per caller and earlier month.
+
+    >>> _replay(component, path, rows, ctx)[-1].paid  # doctest: +SKIP
+    array([120000, 0, 53125])
+    """
+    earlier = ctx.earlier()
+    key = (component.id, path, rows.tobytes())
+    walk: list[Replayed] = ctx._replays.get(key, [])
+    shared = min(len(walk), len(earlier))
+    if any(walk[k].end != earlier[k].end for k in range(shared)):
+        walk = []  # another sequence of periods: replay it from the start of the year
+    ctx._replays[key] = walk
+    paid = walk[-1].paid if walk else np.zeros(len(rows), dtype=np.int64)
+    plans: dict[tuple[int, ...], CommissionPlan] = {}
+    for period in earlier[len(walk) :]:
+        then = _plan_as_of(component, path, rows, ctx, period.end, plans)
+        due = then.due(ctx.state(period.end).basis(component.basis)).due
         payable = due - paid
         if then.per_period_cap and then.cap is not None:
             payable = np.minimum(payable, then.cap)
-        paid = paid + payable
-    return paid
+        paid = np.asarray(paid + payable, dtype=np.int64)
+        walk.append(Replayed(period.end, due, paid))
+    return walk[: len(earlier)]
 
 
 def _lines(
@@ -325,10 +361,14 @@ def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
     causes = np.zeros((3, len(plan.rows)), dtype=np.int64)
     if ctx.period.start <= ctx.year_start or bool(np.all(due0.due == paid)):
         return causes
-    then = CommissionPlan(
-        plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
-    )
-    due_then = then.due(ctx.state(ctx.prior_end).basis(plan.component.basis)).due
+    walk = _replay(plan.component, plan.path, plan.rows, ctx)
+    if walk and walk[-1].end == ctx.prior_end:
+        due_then = walk[-1].due  # the replay valued the previous end under its rules
+    else:
+        then = CommissionPlan(
+            plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
+        )
+        due_then = then.due(ctx.state(ctx.prior_end).basis(plan.component.basis)).due
     replayed = paid if ctx.paid_to_date is None else _paid_before(plan, replace_paid(ctx))
     causes[0] = replayed - paid
     causes[1] = due0.due - due_then
@@ -468,25 +508,71 @@ def _details(plan: CommissionPlan, due: Due, i: int) -> dict[str, str]:
     return details
 
 
+def _plan_as_of(
+    component: Commission,
+    path: str,
+    rows: Int,
+    ctx: Context,
+    as_of: dt.date,
+    plans: dict[tuple[int, ...], CommissionPlan],
+) -> CommissionPlan:
+    """The plan under the rules in force on ``as_of``, resolved once per rule state.
+
+    Only dated values change a component between dates, so two dates that pick the same
+    entry of every dated value in it share one resolved plan (schedules, gates, caps). A date
+    before some dated value's first entry is resolved on its own, so its problem is reported.
+    """
+    state = _dated_state(component, as_of)
+    if state is None:
+        return CommissionPlan(component, path, rows, ctx, ctx.resolver_at(as_of))
+    if state not in plans:
+        plans[state] = CommissionPlan(component, path, rows, ctx, ctx.resolver_at(as_of))
+    return plans[state]
+
+
+def _dated_state(node: object, as_of: dt.date) -> tuple[int, ...] | None:
+    """How many entries of each dated value in ``node`` are in force on ``as_of`` (in field
+    order), or None when some dated value has none yet.
+
+    >>> _dated_state(Dated.model_validate({"dated": [{"from": "2026-01-01", "value": 1},
+    ...     {"from": "2027-01-01", "value": 2}]}), dt.date(2026, 6, 30))  # doctest: +SKIP
+    (1,)
+    """
+    out: list[int] = []
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Dated):
+            count = sum(1 for entry in item.dated if entry.from_ <= as_of)
+            if count == 0:
+                return None
+            out.append(count)
+            stack.extend(reversed([entry.value for entry in item.dated]))
+        elif isinstance(item, BaseModel):
+            stack.extend(reversed(list(item.__dict__.values())))
+        elif isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+    return tuple(out)
+
+
 def replayed_payments(component: Commission, path: str, rows: Int, ctx: Context) -> list[Int]:
     """What each earlier period of the plan year paid on ``component``, replayed, oldest first.
 
-    One array per period of ``ctx.earlier()``, in the order of ``rows``: the difference of
-    :func:`_paid_before` through successive periods, so the payments add up exactly to what
-    the replay says was paid before this period (a draw needs each period's own commission).
-    """
-    from dataclasses import replace  # here, to leave the module's imports to their owner
+    One array per period of ``ctx.earlier()``, in the order of ``rows``: the differences of
+    the replay's paid through successive periods (the walk :func:`_paid_before` reads), so the
+    payments add up exactly to what the replay says was paid before this period (a draw needs
+    each period's own commission).
 
-    plan = CommissionPlan(component, path, rows, ctx, ctx.resolver)
-    earlier = ctx.earlier()
+    >>> replayed_payments(component, path, rows, ctx)  # doctest: +SKIP
+    [array([50000, 0]), array([12500, 30000])]
+    """
     payments: list[Int] = []
     before = np.zeros(len(rows), dtype=np.int64)
-    for index in range(len(earlier)):
-        following = earlier[index + 1] if index + 1 < len(earlier) else ctx.period
-        then = replace(ctx, period=following, paid_to_date=None)
-        through = _paid_before(plan, then)
-        payments.append(np.asarray(through - before, dtype=np.int64))
-        before = through
+    for step in _replay(component, path, rows, ctx):
+        payments.append(np.asarray(step.paid - before, dtype=np.int64))
+        before = step.paid
     return payments
 
 

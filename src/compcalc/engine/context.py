@@ -67,6 +67,11 @@ class Context:
     # Sales whose amount is not simply the ledger's (split or converted): "row\x1fid" keys.
     _origins: tuple[pd.Index, Int] | None = None
     _sale_months: pd.Series | None = None
+    # Replays of earlier periods, shared by every caller within the run (commission, its
+    # true-up causes, the draw): keyed by component, path and rows; see commission._replay.
+    # Shared too by the copies dataclasses.replace makes (the replay does not depend on the
+    # run's own period or paid_to_date).
+    _replays: dict[Any, Any] = field(default_factory=dict)
 
     def record_to_date(self, row: int, component_id: str, figures: dict[str, str]) -> None:
         """Keep one component's year-to-date figures for an employee's statement."""
@@ -210,7 +215,9 @@ class Context:
 
     def to_minor(self, values: npt.NDArray[np.object_], path: str) -> Int:
         """Money Decimals (major units) to exact minor units; too many decimals is a problem."""
-        scaled = [v.scaleb(self.digits) for v in values.tolist()]
+        # Once per distinct value (resolved per dimension combination), not per employee.
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        scaled = [v.scaleb(self.digits) for v in uniques.tolist()]
         if any(s != s.to_integral_value() for s in scaled):
             self.resolver.problems.append(
                 Diagnostic(
@@ -222,7 +229,9 @@ class Context:
                     f"for {self.rules.currency}",
                 )
             )
-        return np.array([int(s) for s in scaled], dtype=np.int64)
+        if len(values) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.array([int(s) for s in scaled], dtype=np.int64)[codes]
 
     def paid(self, component_id: str, rows: Int) -> Int:
         """Paid to date this plan year, as given by the caller (0 where not given)."""

@@ -14,7 +14,8 @@ A recoverable draw's balance is the advances not yet recovered:
 ``max(0, balance_(k-1) + D_k - c_k)``. The net paid on the draw to date (advances less
 recoveries) *is* the balance, so with ``paid_to_date`` the balance needs no other state.
 Without it, every earlier period of the plan year is replayed: its draw under the rules in
-force then, its commission payments as :func:`commission.replayed_payments` replays them.
+force then, its commission payments as :func:`commission.replayed_payments` replays them (the
+commission's own replay, walked once per run and shared, so linear in the months).
 A non-recoverable draw forgives every advance: its balance is always 0.
 
 Each run pays commission + draw >= D whenever D > 0: the draw is a floor, not a bonus.
@@ -68,9 +69,21 @@ def money_param(ctx: Context, resolver: Resolver, value: object, path: str, rows
 
 
 def draw_amount(
-    component: Draw, path: str, rows: Int, ctx: Context, period: Period, resolver: Resolver
+    component: Draw,
+    path: str,
+    rows: Int,
+    ctx: Context,
+    period: Period,
+    resolver: Resolver,
+    words: bool = True,
 ) -> DrawAmount:
-    """The draw of ``period``: each calendar month ending in it, prorated when partly employed."""
+    """The draw of ``period``: each calendar month ending in it, prorated when partly employed.
+
+    ``words=False`` leaves ``shown`` empty (a replayed period needs only the amounts).
+
+    >>> draw_amount(component, path, rows, ctx, ctx.period, ctx.resolver).shown  # doctest: +SKIP
+    ['2,000.00', '1,000.00 (2,000.00 x 15/30 calendar days employed in 2026-11 = 1,000.00)']
+    """
     monthly = money_param(ctx, resolver, component.amount, f"{path}.amount", rows)
     frame = ctx.employees.iloc[rows]
     hire = frame["hire_date"].to_numpy().astype("datetime64[D]")
@@ -84,12 +97,16 @@ def draw_amount(
         prorated = round_div(safe_ints(monthly, days) * employed, days, ctx.rounding)
         amount = np.where(employed == days, monthly, prorated).astype(np.int64)
         total += amount
+        if not words:
+            continue
         for i in np.flatnonzero(employed != days).tolist():
             parts[i].append(
                 f"{ctx.money(int(monthly[i]))} x {int(employed[i])}/{days} {unit} employed "
                 f"in {month.label} = {ctx.money(int(amount[i]))}"
             )
-    shown = []
+    shown: list[str] = []
+    if not words:
+        return DrawAmount(total, shown)
     for i, part in enumerate(parts):
         if len(part) == 0:
             shown.append(ctx.money(int(total[i])))
@@ -143,6 +160,7 @@ def draw_lines(
     result = settle(now.amount, commission, before, limit, component.recoverable)
     drafts_out: list[LineDraft] = []
     names = ", ".join(sorted(ids))
+    left = ctx.employees["termination_date"].to_numpy()[rows].astype("datetime64[D]")
     for i, row in enumerate(rows.tolist()):
         words = _Words(ctx, component, now, i, int(commission[i]), names)
         b0, b1 = int(before[i]), int(result.balance[i])
@@ -153,7 +171,7 @@ def draw_lines(
         if result.recovery[i] > 0:
             recovered = int(result.recovery[i])
             drafts_out.append(words.recovery(row, recovered, b0, b1, limit_i, details))
-        _record(ctx, component, row, words, b0, b1, forgiven, i, result)
+        _record(ctx, component, row, words, b0, b1, forgiven, i, result, left[i])
     return drafts_out
 
 
@@ -185,19 +203,22 @@ def _before(
         return zero, zero
     paid_commission = [np.zeros(len(rows), dtype=np.int64) for _ in earlier]
     for target in against:
-        mine = target.rows[local[target.rows] >= 0]
+        # The commission's own replay (of all its rows, shared with the commission's lines:
+        # each employee's replay is their own), read for the draw's employees.
+        chosen = local[target.rows] >= 0
+        mine = target.rows[chosen]
         if len(mine) == 0:
             continue
         for total, paid in zip(
             paid_commission,
-            replayed_payments(target.component, target.path, mine, ctx),
+            replayed_payments(target.component, target.path, target.rows, ctx),
             strict=True,
         ):
-            total[local[mine]] += paid
+            total[local[mine]] += paid[chosen]
     balance, forgiven = zero, zero
     for period, commission in zip(earlier, paid_commission, strict=True):
         resolver = ctx.resolver_at(period.end)
-        draw = draw_amount(component, path, rows, ctx, period, resolver).amount
+        draw = draw_amount(component, path, rows, ctx, period, resolver, words=False).amount
         limit = _limit(component, path, rows, ctx, resolver)
         step = settle(draw, commission, balance, limit, component.recoverable)
         balance, forgiven = step.balance, forgiven + step.advance
@@ -277,6 +298,7 @@ def _record(
     forgiven: Int,
     i: int,
     result: Settlement,
+    left: np.datetime64,
 ) -> None:
     """The draw's figures on the statement's to-date section, balance first."""
     money = ctx.money
@@ -292,7 +314,7 @@ def _record(
             figures["written_off_at_plan_year_end"] = money(after)
     else:
         figures["advances_forgiven_to_date"] = money(int(forgiven[i]) + int(result.advance[i]))
-    left = ctx.employees["termination_date"].iloc[row : row + 1].to_numpy().astype("datetime64[D]")
-    if after and not np.isnat(left[0]) and left[0] <= np.datetime64(ctx.period.end, "D"):
+    # ``left``: the employee's termination date (NaT while employed), read once per draw
+    if after and not np.isnat(left) and left <= np.datetime64(ctx.period.end, "D"):
         figures["left_with_balance"] = money(after)
     ctx.record_to_date(row, component.id, figures)

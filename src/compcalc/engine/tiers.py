@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from ..errors import Diagnostic
 from ..money import format_decimal_amount, format_rate, safe_ints
@@ -97,7 +98,9 @@ def tier_schedule(
 
 
 def _money_edges(values: ObjectArray, digits: int, resolver: Resolver, path: str) -> IntArray:
-    scaled = [v.scaleb(digits) for v in values.tolist()]
+    # Once per distinct value (resolved per dimension combination), not per employee.
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    scaled = [v.scaleb(digits) for v in uniques.tolist()]
     if any(s != s.to_integral_value() for s in scaled):
         resolver.problems.append(
             Diagnostic(
@@ -108,7 +111,9 @@ def _money_edges(values: ObjectArray, digits: int, resolver: Resolver, path: str
                 f"a band edge has more than {digits} decimal places for this currency",
             )
         )
-    return np.array([int(s) for s in scaled], dtype=np.int64)
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.array([int(s) for s in scaled], dtype=np.int64)[codes]
 
 
 def _check_contiguous(

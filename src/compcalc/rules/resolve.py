@@ -128,8 +128,11 @@ def decimal_places(values: ObjectArray) -> int:
 
 def scaled_ints(values: ObjectArray, places: int) -> npt.NDArray[Any]:
     """Decimals times 10**places as exact integers (int64, or Python ints if very large)."""
-    converted = [int(value.scaleb(places)) for value in values.tolist()]
-    if not converted:
+    if len(values) == 0:
         return np.zeros(0, dtype=np.int64)
-    peak = max(abs(v) for v in converted)
-    return np.array(converted, dtype=object if peak >= 2**62 else np.int64)
+    # Once per distinct value (a handful: resolved per dimension combination), not per row.
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    distinct = [int(value.scaleb(places)) for value in uniques.tolist()]
+    peak = max(abs(v) for v in distinct)
+    converted = np.array(distinct, dtype=object if peak >= 2**62 else np.int64)
+    return np.asarray(converted[codes])

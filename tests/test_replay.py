@@ -1,0 +1,94 @@
+"""The replay of earlier periods (no ``paid_to_date``), walked once per run and shared.
+
+Conventions of ``test_engine_examples``: plan year = calendar 2026, plan ``rep``, employee E1
+(quota 100,000.00, hired 2020). The commission, its true-up causes and the draw read one walk
+of the earlier months; a plan is resolved once per state of its dated values. These tests pin
+the figures that sharing must keep, worked by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from compcalc.engine.commission import _dated_state
+from compcalc.errors import RunError
+from compcalc.rules.schema import Dated
+from test_draws import draw_amounts
+from test_engine_examples import amount, emp, ledger, line, roster, rules, run, sale
+
+D = Decimal
+
+DATED_COMMISSION = """
+- id: comm
+  kind: commission
+  rate:
+    dated:
+      - {from: 2026-01-01, value: 0.05}
+      - {from: 2026-03-01, value: 0.08}
+"""
+SENIOR_DRAW = """
+- id: draw
+  kind: draw
+  amount: 1000
+  recoverable: true
+  when:
+    seniority: [senior]
+"""
+MONTHLY_SALES = [
+    sale(f"T{m}", f"2026-{m:02d}-10", "10000.00") for m in range(1, 5)
+]
+
+
+def test_dated_state_counts_the_entries_in_force() -> None:
+    rate = Dated.model_validate(
+        {"dated": [{"from": "2026-01-01", "value": 1}, {"from": "2026-03-01", "value": 2}]}
+    )
+    assert _dated_state(rate, dt.date(2026, 2, 28)) == (1,)
+    assert _dated_state(rate, dt.date(2026, 3, 1)) == (2,)
+    assert _dated_state(rate, dt.date(2025, 12, 31)) is None  # nothing in force yet
+    assert _dated_state([rate, {"x": rate}], dt.date(2026, 1, 31)) == (1, 1)
+
+
+def test_draw_reads_the_commission_replay_under_the_rules_of_each_month() -> None:
+    # Commission 5 % in January and February, 8 % from March; 10,000.00 sold each month.
+    # Replay: Jan due 500.00 paid 500.00; Feb due 1,000.00 pays 500.00; Mar due 2,400.00
+    # pays 1,400.00. April: due 3,200.00 - paid 2,400.00 = 800.00 new credit, no true-up.
+    # Draw 1,000.00: Jan advance 500 (balance 500), Feb advance 500 (1,000), Mar recovers
+    # min(1,000, 400) = 400 (600), Apr advance 1,000 - 800 = 200 (800).
+    result = run(
+        rules(DATED_COMMISSION, SENIOR_DRAW),
+        roster(emp("E1", seniority="senior"), emp("E2")),
+        ledger(*MONTHLY_SALES, sale("T9", "2026-02-10", "50000.00", emp="E2")),
+        period="2026-04",
+    )
+    assert amount(result, "E1", "comm.new_credit") == D("800.00")
+    assert "comm.true_up" not in [item.id for item in result.statement("E1").lines]
+    assert draw_amounts(result) == {"advance": D("200.00")}
+    details = dict(line(result, "E1", "draw.advance").details)
+    assert details["balance_before"] == "600.00"
+    assert details["draw_balance"] == "800.00"
+    # E2 (no draw: mid) shares the commission's replay: Feb 50,000 x 5 % = 2,500.00 paid,
+    # March re-rates it at 8 %: due 4,000.00, pays 1,500.00. April: 4,000.00 paid before,
+    # nothing new, no true-up.
+    assert [item.id for item in result.statement("E2").lines] == ["comm.new_credit"]
+    assert amount(result, "E2", "comm.new_credit") == D("0.00")
+    figures = dict(dict(result.statement("E2").to_date)["comm"])
+    assert figures["paid_before"] == "4,000.00"
+    assert figures["due_to_date"] == "4,000.00"
+    assert draw_amounts(result, "E2") == {}
+
+
+def test_a_month_before_a_dated_value_starts_is_still_reported() -> None:
+    # The rate is dated from February only: replaying January finds no rate in force.
+    rule_set = rules("""
+        - id: comm
+          kind: commission
+          rate:
+            dated:
+              - {from: 2026-02-01, value: 0.05}
+        """)
+    with pytest.raises(RunError, match="2026-01-31"):
+        run(rule_set, sales=ledger(*MONTHLY_SALES), period="2026-03")
