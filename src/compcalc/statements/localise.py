@@ -53,9 +53,15 @@ def canonical_locale(text: str) -> str:
     return str(_locale(text.strip()))
 
 
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:[_-][A-Za-z0-9]{2,8})*")
+
+
 @cache
 def _locale(text: str) -> Locale:
     try:
+        # A language code first: babel 2.19 reads the POSIX "C" locale as en_US_POSIX.
+        if not _LANGUAGE_TAG.fullmatch(text):
+            raise ValueError(text)
         return Locale.parse(text, sep="-" if "-" in text else "_")
     except (UnknownLocaleError, ValueError, TypeError):
         raise ValueError(
