@@ -13,14 +13,18 @@
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
 
+from .engine.dask_run import expand_paths
 from .engine.paid import PaidToDate
 from .engine.run import Progress
 from .engine.run import run_period as _run_period
+from .errors import InputError
 from .inputs import FxTable, Ledger, Roster, read_roster
 from .inputs import read_fx as _read_fx
 from .inputs import read_ledger as _read_ledger
@@ -51,13 +55,17 @@ def read_ledger(source: LedgerSource) -> Ledger:
     """Read a sales ledger from a CSV/Parquet path, a DataFrame, or several paths in a list.
 
     Money columns are parsed exactly from text; unusable rows are kept in ``rejected`` with
-    their file, row and reason. Several files are read as one ledger (the plan year so far).
+    their file, row and reason. Several files are read as one ledger (the plan year so far);
+    a path with ``*``, ``?`` or ``[...]`` stands for the files it matches, in sorted order.
     """
     if isinstance(source, Ledger):
         return source
-    if isinstance(source, str | Path | pd.DataFrame):
+    if isinstance(source, pd.DataFrame):
         return _read_ledger(source)
-    return _read_ledger(list(source))  # several files: one ledger, each row keeps its file
+    paths = expand_paths(source)  # patterns such as "ledger/*.csv", sorted
+    if isinstance(source, str | Path) and len(paths) == 1:
+        return _read_ledger(paths[0] if glob.has_magic(str(source)) else source)
+    return _read_ledger(paths)  # several files: one ledger, each row keeps its file
 
 
 def read_fx(source: FxSource) -> FxTable:
@@ -83,6 +91,9 @@ def run_period(
     progress: Progress | None = None,
     history: Sequence[PriorRun] = (),
     fx: FxSource | None = None,
+    engine: Literal["pandas", "dask"] = "pandas",
+    client: Any = None,
+    partitions: int | None = None,
 ) -> PeriodResult:
     """Evaluate a pay period into auditable statements. Pure: no I/O beyond reading paths given.
 
@@ -98,11 +109,33 @@ def run_period(
     :func:`read_fx`'s table) converts sales in another currency than the employee's at the
     rate in force on the sale date; without it such sales are rejected.
 
+    ``engine="dask"`` reads, checks and evaluates the ledger files on Dask (``client``: a
+    ``dask.distributed.Client``; default Dask's current scheduler), for ledgers larger than
+    one machine: ``ledger`` is then paths or patterns (``"data/*.parquet"``), each file read
+    whole by one worker, and the result is byte-identical to the default engine's on the same
+    files (see :mod:`compcalc.engine.dask_run`; needs the ``dask`` extra). ``partitions``
+    sets how many parts the rows are shuffled into (never the result).
+
     >>> result = run_period(rules, "roster.csv", ["ledger.csv"], "2026-10")  # doctest: +SKIP
     >>> result.statement("E001").total                                       # doctest: +SKIP
     Decimal('7433.33')
     """
     roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
+    fx_table = None if fx is None else read_fx(fx)
+    if engine == "dask":
+        if isinstance(ledger, pd.DataFrame | Ledger):
+            raise InputError(
+                "engine='dask' reads ledger files on the workers: give paths or patterns "
+                "such as 'ledger/*.parquet', not a DataFrame"
+            )
+        from .engine.dask_run import run_period_dask
+
+        return run_period_dask(
+            rules, roster_data, ledger, period, paid_to_date, history=history, fx=fx_table,
+            client=client, partitions=partitions,
+        )  # fmt: skip
+    if engine != "pandas":
+        raise InputError(f"unknown engine {engine!r}: expected 'pandas' or 'dask'")
     return _run_period(
         rules,
         roster_data,
@@ -111,5 +144,5 @@ def run_period(
         paid_to_date,
         progress=progress,
         history=history,
-        fx=None if fx is None else read_fx(fx),
+        fx=fx_table,
     )

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from compcalc.inputs import Roster
     from compcalc.offers.model import Distribution
     from compcalc.periods import Period
     from compcalc.rules import RuleSet
@@ -101,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         type=Path,
         action="append",
-        help="sales ledger; repeat to concatenate several files",
+        help="sales ledger; repeat to concatenate several files; a quoted pattern such as "
+        "'ledger/*.parquet' stands for the files it matches",
     )
     inputs.add_argument("--period", required=True, help="pay period, e.g. 2024-03")
     inputs.add_argument(
@@ -109,6 +111,31 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="dated FX rates (CSV: date,from,to,rate) to convert sales in other currencies",
+    )
+
+    inputs.add_argument(
+        "--engine",
+        choices=("pandas", "dask"),
+        default="pandas",
+        help="pandas: one process (default); dask: read, check and evaluate the ledger files "
+        "on Dask workers (same result to the byte; needs the dask extra)",
+    )
+    inputs.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --engine dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(default: a local cluster, one worker per core)",
+    )
+    inputs.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="with --engine dask: local workers (default: one per core)",
+    )
+    inputs.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="with --engine dask: memory per local worker, e.g. 2GiB (default: RAM / workers)",
     )
 
     run = commands.add_parser("run", parents=[inputs], help="compute a period's statements")
@@ -332,6 +359,9 @@ def _compute(
         bar.note(f"reading roster {args.roster}")
         roster = api.read_roster(args.roster)
         bar.advance()
+        if getattr(args, "engine", "pandas") == "dask":
+            bar.note("running on dask")
+            return _compute_on_dask(args, rules, roster, period, paid_to_date, history)
         ledgers: list[Path] = args.ledger
         bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
         ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
@@ -347,6 +377,39 @@ def _compute(
             progress=bar.engine(),
             history=history,
             fx=fx,
+        )
+    return result
+
+
+def _compute_on_dask(
+    args: argparse.Namespace,
+    rules: RuleSet,
+    roster: Roster,
+    period: str | None,
+    paid_to_date: pd.DataFrame | None,
+    history: Sequence[PriorRun],
+) -> PeriodResult:
+    """The run on Dask workers: a local cluster, or the scheduler ``--scheduler`` names."""
+    from . import api
+
+    try:
+        from .engine.dask_run import local_client
+    except ImportError:  # pragma: no cover - depends on the installed extras
+        raise CompcalcError(
+            "--engine dask needs Dask: python3 -m pip install 'compcalc[dask]'"
+        ) from None
+    fx_path: Path | None = getattr(args, "fx", None)
+    with local_client(args.workers, args.memory_limit, args.scheduler) as client:
+        result: PeriodResult = api.run_period(
+            rules,
+            roster,
+            [str(p) for p in args.ledger],
+            period or args.period,
+            paid_to_date=paid_to_date,
+            history=history,
+            fx=fx_path,
+            engine="dask",
+            client=client,
         )
     return result
 

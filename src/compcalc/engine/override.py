@@ -16,6 +16,7 @@ exactly to ``due now - paid before``.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,39 +33,128 @@ Int = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
-class Team:
-    """Who reports to whom, and which sales count for which manager."""
+class MemberCredit:
+    """What team members bring to their managers' override, from their own sales.
 
-    manager: Int  # per employee row: local index of their manager in ``rows``, or -1
-    sale_manager: Int  # per sale: local index of the manager it counts for, or -1
+    One entry per member: an employee whose manager the override applies to. Credit counts
+    the member's dispute-free sales dated within the manager's employment, at the period's
+    end (``now``), at the previous period's end (``before``) and at the last earlier
+    period's end (``last``: what the earlier periods paid on, for a replay). ``cited`` are
+    the sales that count now or changed since; ``earlier`` those that counted before.
+    """
+
+    rows: Int  # the members' rows in the whole roster
+    now: Int
+    before: Int
+    last: Int
+    cited: tuple[tuple[str, ...], ...]
+    earlier: tuple[tuple[str, ...], ...]
+
+    def only(self, keep: npt.NDArray[np.bool_]) -> MemberCredit:
+        """The members where ``keep`` is set (a mask over :attr:`rows`)."""
+        picked = np.flatnonzero(keep).tolist()
+        return MemberCredit(
+            self.rows[keep],
+            self.now[keep],
+            self.before[keep],
+            self.last[keep],
+            tuple(self.cited[k] for k in picked),
+            tuple(self.earlier[k] for k in picked),
+        )
 
 
-@dataclass(frozen=True)
-class Credit:
-    """Credit at one as-of date: per employee (as a member) and per manager (team total)."""
+def member_credit(
+    component: Override, ctx: Context, roster: pd.DataFrame, managers: Int, rows: Int
+) -> MemberCredit:
+    """The credit of the team members among ``ctx``'s employees, for the override that
+    applies to the ``managers`` (rows of the whole accepted ``roster``).
 
-    basis: Int  # per sale, counted ones only (0 elsewhere)
-    member: Int  # per employee row
-    team: Int  # per local manager
+    ``rows`` are ``ctx.employees``' rows in ``roster``. Each member's figures come from
+    their own sales and their manager's dates only, so any split of the employees into
+    parts gives the same figures (summed by :func:`override_lines`).
+    """
+    employees, sales, kind = ctx.employees, ctx.sales, component.basis
+    boss = pd.Index(roster["employee_id"].to_numpy()).get_indexer(
+        employees["manager_id"].to_numpy()
+    )
+    boss = np.where(boss == rows, -1, boss).astype(np.int64)  # nobody is their own member
+    is_manager = np.zeros(len(roster) + 1, dtype=bool)  # the extra slot serves boss == -1
+    is_manager[managers] = True
+    member = is_manager[boss]
+    sale_boss = np.where(member[sales.employee], boss[sales.employee], 0)
+    hire = roster["hire_date"].to_numpy().astype("datetime64[D]")[sale_boss]
+    left = roster["termination_date"].to_numpy().astype("datetime64[D]")[sale_boss]
+    counts = (
+        member[sales.employee]
+        & (np.isnat(hire) | (sales.date >= hire))
+        & (np.isnat(left) | (sales.date <= left))
+    )
+
+    def credit(as_of: dt.date) -> tuple[Int, Int]:
+        basis = np.where(counts, ctx.state(as_of).basis(kind), 0).astype(np.int64)
+        total = np.zeros(len(employees), dtype=np.int64)
+        np.add.at(total, sales.employee[counts], basis[counts])
+        return basis, total
+
+    now_basis, now = credit(ctx.period.end)
+    before_basis, before = credit(ctx.prior_end)
+    last = before
+    earlier = ctx.earlier()
+    if ctx.paid_to_date is None and earlier and earlier[-1].end != ctx.prior_end:
+        last = credit(earlier[-1].end)[1]
+    cited = group_ids(
+        (now_basis != 0) | (now_basis != before_basis),
+        sales.employee,
+        sales.transaction_id,
+        len(employees),
+    )
+    counted = group_ids(before_basis != 0, sales.employee, sales.transaction_id, len(employees))
+    local = np.flatnonzero(member)
+    return MemberCredit(
+        rows=rows[local].astype(np.int64),
+        now=now[local],
+        before=before[local],
+        last=last[local],
+        cited=tuple(cited[k] for k in local.tolist()),
+        earlier=tuple(counted[k] for k in local.tolist()),
+    )
 
 
-class OverridePlan:
-    """An override component resolved for the managers in ``rows``."""
+def merge_credits(credits: list[MemberCredit], size: int) -> MemberCredit:
+    """The parts' member credits as one, indexed by roster row (``size`` rows; 0 and no
+    sales for an employee who is nobody's member)."""
+    rows = np.concatenate([c.rows for c in credits]) if credits else np.zeros(0, np.int64)
+    if len(np.unique(rows)) != len(rows):
+        raise ValueError("an employee's credit came from two parts")
+
+    def spread(name: str) -> Int:
+        out = np.zeros(size, dtype=np.int64)
+        if credits:
+            out[rows] = np.concatenate([getattr(c, name) for c in credits])
+        return out
+
+    cited: list[tuple[str, ...]] = [()] * size
+    earlier: list[tuple[str, ...]] = [()] * size
+    for part in credits:
+        for k, row in enumerate(part.rows.tolist()):
+            cited[row], earlier[row] = part.cited[k], part.earlier[k]
+    return MemberCredit(
+        np.arange(size, dtype=np.int64),
+        spread("now"),
+        spread("before"),
+        spread("last"),
+        tuple(cited),
+        tuple(earlier),
+    )
+
+
+class _Terms:
+    """An override component's rate and threshold per manager, and the due they give."""
 
     def __init__(self, component: Override, path: str, rows: Int, ctx: Context) -> None:
         self.component, self.path, self.rows, self.ctx = component, path, rows, ctx
-        self.team = _team(ctx, rows)
 
-    def credit(self, as_of_basis: Int) -> Credit:
-        counts = self.team.sale_manager >= 0
-        basis = np.where(counts, as_of_basis, 0).astype(np.int64)
-        member = np.zeros(len(self.ctx.employees), dtype=np.int64)
-        np.add.at(member, self.ctx.sales.employee[counts], basis[counts])
-        team = np.zeros(len(self.rows), dtype=np.int64)
-        np.add.at(team, self.team.sale_manager[counts], basis[counts])
-        return Credit(basis, member, team)
-
-    def terms(self, resolver: Resolver) -> tuple[npt.NDArray[np.object_], Int]:
+    def at(self, resolver: Resolver) -> tuple[npt.NDArray[np.object_], Int]:
         """Rate and threshold per manager under ``resolver``'s rules."""
         component, path, rows = self.component, self.path, self.rows
         rate = resolver.values(component.rate, f"{path}.rate", rows)
@@ -88,67 +178,58 @@ class OverridePlan:
         return due
 
 
-def _team(ctx: Context, rows: Int) -> Team:
-    employees = ctx.employees
+def _managers(employees: pd.DataFrame, rows: Int) -> Int:
+    """Per employee row: the index in ``rows`` of their manager, or -1."""
     ids = employees["employee_id"].to_numpy()
     boss = pd.Index(ids).get_indexer(employees["manager_id"].to_numpy())
     boss = np.where(boss == np.arange(len(ids)), -1, boss)  # nobody is their own member
     local = np.full(len(ids) + 1, -1, dtype=np.int64)  # the extra slot serves boss == -1
     local[rows] = np.arange(len(rows))
-    manager = local[boss]
-    sales = ctx.sales
-    sale_boss = boss[sales.employee]
-    sale_manager = manager[sales.employee]
-    hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
-    termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
-    boss_hire, boss_left = hire[sale_boss], termination[sale_boss]
-    in_employment = (np.isnat(boss_hire) | (sales.date >= boss_hire)) & (
-        np.isnat(boss_left) | (sales.date <= boss_left)
-    )
-    sale_manager = np.where((sale_manager >= 0) & in_employment, sale_manager, -1)
-    return Team(manager.astype(np.int64), sale_manager.astype(np.int64))
+    return local[boss].astype(np.int64)
 
 
-def override_lines(component: Override, path: str, rows: Int, ctx: Context) -> list[LineDraft]:
-    """Statement lines of one override component for the managers in ``rows``."""
-    plan = OverridePlan(component, path, rows, ctx)
-    kind = component.basis
-    now = plan.credit(ctx.state(ctx.period.end).basis(kind))
-    before = plan.credit(ctx.state(ctx.prior_end).basis(kind))
-    rate, threshold = plan.terms(ctx.resolver)
-    due_now = plan.due(now.team, rate, threshold)
-    due_before = plan.due(before.team, rate, threshold)
-    paid = _paid_before(plan, ctx)
-    sales = ctx.sales
-    cited = group_ids(
-        (now.basis != 0) | (now.basis != before.basis),
-        sales.employee,
-        sales.transaction_id,
-        len(ctx.employees),
-    )
-    earlier = group_ids(before.basis != 0, sales.employee, sales.transaction_id, len(ctx.employees))
+def override_lines(
+    component: Override, path: str, rows: Int, ctx: Context, credit: MemberCredit
+) -> list[LineDraft]:
+    """Statement lines of one override component for the managers in ``rows``.
+
+    ``ctx`` holds the whole roster; ``credit`` is every member's (:func:`merge_credits`).
+    """
+    manager = _managers(ctx.employees, rows)
+    in_team = np.flatnonzero(manager >= 0)
+    team_now = np.zeros(len(rows), dtype=np.int64)
+    team_before = np.zeros(len(rows), dtype=np.int64)
+    np.add.at(team_now, manager[in_team], credit.now[in_team])
+    np.add.at(team_before, manager[in_team], credit.before[in_team])
+    terms = _Terms(component, path, rows, ctx)
+    rate, threshold = terms.at(ctx.resolver)
+    due_now = terms.due(team_now, rate, threshold)
+    due_before = terms.due(team_before, rate, threshold)
+    paid = _paid_before(terms, ctx, manager, in_team, credit)
     words = _Words(ctx, component, rate, threshold)
+    order = in_team[np.argsort(manager[in_team], kind="stable")]  # by manager, then row
+    bounds = np.searchsorted(manager[order], np.arange(len(rows) + 1))
     drafts: list[LineDraft] = []
     for i, row in enumerate(rows.tolist()):
-        members = np.flatnonzero(plan.team.manager == i)  # rows are sorted by employee id
+        members = order[bounds[i] : bounds[i + 1]]  # rows are sorted by employee id
         if len(members) == 0:
             continue
         d_now, d_before, paid_i = int(due_now[i]), int(due_before[i]), int(paid[i])
         if d_before != paid_i:
-            team_earlier = tuple(sorted(t for m in members.tolist() for t in earlier[m]))
+            team_earlier = tuple(sorted(t for m in members.tolist() for t in credit.earlier[m]))
             drafts.append(words.true_up(row, i, d_before, paid_i, team_earlier))
-        share_now = _shares(d_now, now.member[members])
-        share_before = _shares(d_before, before.member[members])
+        share_now = _shares(d_now, credit.now[members])
+        share_before = _shares(d_before, credit.before[members])
         for k, member in enumerate(members.tolist()):
             amount = share_now[k] - share_before[k]
-            changed = int(now.member[member]) != int(before.member[member])
-            if amount == 0 and not (changed and (d_now or d_before)):
+            now_m, before_m = int(credit.now[member]), int(credit.before[member])
+            if amount == 0 and not (now_m != before_m and (d_now or d_before)):
                 continue
             drafts.append(
                 words.member(
-                    row, i, member, amount, cited[member],
-                    (d_now, int(now.member[member]), int(now.team[i]), share_now[k]),
-                    (d_before, int(before.member[member]), int(before.team[i]), share_before[k]),
+                    row, i, member, amount, credit.cited[member],
+                    (d_now, now_m, int(team_now[i]), share_now[k]),
+                    (d_before, before_m, int(team_before[i]), share_before[k]),
                 )
             )  # fmt: skip
         ctx.record_to_date(
@@ -156,7 +237,7 @@ def override_lines(component: Override, path: str, rows: Int, ctx: Context) -> l
             component.id,
             {
                 "team_members": str(len(members)),
-                "team_credited_to_date": ctx.money(int(now.team[i])),
+                "team_credited_to_date": ctx.money(int(team_now[i])),
                 "threshold": ctx.money(int(threshold[i])),
                 "rate": format_rate(rate[i]),
                 "due_to_date": ctx.money(d_now),
@@ -175,21 +256,23 @@ def _shares(due: int, credit: Int) -> list[int]:
     return allocate(due, weights)
 
 
-def _paid_before(plan: OverridePlan, ctx: Context) -> Int:
+def _paid_before(
+    terms: _Terms, ctx: Context, manager: Int, in_team: Int, credit: MemberCredit
+) -> Int:
     """Given by the caller, or the due at the previous period's end under the rules then.
 
     An override pays its whole due to date every period (no cap), so what earlier periods
     paid is the due at the last one's end, with the ledger and rules as they stood then.
     """
     if ctx.paid_to_date is not None:
-        return ctx.paid(plan.component.id, plan.rows)
+        return ctx.paid(terms.component.id, terms.rows)
     earlier = ctx.earlier()
     if not earlier:
-        return np.zeros(len(plan.rows), dtype=np.int64)
-    end = earlier[-1].end
-    rate, threshold = plan.terms(ctx.resolver_at(end))
-    team = plan.credit(ctx.state(end).basis(plan.component.basis)).team
-    return plan.due(team, rate, threshold)
+        return np.zeros(len(terms.rows), dtype=np.int64)
+    rate, threshold = terms.at(ctx.resolver_at(earlier[-1].end))
+    team = np.zeros(len(terms.rows), dtype=np.int64)
+    np.add.at(team, manager[in_team], credit.last[in_team])
+    return terms.due(team, rate, threshold)
 
 
 class _Words:

@@ -302,7 +302,12 @@ class _Context:
 
 
 def check_ledger(
-    ledger: Ledger, roster: Roster, *, convert: bool = False, fx_hint: bool = False
+    ledger: Ledger,
+    roster: Roster,
+    *,
+    convert: bool = False,
+    fx_hint: bool = False,
+    several_sources: bool | None = None,
 ) -> Ledger:
     """Check the ledger's rows against each other and the roster; move failures to rejected.
 
@@ -314,7 +319,8 @@ def check_ledger(
     shares add up to exactly 100 %, else the whole transaction is rejected with its shares);
     events with no sale; events dated before their sale, under an employee who has no share
     of it or in another currency; refunds beyond the sale amount; dispute events out of
-    sequence.
+    sequence. Reasons name a row's file too when ``several_sources`` (default: when the
+    frame has rows of several files; a part of a larger ledger says what the whole has).
     """
     frame = ledger.frame.reset_index(drop=True)
     # Integer codes for transaction ids: grouping on them is far cheaper than on strings, and
@@ -331,7 +337,9 @@ def check_ledger(
         share = np.full(n, SHARE_WHOLE, dtype=np.int64)
     digits, _ = check_currencies(frame["currency"])
     labels = place_labels(frame["row"].to_numpy(dtype=np.int64), frame["line"])
-    if frame["source"].nunique() > 1:  # several files: "line 7" alone would be ambiguous
+    if several_sources is None:
+        several_sources = frame["source"].nunique() > 1
+    if several_sources:  # several files: "line 7" alone would be ambiguous
         labels = frame["source"].astype(str).reset_index(drop=True) + " " + labels
     alive = np.ones(n, dtype=bool)
     findings = []

@@ -1,0 +1,262 @@
+"""``run_period`` on Dask: ledgers larger than one machine, the same statements to the byte.
+
+The run takes the three steps of :func:`compcalc.engine.run.run_period`, with Dask's own
+DataFrame shuffle moving the rows between them (no home-made distribution layer):
+
+1. **read**: one task per ledger file (:func:`~compcalc.inputs.read_ledger`: every row
+   checked on its own, the file's digest), so a file must fit in one worker;
+2. **check**: rows shuffled by transaction id (every row of a transaction in one part) and
+   checked against each other and the roster (:func:`~compcalc.engine.run.check_part`);
+3. **evaluate**: accepted rows shuffled by employee id, each part evaluated for the
+   employees whose rows it holds (:func:`~compcalc.engine.run.evaluate_part`, the same
+   vectorised kernels as the single-machine run);
+
+then the roll-up pass on the client (:func:`~compcalc.engine.run.finish`): managers'
+overrides from the parts' per-member credits, statements in employee order, run totals.
+Employees with no ledger row at all (salary only) are evaluated there too.
+
+Each employee's lines depend only on their own rows and the (small) roster, and the digest of
+several files is the digest of their digests, so the result is byte-identical to
+``run_period`` over ``read_ledger(paths)`` on one machine, however the rows are split.
+
+>>> from dask.distributed import Client, LocalCluster                       # doctest: +SKIP
+>>> with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
+...     result = run_period_dask(rules, roster, "ledger/*.parquet", "2027-09", client=client)
+...                                                                           # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import hashlib
+import logging
+import os
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..inputs import Ledger, Roster
+from ..inputs.fx import FxTable
+from ..inputs.ledger import SHARE_COLUMN, read_ledger
+from ..periods import Period
+from ..statements.model import PeriodResult, PriorRun, Rejected
+from .paid import PaidToDate
+from .run import (
+    Part,
+    Setup,
+    check_part,
+    evaluate_part,
+    finish,
+    no_sales,
+    parse_period_arg,
+    prepare,
+    reword_rejected,
+)
+
+BUCKET = "_bucket"  # the shuffle key: a hash bucket of the transaction, then the employee
+SHUFFLE = "tasks"
+
+
+def expand_paths(ledger: str | Path | Sequence[str | Path]) -> list[str]:
+    """Ledger paths with shell-style patterns (``data/*.parquet``) expanded, sorted.
+
+    A name that matches no file is kept as given (reading it then says the file is missing).
+
+    >>> expand_paths(["examples/ledger/2026-1*.csv"])
+    ['examples/ledger/2026-10.csv', 'examples/ledger/2026-11.csv', 'examples/ledger/2026-12.csv']
+    """
+    given = [ledger] if isinstance(ledger, str | Path) else list(ledger)
+    out: list[str] = []
+    for item in given:
+        text = str(item)
+        found = sorted(glob.glob(text)) if glob.has_magic(text) else []
+        out.extend(found or [text])
+    return out
+
+
+def run_period_dask(
+    rules: Any,
+    roster: Roster,
+    ledger: str | Path | Sequence[str | Path],
+    period: str | Period,
+    paid_to_date: PaidToDate = None,
+    *,
+    history: Sequence[PriorRun] = (),
+    fx: FxTable | None = None,
+    client: Any = None,
+    partitions: int | None = None,
+) -> PeriodResult:
+    """Run one period with the ledger files read, checked and evaluated on Dask.
+
+    ``ledger`` is one or more CSV/Parquet paths or patterns (``'data/*.parquet'``); each file
+    is read whole by one task. ``client`` is a ``dask.distributed.Client`` (default: Dask's
+    current scheduler). ``partitions`` is how many parts the rows are shuffled into for the
+    check and the evaluation (default: two per file, at least two); it changes how the work
+    is spread, never the result.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    paths = expand_paths(ledger)
+    if not paths:
+        raise InputError("no ledger given: name at least one ledger file")
+    if len(set(paths)) != len(paths):
+        raise InputError(f"the same ledger is given twice: {', '.join(paths)}")
+    setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
+    count = max(2, 2 * len(paths)) if partitions is None else max(1, int(partitions))
+    several = len(paths) > 1
+    shared = dask.delayed(setup, name=f"compcalc-setup-{uuid.uuid4().hex}")
+    read = [dask.delayed(_read, nout=2)(path, count) for path in paths]
+    heads = [one[1] for one in read]
+    meta = _meta()
+    by_sale = dd.from_delayed([one[0] for one in read], meta=meta, verify_meta=False)
+    by_sale = by_sale.shuffle(on=BUCKET, npartitions=count, shuffle_method=SHUFFLE)
+    checked = [
+        dask.delayed(_check, nout=2)(part, shared, several, count) for part in by_sale.to_delayed()
+    ]
+    accepted = dd.from_delayed([c[0] for c in checked], meta=meta, verify_meta=False)
+    accepted = accepted.shuffle(on=BUCKET, npartitions=count, shuffle_method=SHUFFLE)
+    parts = [dask.delayed(_evaluate)(part, shared, count) for part in accepted.to_delayed()]
+    wanted = (parts, heads, [c[1] for c in checked])
+    if client is not None:
+        done = client.gather(client.compute(list(wanted)))
+    else:
+        done = dask.compute(*wanted)
+    found_parts: list[Part] = list(done[0])
+    found_heads: list[tuple[str, str, tuple[Any, ...]]] = list(done[1])
+    read_rejects = tuple(row for head in found_heads for row in head[2])
+    rejected = reword_rejected(read_rejects, setup.refused)
+    rejected += [row for rows in done[2] for row in rows]
+    owned = np.zeros(len(setup.employees), dtype=bool)
+    for part in found_parts:
+        owned[part.rows] = True
+    if not owned.all():  # employees without a ledger row: their salary and allowances
+        found_parts.append(evaluate_part(setup, no_sales(), np.flatnonzero(~owned)))
+    return finish(setup, found_parts, rejected, _digest(found_heads))
+
+
+def _read(path: str, count: int) -> tuple[pd.DataFrame, tuple[str, str, tuple[Any, ...]]]:
+    """One file read and checked row by row: its rows keyed by transaction, and its name,
+    digest and the rows reading it rejected."""
+    ledger = read_ledger(path)
+    return _keyed(ledger, "transaction_id", count), (ledger.source, ledger.sha256, ledger.rejected)
+
+
+# Worker settings for a cluster compcalc starts (and advice for one you start yourself):
+# Arrow's system allocator hands freed memory back (its default mimalloc pool keeps ~100 MB
+# per worker after each file read, which Dask counts as unmanaged memory); shuffle buffers
+# sized for workers of a few hundred MB; no pausing at 80 % (memory freed but not returned
+# could pause every worker for good), the nanny still restarts a worker past 95 %.
+WORKER_CONFIG: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ": {"ARROW_DEFAULT_MEMORY_POOL": "system"},
+    "distributed.worker.memory.pause": False,
+    "distributed.p2p.comm.buffer": "32 MiB",
+    "distributed.p2p.storage.buffer": "32 MiB",
+}
+
+
+@contextlib.contextmanager
+def local_client(
+    workers: int | None = None, memory_limit: str | None = None, address: str | None = None
+) -> Iterator[Any]:
+    """A ``dask.distributed`` client: to the scheduler at ``address``, or to a local cluster
+    of ``workers`` processes (default: one per core) with :data:`WORKER_CONFIG`, closed on
+    exit. Dask's own logging is kept to errors (its shuffles log at WARNING level)."""
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    for name in ("distributed", "distributed.shuffle"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if address is not None:
+        with Client(address) as client:
+            yield client
+        return
+    with (
+        dask.config.set(WORKER_CONFIG),
+        LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory_limit or "auto",
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def _digest(heads: list[tuple[str, str, tuple[Any, ...]]]) -> str:
+    """The ledger digest ``read_ledger`` gives the same files: one file's own, else the
+    digest of the sorted file digests (independent of the order the files are given in)."""
+    if len(heads) == 1:
+        return heads[0][1]
+    return hashlib.sha256("\n".join(sorted(h[1] for h in heads)).encode()).hexdigest()
+
+
+def _meta() -> pd.DataFrame:
+    frame = no_sales()
+    frame[SHARE_COLUMN] = pd.Series([], dtype="Int64")
+    frame[BUCKET] = pd.Series([], dtype="int64")
+    return frame
+
+
+def _buckets(values: pd.Series, count: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """A stable hash bucket per value (pandas' fixed-key SipHash: the same in every process)."""
+    hashed = pd.util.hash_pandas_object(values.astype(str), index=False).to_numpy()
+    return (hashed % np.uint64(count)).astype(np.int64)
+
+
+def _keyed(ledger: Ledger, column: str, count: int) -> pd.DataFrame:
+    """The file's accepted rows with their bucket by ``column`` and the share column (empty:
+    the whole sale, as ``read_ledger`` reads files without it)."""
+    frame = ledger.frame.copy()
+    if SHARE_COLUMN not in frame.columns:
+        frame[SHARE_COLUMN] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    frame[BUCKET] = _buckets(frame[column], count)
+    return frame
+
+
+def _check(
+    rows: pd.DataFrame, setup: Setup, several: bool, count: int
+) -> tuple[pd.DataFrame, list[Rejected]]:
+    """Check one part's transactions; the accepted rows come back keyed by employee.
+
+    A sale split between employees of different buckets goes, with all its rows, to each of
+    their buckets: a share is allocated over the whole sale.
+    """
+    part = Ledger(rows.drop(columns=[BUCKET]), (), "", "")
+    checked, rejected = check_part(setup, part, several_sources=several)
+    frame = checked.frame
+    if SHARE_COLUMN not in frame.columns:
+        frame[SHARE_COLUMN] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    own = _buckets(frame["employee_id"], count)
+    sale = pd.factorize(frame["transaction_id"])[0]
+    pairs = pd.DataFrame({"_sale": sale, BUCKET: own}).drop_duplicates()
+    spread = pairs[pairs["_sale"].duplicated(keep=False)]
+    if spread.empty:
+        return frame.assign(**{BUCKET: own}), rejected
+    shared = np.isin(sale, spread["_sale"].to_numpy())
+    whole = frame[~shared].assign(**{BUCKET: own[~shared]})
+    copies = frame[shared].assign(_sale=sale[shared]).merge(spread, on="_sale")
+    return pd.concat([whole, copies.drop(columns=["_sale"])], ignore_index=True), rejected
+
+
+def _evaluate(rows: pd.DataFrame, setup: Setup, count: int) -> Part:
+    """Evaluate the employees whose buckets this part holds (all their rows are here), with
+    the other sharers of their split sales alongside."""
+    present = np.unique(rows[BUCKET].to_numpy(dtype=np.int64))
+    rows = rows.drop(columns=[BUCKET])
+    if rows.duplicated(["source", "row"]).any():  # a split sale sent for two buckets here
+        rows = rows.drop_duplicates(["source", "row"])
+    ids = setup.employees["employee_id"]
+    owned = np.flatnonzero(np.isin(_buckets(ids, count), present))
+    named = pd.Index(ids.to_numpy()).get_indexer(rows["employee_id"].unique())
+    sharers = np.setdiff1d(named[named >= 0], owned)
+    return evaluate_part(setup, rows, owned, sharers=sharers)

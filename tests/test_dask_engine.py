@@ -1,0 +1,152 @@
+"""The Dask engine on a real ``dask.distributed`` LocalCluster (two worker processes).
+
+Whatever way the rows are spread over the workers, the result must be the single-machine
+run's, byte for byte: the canonical JSON (statements, lines, transactions cited, rejected rows
+with their reasons, digests, run totals) is compared whole. The inputs cover what crosses
+employees or files: team overrides (a manager's override rolls up the reports' credit, which
+may sit on the other worker), a sale split between employees, rows rejected while reading and
+while checking (whose reasons name the file), an employee's rows spread over several files,
+employees with no ledger row at all, and what earlier periods paid.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("dask.distributed")
+
+import pandas as pd
+from tests.cli_run import cli
+
+import compcalc
+from compcalc.engine.dask_run import _buckets, expand_paths, local_client
+from compcalc.statements.model import PeriodResult
+
+REPO = Path(__file__).resolve().parents[1]
+RULES = REPO / "rules" / "account_managers.yaml"
+ROSTER = REPO / "examples" / "roster.csv"
+MONTHS = [REPO / "examples" / "ledger" / f"2026-{m}.csv" for m in ("10", "11", "12")]
+
+# Rows that cross employees and files; E001 manages E002-E007 (national override), E017
+# manages E018-E026 (key account override).
+EXTRA = """transaction_id,employee_id,date,event,amount,currency,share
+X1,E002,2026-11-03,sale,10000.00,USD,60
+X1,E018,2026-11-03,sale,10000.00,USD,40
+X2,E999,2026-11-04,sale,500.00,USD,
+X3,E002,2026-11-05,sale,12.345,USD,
+X4,E003,2026-11-06,dispute_opened,,USD,
+X5,E004,2026-11-07,sale,2000.00,USD,
+X5,E004,2026-11-08,sale,2500.00,USD,
+X6,E019,2026-11-09,sale,3000.00,USD,
+X6,E020,2026-11-20,refund,100.00,USD,
+X7,E003,2026-12-02,sale,4100.00,USD,
+X7,E003,2026-12-09,dispute_opened,,USD,
+X8,E020,2026-10-30,sale,8800.00,USD,
+X8,E020,2026-12-03,refund,800.00,USD,
+"""
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    with local_client(workers=2, memory_limit="1GiB") as dask_client:
+        yield dask_client
+
+
+@pytest.fixture(scope="module")
+def rules() -> compcalc.RuleSet:
+    return compcalc.load_rules(RULES)
+
+
+@pytest.fixture(scope="module")
+def ledger_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    extra = tmp_path_factory.mktemp("ledger") / "extra.csv"
+    extra.write_text(EXTRA)
+    return [*(str(p) for p in MONTHS), str(extra)]
+
+
+def _pandas(rules: Any, files: list[str], period: str, **kw: Any) -> PeriodResult:
+    return compcalc.run_period(rules, ROSTER, compcalc.read_ledger(files), period, **kw)
+
+
+def _dask(rules: Any, files: Any, period: str, client: Any, **kw: Any) -> PeriodResult:
+    return compcalc.run_period(rules, ROSTER, files, period, engine="dask", client=client, **kw)
+
+
+@pytest.mark.parametrize("period", ["2026-10", "2026-11", "2026-12"])
+def test_same_bytes_as_one_machine(rules: Any, ledger_files: list[str], client: Any, period: str):
+    # With 8 parts the two sharers of X1 fall in different buckets: each bucket gets the
+    # whole split sale (its shares are allocated over all of it).
+    assert len(set(_buckets(pd.Series(["E002", "E018"]), 8).tolist())) == 2
+    expected = _pandas(rules, ledger_files, period)
+    for partitions in (1, 3, 8):
+        got = _dask(rules, ledger_files, period, client, partitions=partitions)
+        assert got.to_json() == expected.to_json(), f"{period}, {partitions} partitions"
+
+
+def test_the_inputs_reach_across_employees_and_files(rules: Any, ledger_files: list[str]):
+    """The comparison above is only worth something if these cases are really in it."""
+    result = _pandas(rules, ledger_files, "2026-12")
+    # Rejected while reading (E999's row is fine on its own: rejected by the check; X3 has
+    # too many decimals) and while checking across rows (no sale, conflicting sales, an
+    # event under another employee than the sale's), each naming its file and line.
+    extra = sorted(r.line or 0 for r in result.rejected if Path(r.source).name == "extra.csv")
+    assert extra == [4, 5, 6, 7, 8, 10]
+    assert {Path(r.source).name for r in result.rejected} == {"extra.csv", "2026-12.csv"}
+    lines = {(s.employee_id, line.id): line for s in result.statements for line in s.lines}
+    # X1 is split 60/40 between E002 (E001's team) and E018 (E017's team): each share counts
+    # in its own manager's override.
+    assert "X1" in lines[("E001", "team_override.member.E002")].transactions
+    assert "X1" in lines[("E017", "team_override.member.E018")].transactions
+    assert "X1" not in lines[("E001", "team_override.member.E003")].transactions
+    # A sale disputed this period is held; a late refund of a sale paid earlier claws back.
+    held = {(s.employee_id, note.transaction_id) for s in result.statements for note in s.held}
+    assert ("E003", "X7") in held
+    assert lines[("E020", "commission.clawback")].transactions == ("X8",)
+
+
+def test_same_bytes_with_paid_to_date(rules: Any, ledger_files: list[str], client: Any):
+    """What closed periods paid (as the store gives it) is shared with every worker."""
+    october = _pandas(rules, ledger_files, "2026-10")
+    paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for statement in october.statements:
+        for line in statement.lines:
+            if line.kind in ("commission", "bonus", "draw", "override"):
+                paid[(statement.employee_id, line.component)] += line.amount
+    expected = _pandas(rules, ledger_files, "2026-11", paid_to_date=dict(paid))
+    got = _dask(rules, ledger_files, "2026-11", client, paid_to_date=dict(paid), partitions=4)
+    assert got.to_json() == expected.to_json()
+
+
+def test_patterns_name_the_files_in_sorted_order(rules: Any):
+    pattern = str(REPO / "examples" / "ledger" / "2026-1*.csv")
+    assert expand_paths(pattern) == [str(p) for p in MONTHS]
+    by_pattern = compcalc.read_ledger(pattern)
+    by_list = compcalc.read_ledger([str(p) for p in MONTHS])
+    assert by_pattern.sha256 == by_list.sha256
+    assert by_pattern.frame.equals(by_list.frame)
+
+
+def test_a_dataframe_is_refused_with_the_reason(rules: Any, client: Any):
+    frame = compcalc.read_ledger(str(MONTHS[0])).frame
+    with pytest.raises(compcalc.errors.InputError, match="give paths or patterns"):
+        compcalc.run_period(rules, ROSTER, frame, "2026-10", engine="dask", client=client)
+
+
+def test_cli_engine_dask_prints_the_same_json(tmp_path: Path):
+    common = [
+        "run", "--rules", str(RULES), "--roster", str(ROSTER), "--period", "2026-12",
+        "--format", "json",
+    ]  # fmt: skip
+    pattern = str(REPO / "examples" / "ledger" / "2026-1*.csv")
+    one = cli([*common, "--ledger", pattern])
+    assert one.code == 0, one.err
+    two = cli([*common, "--ledger", pattern, "--engine", "dask", "--workers", "2"])
+    assert two.code == 0, two.err
+    assert two.out == one.out
+    assert "Traceback" not in two.err
