@@ -17,10 +17,12 @@ import os
 import pickle
 import select
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from sqlalchemy import select as sql_select
 import compcalc
 from compcalc.statements.model import PeriodResult
 from compcalc.store import Store, StoreError, latest_version, migrations, schema
+from compcalc.store import store as store_module
 from compcalc.store.store import PAUSE_ENV, PAUSE_MARKER, store_url
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,6 +294,83 @@ def test_concurrent_writers_queue_instead_of_failing(url: str, runs: Runs) -> No
         closed = store.closed_run("2026-10")
         assert closed is not None and closed.seq == writers  # the last saved draft
         assert [r.status for r in saved].count("closed") == 1
+
+
+@contextmanager
+def write_lock_held(path: Path, seconds: float | None) -> Iterator[threading.Event]:
+    """Another connection holds the write lock of the new SQLite database at ``path``.
+
+    It lets go after ``seconds`` (None: when the block ends); the event is set just before.
+    The database is still in rollback-journal mode: what a store opened at the same moment
+    sees while a sibling switches the file to WAL or creates the tables.
+    """
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    released = threading.Event()
+
+    def release() -> None:
+        released.set()  # before COMMIT: whoever got the lock saw the event set
+        holder.execute("COMMIT")
+
+    timer = threading.Timer(seconds, release) if seconds is not None else None
+    try:
+        if timer is not None:
+            timer.start()
+        yield released
+    finally:
+        if timer is not None:
+            timer.join()
+        else:
+            release()
+        holder.close()
+
+
+def test_opening_a_new_sqlite_store_waits_for_the_write_lock(tmp_path: Path) -> None:
+    """Issue 6: switching to WAL upgrades a read lock, and SQLite never runs the busy
+    handler for that upgrade, so a store opened while another connection held the write
+    lock failed at once with "database is locked" instead of waiting (busy_timeout)."""
+    path = tmp_path / "new.db"
+    with write_lock_held(path, seconds=1.0) as released, Store.open(f"sqlite:///{path}") as store:
+        assert released.is_set()  # it waited for the lock instead of failing
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+            assert migrations.current_version(conn) == latest_version()
+
+
+def test_a_sqlite_lock_never_released_is_a_store_error_after_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 300)
+    path = tmp_path / "new.db"
+    with write_lock_held(path, seconds=None) as released:
+        with pytest.raises(StoreError, match=r"cannot open store sqlite:///.*database is locked"):
+            Store.open(f"sqlite:///{path}")
+        assert not released.is_set()
+
+
+def test_many_stores_opened_at_once_on_a_new_sqlite_file_all_open(tmp_path: Path) -> None:
+    """A stress variant of the first half of the concurrent-writers test: every round, a
+    fresh file and many stores opening it at the same moment (WAL switch, table creation)."""
+    writers, rounds = 8, 20
+    failures: list[BaseException] = []
+    for round_ in range(rounds):
+        url = f"sqlite:///{tmp_path / f'round-{round_}.db'}"
+        barrier = threading.Barrier(writers)
+
+        def open_at_once(url: str = url, barrier: threading.Barrier = barrier) -> None:
+            try:
+                barrier.wait(timeout=60)
+                with Store.open(url) as store:
+                    store.runs()
+            except BaseException as error:  # reported below, with the others
+                failures.append(error)
+
+        threads = [threading.Thread(target=open_at_once) for _ in range(writers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert failures == []
 
 
 # --------------------------------------------------------------------------------------------

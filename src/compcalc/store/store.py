@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -49,6 +50,8 @@ PG_LOCK_KEY = 0x636F6D7063616C63  # "compcalc" in ASCII
 # Kinds of component whose lines are paid to date: due to date minus these is what a run pays.
 # By kind, not pay code: an adjustment line (pay code "adjustment") of a commission counts.
 PAID_KINDS = ("commission", "bonus", "draw", "override")
+# How long a SQLite connection waits for another one's lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,22 +119,53 @@ def _sqlite_setup(engine: Engine) -> None:
 
     A write transaction (see :func:`_writing`) begins IMMEDIATE: it takes SQLite's write
     lock before its first read, so a concurrent writer waits (busy_timeout) instead of
-    failing with "database is locked" when its read snapshot turns stale.
+    failing with "database is locked" when its read snapshot turns stale. The switch to WAL
+    is the one step the busy timeout does not cover; :func:`_switch_to_wal` retries it.
     """
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver stops issuing its own BEGIN
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=60000")  # first: switching to WAL may have to wait
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # before any read
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _switch_to_wal(cursor, SQLITE_BUSY_TIMEOUT_MS)
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
         writing = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _switch_to_wal(cursor: Any, timeout_ms: int) -> str:
+    """``PRAGMA journal_mode=WAL`` on a SQLite connection, retried while another one is busy.
+
+    Returns the journal mode in force afterwards (``'memory'`` for an in-memory database).
+    On a database not yet in WAL mode the switch reads the file header under a read lock
+    and then upgrades that lock to rewrite it. SQLite never calls the busy handler for such
+    an upgrade (two connections waiting on each other would deadlock), so when several
+    connections open a new store at once, all but the first can get "database is locked"
+    at once, whatever busy_timeout says. Retried here instead, with pauses growing to 0.1 s,
+    until about ``timeout_ms`` have been spent pausing; then the last error is raised.
+
+    >>> memory = sqlite3.connect(":memory:")
+    >>> _switch_to_wal(memory.cursor(), 1000)
+    'memory'
+    >>> memory.close()
+    """
+    pause_ms, waited_ms = 5, 0
+    while True:
+        try:
+            mode: str = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            return mode
+        except sqlite3.OperationalError as error:
+            busy = (getattr(error, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+            if not busy or waited_ms >= timeout_ms:
+                raise
+        time.sleep(pause_ms / 1000)  # float-ok: a pause in seconds, not money
+        waited_ms += pause_ms
+        pause_ms = min(pause_ms * 2, 100)
 
 
 class Store:
