@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,11 @@ HUNDRED = Decimal(100)
 
 # int64 products above this are computed with Python integers instead (exact, slower).
 _INT64_SAFE = 2**62
+# Integers below this in magnitude fit the default decimal context's 28 digits.
+_DECIMAL_EXACT = 10**27
+# Percentages of operands below this (with at most 8 places) are formatted in integers: there
+# Decimal's 28 digits are exact too, so both give the same text (see format_percent_of).
+_PERCENT_EXACT = 10**15
 
 
 class Rounding(enum.StrEnum):
@@ -80,8 +85,16 @@ def to_minor(amount: Decimal, digits: int, rounding: Rounding) -> int:
 
 
 def from_minor(units: int, digits: int) -> Decimal:
-    """Minor units back to a Decimal in major units, with exactly ``digits`` places."""
-    return Decimal(int(units)).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
+    """Minor units back to a Decimal in major units, with exactly ``digits`` places.
+
+    >>> from_minor(-123456, 2)
+    Decimal('-1234.56')
+    """
+    units = int(units)
+    if -_DECIMAL_EXACT < units < _DECIMAL_EXACT:
+        # scaleb only moves the exponent: exactly ``digits`` places, no rounding at this size
+        return Decimal(units).scaleb(-digits)
+    return Decimal(units).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
 
 
 def as_fraction(value: Decimal) -> tuple[int, int]:
@@ -159,14 +172,58 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
 
 
 def format_amount(units: int, digits: int) -> str:
-    """Minor units as ``1,234.50`` (or ``-1,234.50``): fixed, locale-free, for formulas."""
+    """Minor units as ``1,234.50`` (or ``-1,234.50``): fixed, locale-free, for formulas.
+
+    >>> format_amount(-123450, 2), format_amount(5, 3), format_amount(1234567, 0)
+    ('-1,234.50', '0.005', '1,234,567')
+    """
     units = int(units)
-    sign = "-" if units < 0 else ""
-    whole, part = divmod(abs(units), 10**digits)
-    text = f"{whole:,}"
-    if digits:
-        text += "." + str(part).rjust(digits, "0")
-    return sign + text
+    if not digits:
+        return f"{units:,}"
+    if units < 0:
+        whole, part = divmod(-units, 10**digits)
+        return f"-{whole:,}.{part:0{digits}d}"
+    whole, part = divmod(units, 10**digits)
+    return f"{whole:,}.{part:0{digits}d}"
+
+
+def format_amounts(units: IntArray, digits: int) -> list[str]:
+    """:func:`format_amount` over a whole column, each distinct amount formatted once.
+
+    Works on int64 arrays and on object arrays of Python ints alike.
+
+    >>> format_amounts(np.array([150, -5, 150, 0]), 2)
+    ['1.50', '-0.05', '1.50', '0.00']
+    """
+    values = np.asarray(units)
+    if values.size == 0:
+        return []
+    distinct, where = np.unique(values, return_inverse=True)
+    texts = [format_amount(value, digits) for value in distinct.tolist()]
+    return [texts[k] for k in where.reshape(-1).tolist()]
+
+
+def format_scaled(units: int, scale_places: int, digits: int) -> str:
+    """``units / 10**scale_places`` (major units) in the fixed style, with at least ``digits``
+    places and as many more as the exact value needs: what :func:`format_decimal_amount`
+    shows for that quotient, in integers.
+
+    >>> format_scaled(1234500, 3, 2), format_scaled(-1234567, 4, 2), format_scaled(0, 3, 2)
+    ('1,234.50', '-123.4567', '0.00')
+    """
+    units = int(units)
+    magnitude = -units if units < 0 else units
+    needed = scale_places
+    while needed > digits and magnitude % 10 == 0:  # drop the trailing zeros beyond digits
+        magnitude //= 10
+        needed -= 1
+    if needed < digits:  # only when scale_places < digits: pad up to the currency's places
+        magnitude *= 10 ** (digits - needed)
+        needed = digits
+    if not needed:
+        return f"-{magnitude:,}" if units < 0 else f"{magnitude:,}"
+    whole, part = divmod(magnitude, 10**needed)
+    return f"{'-' if units < 0 else ''}{whole:,}.{part:0{needed}d}"
 
 
 def format_decimal_amount(amount: Decimal, digits: int) -> str:
@@ -180,16 +237,38 @@ def format_decimal_amount(amount: Decimal, digits: int) -> str:
 
 
 def format_rate(rate: Decimal) -> str:
-    """A rate as a percentage with no trailing zeros: 0.05 -> 5%, 0.075 -> 7.5%."""
+    """A rate as a percentage with no trailing zeros: 0.05 -> 5%, 0.075 -> 7.5%.
+
+    >>> format_rate(D("0.0750")), format_rate(D("1.25"))
+    ('7.5%', '125%')
+    """
+    # Rates repeat across employees: each distinct one (and sign, for -0) is formatted once
+    return _rate_text(rate, rate.is_signed())
+
+
+@lru_cache(maxsize=4096)
+def _rate_text(rate: Decimal, signed: bool) -> str:
     percent = (rate * HUNDRED).normalize()
-    text = f"{percent:f}"
-    return f"{text}%"
+    return f"{percent:f}%"
 
 
 def format_percent_of(numerator: int, denominator: int, places: int = 1) -> str:
-    """``numerator / denominator`` as a percentage with ``places`` decimals, rounded half up."""
+    """``numerator / denominator`` as a percentage with ``places`` decimals, rounded half up.
+
+    >>> format_percent_of(1, 3), format_percent_of(-1, 8), format_percent_of(-1, 3000)
+    ('33.3%', '-12.5%', '-0.0%')
+    """
     if denominator == 0:
         return "n/a"
+    numerator, denominator = int(numerator), int(denominator)
+    small = -_PERCENT_EXACT < numerator < _PERCENT_EXACT and 0 < denominator < _PERCENT_EXACT
+    if small and 0 <= places <= 8:
+        # The same figure in integers: exact here, where Decimal's 28 digits are too
+        quotient, remainder = divmod(abs(numerator) * 100 * 10**places, denominator)
+        quotient += 2 * remainder >= denominator  # half up: ties away from zero
+        sign = "-" if numerator < 0 else ""
+        whole, part = divmod(quotient, 10**places)
+        return f"{sign}{whole}.{part:0{places}d}%" if places > 0 else f"{sign}{whole}%"
     value = Decimal(numerator) * HUNDRED / Decimal(denominator)
     quantized = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     return f"{quantized:f}%"

@@ -14,7 +14,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from ..money import as_fraction, format_percent_of, format_rate, round_div
+from ..money import as_fraction, format_amounts, format_percent_of, format_rate, round_div
 from ..rules.resolve import Resolver
 from ..rules.schema import Bonus
 from .context import Context, LineDraft, group_ids, make_line
@@ -41,8 +41,8 @@ class BonusPlan:
             share = resolver.values(target.percent_of_base, f"{path}.target.percent_of_base", rows)
             self.target = self._share_of(base, share)
             self.target_note = [
-                f" ({format_rate(s)} of base {ctx.money(int(b))})"
-                for s, b in zip(share, base, strict=True)
+                f" ({format_rate(s)} of base {b})"
+                for s, b in zip(share, format_amounts(base, ctx.digits), strict=True)
             ]
         self.floor = (
             None
@@ -66,16 +66,12 @@ class BonusPlan:
         self.mine = self.owner >= 0
 
     def _share_of(self, amounts: Int, fractions: npt.NDArray[np.object_]) -> Int:
+        """round(amount x fraction) per employee, exactly: one division per distinct fraction."""
         out = np.zeros(len(amounts), dtype=np.int64)
-        for i, (amount, fraction) in enumerate(
-            zip(amounts.tolist(), fractions.tolist(), strict=True)
-        ):
+        for fraction, where in _by_value(fractions).items():
             numerator, denominator = as_fraction(fraction)
-            out[i] = int(
-                round_div(
-                    np.array([amount * numerator], dtype=object), denominator, self.ctx.rounding
-                )[0]
-            )
+            product = np.array(amounts[where].tolist(), dtype=object) * numerator
+            out[where] = round_div(product, denominator, self.ctx.rounding)
         return out
 
     def measure(self, as_of_basis: Int) -> Int:
@@ -86,11 +82,10 @@ class BonusPlan:
     def reaches(self, measure: Int, fractions: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         """Attainment at or above each employee's fraction."""
         out = np.zeros(len(measure), dtype=bool)
-        for i, (m, q, f) in enumerate(
-            zip(measure.tolist(), self.quota.tolist(), fractions.tolist(), strict=True)
-        ):
-            numerator, denominator = as_fraction(f)
-            out[i] = m * denominator >= numerator * q
+        for fraction, where in _by_value(fractions).items():
+            numerator, denominator = as_fraction(fraction)
+            attained = np.array(measure[where].tolist(), dtype=object) * denominator
+            out[where] = attained >= np.array(self.quota[where].tolist(), dtype=object) * numerator
         return out
 
     def due(self, measure: Int) -> tuple[Int, list[str]]:
@@ -127,15 +122,11 @@ class BonusPlan:
                         f"{format_rate(share[i])} of target",
                         share[i],
                     )
+        reached = np.array([r is not None for _, r in best], dtype=bool)
+        shares = np.array([r for _, r in best], dtype=object)[reached]
         due = np.zeros(len(measure), dtype=np.int64)
-        notes = []
-        for i, (note, reached) in enumerate(best):
-            if reached is not None:
-                due[i] = self._share_of(
-                    np.array([self.target[i]]), np.array([reached], dtype=object)
-                )[0]
-            notes.append(note or "no step reached")
-        return due, notes
+        due[reached] = self._share_of(self.target[reached], shares)
+        return due, [note or "no step reached" for note, _ in best]
 
     def _linear(self, measure: Int) -> tuple[Int, list[str]]:
         counted = measure.astype(object)
@@ -162,48 +153,67 @@ def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, base: Int)
     due, notes = plan.due(measure)
     paid = _paid_before(plan, ctx)
     pays_now = component.pay == "to_date" or ctx.period.end >= ctx.year_end
+    # Each figure formatted once per column; the to-date figures and the line share them
+    money = [
+        format_amounts(column, ctx.digits) for column in (measure, quota, plan.target, due, paid)
+    ]
+    credited, quota_text, target, due_text, paid_text = money
+    attainment = [
+        format_percent_of(m, q) for m, q in zip(measure.tolist(), quota.tolist(), strict=True)
+    ]
+    pays = (
+        "every period (due to date)"
+        if component.pay == "to_date"
+        else f"at plan year end ({ctx.year_end})"
+    )
     for i, row in enumerate(rows.tolist()):
         ctx.record_to_date(
             row,
             component.id,
             {
-                "attainment": format_percent_of(int(measure[i]), int(quota[i])),
-                "credited_to_date": ctx.money(int(measure[i])),
-                "quota": ctx.money(int(quota[i])),
-                "target": ctx.money(int(plan.target[i])),
-                "due_to_date": ctx.money(int(due[i])),
-                "paid_before": ctx.money(int(paid[i])),
-                "pays": "every period (due to date)"
-                if component.pay == "to_date"
-                else f"at plan year end ({ctx.year_end})",
+                "attainment": attainment[i],
+                "credited_to_date": credited[i],
+                "quota": quota_text[i],
+                "target": target[i],
+                "due_to_date": due_text[i],
+                "paid_before": paid_text[i],
+                "pays": pays,
             },
         )
     if not pays_now:
         return []
     ids = group_ids(now.credited & plan.mine, plan.owner, ctx.sales.transaction_id, len(rows))
+    amounts = (due - paid).tolist()
+    amount_text = format_amounts(due - paid, ctx.digits)
+    label = component.label or "Bonus"
     drafts = []
     for i, row in enumerate(rows.tolist()):
-        amount = int(due[i]) - int(paid[i])
-        attainment = format_percent_of(int(measure[i]), int(quota[i]))
         formula = (
-            f"target {ctx.money(int(plan.target[i]))}{plan.target_note[i]}, "
-            f"attainment {attainment} "
-            f"({ctx.money(int(measure[i]))} credited / quota {ctx.money(int(quota[i]))}), "
-            f"{component.method}: {notes[i]} -> due to date {ctx.money(int(due[i]))}; "
-            f"less paid to date {ctx.money(int(paid[i]))} = {ctx.money(amount)}"
+            f"target {target[i]}{plan.target_note[i]}, "
+            f"attainment {attainment[i]} "
+            f"({credited[i]} credited / quota {quota_text[i]}), "
+            f"{component.method}: {notes[i]} -> due to date {due_text[i]}; "
+            f"less paid to date {paid_text[i]} = {amount_text[i]}"
         )
         details = {
             "method": component.method,
-            "attainment": attainment,
-            "target": ctx.money(int(plan.target[i])),
-            "due_to_date": ctx.money(int(due[i])),
-            "paid_to_date": ctx.money(int(paid[i])),
+            "attainment": attainment[i],
+            "target": target[i],
+            "due_to_date": due_text[i],
+            "paid_to_date": paid_text[i],
         }
-        label = component.label or "Bonus"
         drafts.append(
-            make_line(ctx, component, row, "to_date", label, amount, formula, ids[i], details)
+            make_line(ctx, component, row, "to_date", label, amounts[i], formula, ids[i], details)
         )
     return drafts
+
+
+def _by_value(values: npt.NDArray[np.object_]) -> dict[Decimal, Int]:
+    """Positions of each distinct value (rates and fractions repeat across employees)."""
+    where: dict[Decimal, list[int]] = {}
+    for k, value in enumerate(values.tolist()):
+        where.setdefault(value, []).append(k)
+    return {value: np.array(ks, dtype=np.int64) for value, ks in where.items()}
 
 
 def _paid_before(plan: BonusPlan, ctx: Context) -> Int:

@@ -28,7 +28,14 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from ..money import as_fraction, format_amount, format_percent_of, format_rate, round_div, safe_ints
+from ..money import (
+    as_fraction,
+    format_amounts,
+    format_percent_of,
+    format_rate,
+    round_div,
+    safe_ints,
+)
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Dated, TierMethod
 from .context import Context, LineDraft, group_ids, make_line
@@ -37,9 +44,11 @@ from .tiers import (
     at_band,
     cumulative,
     describe,
+    describe_amounts,
     flat_schedule,
     per_transaction,
     reached_band,
+    sum_by,
     tier_schedule,
 )
 
@@ -96,6 +105,18 @@ class CommissionPlan:
         local[rows] = np.arange(len(rows))
         self.mine = local[ctx.sales.employee] >= 0
         self.owner = local[ctx.sales.employee]
+        # The plan's sales grouped by employee (stable): each sum over them is one pass
+        taken = np.flatnonzero(self.mine)
+        self._taken = taken[np.argsort(self.owner[taken], kind="stable")]
+        self._taken_owner = self.owner[self._taken]
+        # Words of the lines, each figure formatted once per employee (see _figures)
+        self._quota = self.quota.tolist()
+        self._quota_text: list[str] | None = None
+        self._rates_text: list[str] | None = None
+        self._rate_columns: list[list[str]] | None = None
+        self._figures: dict[tuple[int, int], tuple[str, str]] = {}
+        self._explained: dict[tuple[int, int], str] = {}
+        self._kept: dict[int, object] = {}
 
     @property
     def per_period_cap(self) -> bool:
@@ -103,13 +124,11 @@ class CommissionPlan:
 
     def due(self, sale_basis: Int) -> Due:
         size = len(self.rows)
-        mine = self.mine
-        owner = self.owner[mine]
-        measure = np.zeros(size, dtype=np.int64)
-        np.add.at(measure, owner, sale_basis[mine])
+        owner, basis = self._taken_owner, sale_basis[self._taken]
+        measure = np.asarray(sum_by(owner, basis, size), dtype=np.int64)
         is_per_sale = self.schedule.method == TierMethod.PER_TRANSACTION.value
         outcome = (
-            per_transaction(self.schedule, sale_basis[mine], owner, size)
+            per_transaction(self.schedule, basis, owner, size)
             if is_per_sale
             else cumulative(self.schedule, measure)
         )
@@ -154,25 +173,109 @@ class CommissionPlan:
             below[where] = lhs < rhs
         return below
 
+    def figures(self, due: Due, i: int) -> tuple[str, str]:
+        """Employee ``i``'s credited basis in ``due`` and its attainment, as text (once)."""
+        key = (id(due.measure), i)  # rerated dues share their measure: formatted once
+        found = self._figures.get(key)
+        if found is None:
+            measure, quota = int(due.measure[i]), self._quota[i]
+            attainment = format_percent_of(measure, quota) if quota > 0 else ""
+            found = self._figures[key] = (self.ctx.money(measure), attainment)
+            self._kept[key[0]] = due.measure  # keeps its id from being reused while cached
+        return found
+
+    def quota_text(self, i: int) -> str:
+        if self._quota_text is None:
+            self._quota_text = format_amounts(self.quota, self.ctx.digits)
+        return self._quota_text[i]
+
+    def rate_columns(self) -> list[list[str]]:
+        """Per band, every employee's rate as text."""
+        if self._rate_columns is None:
+            self._rate_columns = [
+                [format_rate(r) for r in rates.tolist()] for rates in self.schedule.shown_rates
+            ]
+        return self._rate_columns
+
+    def rates_text(self, i: int) -> str:
+        """``t1 5%, t2 8%``: employee ``i``'s rate in every band (the same on all lines)."""
+        if self._rates_text is None:
+            schedule = self.schedule
+            bands = list(zip(schedule.band_ids, self.rate_columns(), strict=True))
+            self._rates_text = [
+                ", ".join(f"{band} {texts[k]}" for band, texts in bands)
+                for k in range(len(self.rows))
+            ]
+        return self._rates_text[i]
+
     def explain(self, due: Due, i: int) -> str:
-        ctx = self.ctx
-        measure = int(due.measure[i])
-        quota = int(self.quota[i])
-        attainment = (
-            f" ({format_percent_of(measure, quota)} of quota {ctx.money(quota)})"
-            if quota > 0
-            else ""
+        key = (id(due), i)
+        found = self._explained.get(key)
+        if found is None:
+            found = self._explained[key] = self._explain(due, i)
+            self._kept[key[0]] = due
+        return found
+
+    def explain_all(self, due: Due) -> None:
+        """Explain every employee's ``due`` at once, each figure formatted column by column
+        (the new credit's line explains two dues for everyone)."""
+        digits = self.ctx.digits
+        measure_text = format_amounts(due.measure, digits)
+        raw_text = format_amounts(due.raw, digits)
+        slices = [s.tolist() for s in due.outcome.slices]
+        rates = self.rate_columns()
+        flags = zip(due.gated.tolist(), due.own_gated.tolist(), due.capped.tolist(), strict=True)
+        self._kept[id(due)], self._kept[id(due.measure)] = due, due.measure
+        for i, (measure, (gated, own_gated, capped)) in enumerate(
+            zip(due.measure.tolist(), flags, strict=True)
+        ):
+            figures = self._figures.get((id(due.measure), i))
+            if figures is None:
+                quota = self._quota[i]
+                attainment = format_percent_of(measure, quota) if quota > 0 else ""
+                figures = self._figures[(id(due.measure), i)] = (measure_text[i], attainment)
+            described = describe_amounts(
+                self.schedule, [s[i] for s in slices], [r[i] for r in rates], digits, raw_text[i]
+            )
+            self._explained[(id(due), i)] = self._words(
+                figures, i, described, gated, own_gated, capped
+            )
+
+    def _explain(self, due: Due, i: int) -> str:
+        described = describe(
+            self.schedule, due.outcome, i, self.ctx.digits, int(due.raw[i]), self.rate_columns()
         )
-        text = f"{ctx.money(measure)} credited{attainment}: "
-        text += describe(self.schedule, due.outcome, i, ctx.digits, int(due.raw[i]))
-        if due.gated[i]:
+        return self._words(
+            self.figures(due, i),
+            i,
+            described,
+            bool(due.gated[i]),
+            bool(due.own_gated[i]),
+            bool(due.capped[i]),
+        )
+
+    def _words(
+        self,
+        figures: tuple[str, str],
+        i: int,
+        described: str,
+        gated: bool,
+        own_gated: bool,
+        capped: bool,
+    ) -> str:
+        """``12,000.00 credited (48.0% of quota 25,000.00): ... = 600.00; below the ...``."""
+        ctx = self.ctx
+        measure_text, attainment = figures
+        of_quota = f" ({attainment} of quota {self.quota_text(i)})" if attainment else ""
+        text = f"{measure_text} credited{of_quota}: {described}"
+        if gated:
             assert self.gate is not None
             gate = format_rate(self.gate[i])
-            if due.own_gated[i]:
+            if own_gated:
                 text += f"; below the {gate} gate, so {ctx.money(0)}"
             else:  # this credit meets the gate, but not once the period's changes count
                 text += f"; the {gate} gate is not met after this period's changes, so 0"
-        elif due.capped[i]:
+        elif capped:
             assert self.cap is not None
             text += f"; capped at {ctx.money(int(self.cap[i]))} for the plan year"
         return text
@@ -301,45 +404,44 @@ def _lines(
     # reached in that step): the difference is the tier true-up, the rest is the step's own.
     worth = [plan.rerated(dues[k - 1], dues[k]) for k in range(1, len(dues))]
     causes = _true_up_causes(plan, dues[0], paid)
+    ctx, component = plan.ctx, plan.component
+    plan.explain_all(dues[-1])  # every employee has a new credit line: due now ...
+    plan.explain_all(worth[-1])  # ... less what the credit before it is worth now
+    # Python ints once per column, not a NumPy scalar per use
+    due_at = [d.due.tolist() for d in dues]
+    worth_at = [w.due.tolist() for w in worth]
+    paid_at = paid.tolist()
     drafts: list[LineDraft] = []
     for i, row in enumerate(plan.rows.tolist()):
-        drafts.extend(
-            _true_up_line(
-                plan, int(dues[0].due[i]), int(paid[i]), row, ids["earlier"][i], causes[:, i]
+        if due_at[0][i] != paid_at[i]:
+            drafts.extend(
+                _true_up_line(plan, due_at[0][i], paid_at[i], row, ids["earlier"][i], causes[:, i])
             )
-        )
         rerates: list[tuple[Due, Due]] = []
         for step, (item, label) in enumerate(STEPS, start=1):
-            after, prior, valued = dues[step], dues[step - 1], worth[step - 1]
-            if int(valued.due[i]) != int(prior.due[i]):
-                rerates.append((prior, valued))
-            amount = int(after.due[i]) - int(valued.due[i])
-            if amount == 0 and item != "new_credit" and not ids[item][i]:
+            after, valued = dues[step], worth[step - 1]
+            if worth_at[step - 1][i] != due_at[step - 1][i]:
+                rerates.append((dues[step - 1], valued))
+            amount = due_at[step][i] - worth_at[step - 1][i]
+            cited = ids[item][i]
+            if amount == 0 and item != "new_credit" and not cited:
                 continue
             formula = (
                 f"due on {plan.explain(after, i)}; less due on {plan.explain(valued, i)}; "
-                f"= {plan.ctx.money(amount)}"
-            ) + _origins(plan.ctx, row, ids[item][i])
-            details = _details(plan, after, i) | _events(ids[item][i], events, item)
-            if item != "new_credit" and ids[item][i]:
-                details["original_periods"] = plan.ctx.sale_periods(ids[item][i])
+                f"= {ctx.money(amount)}"
+            ) + (_origins(ctx, row, cited) if cited else "")
+            details = _details(plan, after, i)
+            if item != "new_credit" and cited:
+                details |= _events(cited, events, item)
+                details["original_periods"] = ctx.sale_periods(cited)
             drafts.append(
-                make_line(
-                    plan.ctx,
-                    plan.component,
-                    row,
-                    item,
-                    label,
-                    amount,
-                    formula,
-                    ids[item][i],
-                    details,
-                )
+                make_line(ctx, component, row, item, label, amount, formula, cited, details)
             )
-        drafts.extend(_tier_true_up_line(plan, rerates, i, row, ids["earlier"][i]))
+        if rerates:
+            drafts.extend(_tier_true_up_line(plan, rerates, i, row, ids["earlier"][i]))
         cap_lines = _cap_line(plan, dues[-1], paid, i, row)
         drafts.extend(cap_lines)
-        _record_to_date(plan, dues[-1], int(paid[i]), i, row, cap_lines)
+        _record_to_date(plan, dues[-1], paid_at[i], i, row, cap_lines)
     return drafts
 
 
@@ -445,15 +547,16 @@ def _record_to_date(
     ctx = plan.ctx
     due = int(final.due[i])
     deferred = -sum(int(d.line.amount.scaleb(ctx.digits)) for d in cap_lines)
+    credited, attainment = plan.figures(final, i)
     figures = {
-        "credited_to_date": ctx.money(int(final.measure[i])),
+        "credited_to_date": credited,
         "due_to_date": ctx.money(due),
         "paid_before": ctx.money(paid),
         "payable_this_period": ctx.money(due - paid - deferred),
     }
-    if int(plan.quota[i]) > 0:
-        figures["quota"] = ctx.money(int(plan.quota[i]))
-        figures["attainment"] = format_percent_of(int(final.measure[i]), int(plan.quota[i]))
+    if attainment:  # a quota above zero
+        figures["quota"] = plan.quota_text(i)
+        figures["attainment"] = attainment
     if deferred:
         figures["deferred_by_cap"] = ctx.money(deferred)
     ctx.record_to_date(row, plan.component.id, figures)
@@ -489,22 +592,18 @@ def _events(transactions: tuple[str, ...], events: dict[str, str], item: str) ->
 
 def _details(plan: CommissionPlan, due: Due, i: int) -> dict[str, str]:
     schedule = plan.schedule
-    details = {
-        "method": schedule.method,
-        "credited_to_date": format_amount(int(due.measure[i]), plan.ctx.digits),
-    }
-    if int(plan.quota[i]) > 0:
-        details["quota"] = plan.ctx.money(int(plan.quota[i]))
-        details["attainment"] = format_percent_of(int(due.measure[i]), int(plan.quota[i]))
-    reached = [
-        band for band, s in zip(schedule.band_ids, due.outcome.slices, strict=True) if int(s[i]) > 0
-    ]
-    if reached and schedule.method != "flat":
-        details["highest_band"] = reached[-1]
-    details["rates"] = ", ".join(
-        f"{band} {format_rate(rate[i])}"
-        for band, rate in zip(schedule.band_ids, schedule.shown_rates, strict=True)
-    )
+    credited, attainment = plan.figures(due, i)
+    details = {"method": schedule.method, "credited_to_date": credited}
+    if attainment:  # a quota above zero
+        details["quota"] = plan.quota_text(i)
+        details["attainment"] = attainment
+    if schedule.method != "flat":
+        reached = [
+            band for band, s in zip(schedule.band_ids, due.outcome.slices, strict=True) if s[i] > 0
+        ]
+        if reached:
+            details["highest_band"] = reached[-1]
+    details["rates"] = plan.rates_text(i)
     return details
 
 

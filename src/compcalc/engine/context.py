@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -95,13 +97,24 @@ class Context:
 
     def sale_periods(self, transactions: tuple[str, ...]) -> str:
         """The months the given sales were sold (and first paid) in: ``2026-10, 2026-11``."""
-        if self._sale_months is None:  # one hash table per run; the shares of a split agree
-            labels = self.sales.date.astype("datetime64[M]").astype(str)
-            months = pd.Series(labels, index=self.sales.transaction_id)
+        if self._sale_months is None:  # one table per run; the shares of a split agree
+            # Months as datetime64[M], turned into text only for the sales looked up; ids as
+            # object, not Arrow strings (an Arrow index copies itself out on every lookup)
+            ids = pd.Index(self.sales.transaction_id, dtype=object)
+            months = pd.Series(self.sales.date.astype("datetime64[M]").view(np.int64), index=ids)
             self._sale_months = months[~months.index.duplicated()]
         table: pd.Series = self._sale_months
-        found = table.index.get_indexer(pd.Index(list(transactions)))
-        return ", ".join(sorted({str(table.iat[k]) for k in found.tolist() if k >= 0}))
+        keys, labels = table.index.to_numpy(), table.to_numpy()
+        if len(keys) == 0 or not transactions:
+            return ""
+        wanted = np.array(transactions, dtype=object)
+        if table.index.is_monotonic_increasing:  # sales come sorted: a binary search each
+            found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+            found = np.where(keys[found] == wanted, found, -1)
+        else:
+            found = table.index.get_indexer(pd.Index(wanted, dtype=object))
+        chosen = {int(labels[k]) for k in found.tolist() if k >= 0}
+        return ", ".join(sorted(str(np.datetime64(month, "M")) for month in chosen))
 
     def sale_origins(self, row: int, transactions: tuple[str, ...]) -> list[str]:
         """Where each of employee ``row``'s sales in ``transactions`` got its amount.
@@ -205,7 +218,7 @@ class Context:
         return earlier_periods(self.period, self.rules.plan_year.start_month)
 
     def rule(self, component: ComponentBase) -> RuleRef:
-        return RuleRef(self.rules.id, self.rules.version, component.id, self.rules_sha256)
+        return _rule_ref(self.rules.id, self.rules.version, component.id, self.rules_sha256)
 
     def money(self, minor: int) -> str:
         return format_amount(minor, self.digits)
@@ -248,6 +261,21 @@ class LineDraft:
     line: Line
 
 
+_DECIMAL_EXACT = 10**27  # as in money.from_minor: scaleb alone is exact below this
+
+
+@lru_cache(maxsize=1024)
+def _rule_ref(ruleset: str, version: str, component: str, sha256: str) -> RuleRef:
+    """One (immutable) RuleRef per component, shared by all its lines."""
+    return RuleRef(ruleset, version, component, sha256)
+
+
+@lru_cache(maxsize=4096)
+def _line_kind(kind: str, item: str) -> str:
+    """A line's pay code: its component kind's, or ``adjustment`` for a correction."""
+    return "adjustment" if item in ADJUSTMENT_ITEMS else PAY_CODES[kind]
+
+
 def make_line(
     ctx: Context,
     component: Any,
@@ -260,22 +288,29 @@ def make_line(
     details: dict[str, str] | None = None,
     suffix: str = "",
 ) -> LineDraft:
-    """Build one statement line for employee ``row`` with its rule reference."""
-    line_id = f"{component.id}.{item}" + (f".{suffix}" if suffix else "")
+    """Build one statement line for employee ``row`` with its rule reference.
+
+    >>> make_line(ctx, component, 0, "installment", "Base salary", 458333, "...")  # doctest: +SKIP
+    LineDraft(row=0, line=Line(id='base.installment', ..., amount=Decimal('4583.33'), ...))
+    """
+    component_id = component.id
     return LineDraft(
         row,
         Line(
-            id=line_id,
-            component=component.id,
-            kind=component.kind,
-            pay_code="adjustment" if item in ADJUSTMENT_ITEMS else PAY_CODES[component.kind],
-            item=item,
-            label=label,
-            amount=ctx.amount(amount),
-            rule=ctx.rule(component),
-            formula=formula,
-            transactions=transactions,
-            details=tuple(sorted((details or {}).items())),
+            f"{component_id}.{item}.{suffix}" if suffix else f"{component_id}.{item}",
+            component_id,
+            component.kind,
+            _line_kind(component.kind, item),
+            item,
+            label,
+            # from_minor's exact fast path, inline: one line per employee and item adds up
+            Decimal(int(amount)).scaleb(-ctx.digits)
+            if -_DECIMAL_EXACT < amount < _DECIMAL_EXACT
+            else from_minor(amount, ctx.digits),
+            _rule_ref(ctx.rules.id, ctx.rules.version, component_id, ctx.rules_sha256),
+            formula,
+            transactions,
+            tuple(sorted(details.items())) if details else (),
         ),
     )
 
@@ -283,10 +318,20 @@ def make_line(
 def group_ids(
     mask: npt.NDArray[np.bool_], owner: Int, ids: npt.NDArray[np.object_], size: int
 ) -> list[tuple[str, ...]]:
-    """For each local employee, the sorted ids where ``mask`` is set (one pass, no row loop)."""
+    """For each local employee, the sorted ids where ``mask`` is set (one pass, no row loop).
+
+    >>> group_ids(np.array([True, True, False, True]), np.array([1, 0, 0, 1]),
+    ...           np.array(["T2", "T1", "T3", "T0"], dtype=object), 2)
+    [('T1',), ('T0', 'T2')]
+    """
     picked = np.flatnonzero(mask)
     owners = owner[picked]
-    order = np.lexsort((ids[picked].astype(str), owners))
-    owners, chosen = owners[order], ids[picked][order]
-    bounds = np.searchsorted(owners, np.arange(size + 1))
-    return [tuple(chosen[bounds[i] : bounds[i + 1]].tolist()) for i in range(size)]
+    chosen = ids[picked]
+    if len(chosen) > 1 and bool(np.all(chosen[:-1] <= chosen[1:])):
+        # Sales come sorted by transaction id: grouping by owner (stable) keeps them sorted
+        order = np.argsort(owners, kind="stable")
+    else:
+        order = np.lexsort((chosen.astype(str), owners))
+    owners, texts = owners[order], chosen[order].tolist()
+    bounds = np.searchsorted(owners, np.arange(size + 1)).tolist()
+    return [tuple(texts[start:end]) for start, end in pairwise(bounds)]

@@ -108,16 +108,15 @@ def build_sales(
        transaction is split by the shares, and each share's refund is what it lost: so the
        shares' refunds add up to every refund exactly and a full refund zeroes every share.
     """
-    sale_rows = ledger[ledger["event"] == "sale"].sort_values(
-        ["transaction_id", "employee_id"], kind="stable"
-    )
+    sale_rows = _sorted(ledger[ledger["event"] == "sale"], ["transaction_id", "employee_id"])
     sale_ids = sale_rows["transaction_id"].to_numpy(dtype=object)
-    employee = employee_position.reindex(sale_rows["employee_id"]).to_numpy(dtype=np.int64)
+    employee = _positions(employee_position, sale_rows["employee_id"])
     date = sale_rows["date"].to_numpy().astype("datetime64[D]")
     margin = sale_rows["margin_minor"]
     codes, uniques = pd.factorize(sale_ids)  # sorted ids: codes rise with position
     group = codes.astype(np.int64)
-    transactions = pd.Index(uniques)
+    # object, not Arrow strings: an Arrow index copies itself out on every lookup
+    transactions = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
     size = len(transactions)
     share = _shares(sale_rows)
     rows_per_group = np.bincount(group, minlength=size)
@@ -130,10 +129,10 @@ def build_sales(
     )
     _check_totals_fit(total[first])
     amount = allocate_shares(total, share, group)
-    refunds = ledger[ledger["event"] == "refund"].sort_values(
-        ["transaction_id", "date", "amount_minor"], kind="stable"
+    refunds = _sorted(
+        ledger[ledger["event"] == "refund"], ["transaction_id", "date", "amount_minor"]
     )
-    r_group = transactions.get_indexer(refunds["transaction_id"]).astype(np.int64)
+    r_group = transactions.get_indexer(_ids(refunds["transaction_id"])).astype(np.int64)
     refunds, r_group = refunds[r_group >= 0], r_group[r_group >= 0]
     # Cumulative refund per transaction in the ledger currency, converted at the sale's rate.
     cumulative = refunds.groupby(r_group)["amount_minor"].cumsum().to_numpy(dtype=np.int64)
@@ -143,7 +142,7 @@ def build_sales(
     left = total[r_sale] - converted[r_event]
     lost = amount[r_sale] - allocate_shares(left, share[r_sale], r_event)
     disputes = ledger[ledger["event"].isin(["dispute_opened", "dispute_resolved"])]
-    d_group = transactions.get_indexer(disputes["transaction_id"]).astype(np.int64)
+    d_group = transactions.get_indexer(_ids(disputes["transaction_id"])).astype(np.int64)
     disputes, d_group = disputes[d_group >= 0], d_group[d_group >= 0]
     d_event, d_sale = _expand(d_group, first, rows_per_group)
     return Sales(
@@ -169,6 +168,46 @@ def build_sales(
         rate_date=rates.date,
         refund_shown=shown[r_event],
     )
+
+
+def _ids(column: pd.Series) -> pd.Index:
+    """Text ids as an object index (looked up in another object index without conversion)."""
+    ids: pd.Index = pd.Index(column.to_numpy(dtype=object), dtype=object)
+    return ids
+
+
+def _positions(employee_position: pd.Series, employee_ids: pd.Series) -> Int:
+    """Each id's roster position (``employee_position``: roster position by employee id)."""
+    keys = pd.Index(employee_position.index.to_numpy(dtype=object), dtype=object)
+    found = keys.get_indexer(_ids(employee_ids)) if keys.is_unique else None
+    positions: Int
+    if found is None or bool(np.any(found < 0)):  # refuse as reindex does, in its words
+        positions = employee_position.reindex(employee_ids).to_numpy(dtype=np.int64)
+    else:
+        positions = employee_position.to_numpy(dtype=np.int64)[found]
+    return positions
+
+
+def _sorted(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` stably sorted by ``columns``: as it is when already in that order (the
+    canonical ledger order mostly is), else sorted.
+
+    >>> _sorted(pd.DataFrame({"t": ["a", "b", "a"], "e": [2, 1, 1]}), ["t", "e"]).index.tolist()
+    [2, 0, 1]
+    """
+    if len(frame) > 1 and not frame[columns].isna().to_numpy().any():
+        undecided = np.ones(len(frame) - 1, dtype=bool)  # pairs equal on the columns so far
+        for column in columns:
+            values = frame[column].to_numpy()
+            if values.dtype.kind not in "iuM":
+                values = frame[column].to_numpy(dtype=object)
+            before, after = values[:-1], values[1:]
+            if bool(np.any(undecided & (before > after))):
+                break
+            undecided &= before == after
+        else:
+            return frame
+    return frame.sort_values(columns, kind="stable")
 
 
 def _shares(sale_rows: pd.DataFrame) -> Int:
@@ -395,11 +434,28 @@ def state_at(
     earns = sold & ~disputed & (remaining > 0)
     credited_amount = np.where(earns, remaining, 0)
     # Margin shrinks in proportion to what is left of the sale after partial refunds.
-    safe_amount = np.where(sales.amount > 0, sales.amount, 1)
-    peak = int(remaining.max()) if size else 0
-    margin_left = round_div(safe_ints(sales.margin, peak) * remaining, safe_amount, rounding)
-    credited_margin = np.where(earns, margin_left, 0)
+    credited_margin = np.where(earns, _margin_left(sales, refunded, remaining, rounding), 0)
     return SaleState(as_of, sold, refunded, disputed, since, credited_amount, credited_margin)
+
+
+def _margin_left(sales: Sales, refunded: Int, remaining: Int, rounding: Rounding) -> Any:
+    """Each sale's margin shrunk in proportion to what is left after refunds, rounded once.
+
+    ``round(margin * remaining / amount)`` is the margin itself where nothing was refunded
+    from a positive amount, so only the refunded (or non-positive) sales are divided.
+    """
+    safe_amount = np.where(sales.amount > 0, sales.amount, 1)
+    peak = int(remaining.max()) if len(remaining) else 0
+    margin = safe_ints(sales.margin, peak)
+    if margin.dtype == object:  # products beyond int64: every sale in Python integers
+        return round_div(margin * remaining, safe_amount, rounding)
+    shrunk = np.flatnonzero(((refunded != 0) | (sales.amount <= 0)) & (margin != 0))
+    part = round_div(margin[shrunk] * remaining[shrunk], safe_amount[shrunk], rounding)
+    if np.asarray(part).dtype == object:
+        return round_div(margin * remaining, safe_amount, rounding)
+    left = np.array(margin, dtype=np.int64)
+    left[shrunk] = part
+    return left
 
 
 def refunded_between(sales: Sales, after: dt.date, through: dt.date) -> Bool:

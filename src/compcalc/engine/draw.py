@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import Diagnostic
-from ..money import round_div, safe_ints
+from ..money import format_amounts, round_div, safe_ints
 from ..periods import Period, employed_days, monthly_installments
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Draw, Proration
@@ -107,11 +107,8 @@ def draw_amount(
     shown: list[str] = []
     if not words:
         return DrawAmount(total, shown)
-    for i, part in enumerate(parts):
-        if len(part) == 0:
-            shown.append(ctx.money(int(total[i])))
-        else:
-            shown.append(f"{ctx.money(int(total[i]))} ({'; '.join(part)})")
+    for text, part in zip(format_amounts(total, ctx.digits), parts, strict=True):
+        shown.append(f"{text} ({'; '.join(part)})" if part else text)
     return DrawAmount(total, shown)
 
 
@@ -161,17 +158,15 @@ def draw_lines(
     drafts_out: list[LineDraft] = []
     names = ", ".join(sorted(ids))
     left = ctx.employees["termination_date"].to_numpy()[rows].astype("datetime64[D]")
+    texts = _Texts(ctx, now, commission, before, result, limit)
     for i, row in enumerate(rows.tolist()):
-        words = _Words(ctx, component, now, i, int(commission[i]), names)
-        b0, b1 = int(before[i]), int(result.balance[i])
-        limit_i = int(limit[i])
-        details = words.details(b0, b1, limit_i)
-        if result.advance[i] > 0:
-            drafts_out.append(words.advance(row, int(result.advance[i]), b0, b1, details))
-        if result.recovery[i] > 0:
-            recovered = int(result.recovery[i])
-            drafts_out.append(words.recovery(row, recovered, b0, b1, limit_i, details))
-        _record(ctx, component, row, words, b0, b1, forgiven, i, result, left[i])
+        words = _Words(ctx, component, now, i, texts, names)
+        details = words.details()
+        if texts.advance[i] > 0:
+            drafts_out.append(words.advance(row, details))
+        if texts.recovery[i] > 0:
+            drafts_out.append(words.recovery(row, details))
+        _record(ctx, component, row, words, forgiven, i, result, left[i])
     return drafts_out
 
 
@@ -225,45 +220,73 @@ def _before(
     return balance, (zero if component.recoverable else forgiven)
 
 
+class _Texts:
+    """The draw's figures per employee as Python ints and as text, formatted column-wise."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        draw: DrawAmount,
+        commission: Int,
+        before: Int,
+        result: Settlement,
+        limit: Int,
+    ) -> None:
+        digits = ctx.digits
+        self.commission, self.commission_text = commission.tolist(), format_amounts(
+            commission, digits
+        )
+        self.before, self.before_text = before.tolist(), format_amounts(before, digits)
+        self.after, self.after_text = result.balance.tolist(), format_amounts(
+            result.balance, digits
+        )
+        self.limit = limit.tolist()
+        self.advance, self.recovery = result.advance.tolist(), result.recovery.tolist()
+        self.draw_minor, self.draw_minor_text = draw.amount.tolist(), format_amounts(
+            draw.amount, digits
+        )
+
+
 class _Words:
     """The formulas and details of one employee's draw lines, with the real numbers."""
 
     def __init__(
-        self, ctx: Context, component: Draw, draw: DrawAmount, i: int, commission: int,
+        self, ctx: Context, component: Draw, draw: DrawAmount, i: int, texts: _Texts,
         against: str,
-    ) -> None:
-        self.ctx, self.component, self.commission = ctx, component, commission
-        self.draw, self.draw_minor = draw.shown[i], int(draw.amount[i])
+    ) -> None:  # fmt: skip
+        self.ctx, self.component, self.i, self.texts = ctx, component, i, texts
+        self.commission, self.commission_text = texts.commission[i], texts.commission_text[i]
+        self.draw, self.draw_minor = draw.shown[i], texts.draw_minor[i]
+        self.before, self.after = texts.before[i], texts.after[i]
         self.against = against
         self.label = component.label or "Draw"
 
-    def details(self, before: int, after: int, limit: int) -> dict[str, str]:
-        money = self.ctx.money
+    def details(self) -> dict[str, str]:
+        texts, i = self.texts, self.i
         details = {
             "draw": self.draw,
-            "commission_this_period": money(self.commission),
+            "commission_this_period": self.commission_text,
             "against": self.against,
             "recoverable": "yes" if self.component.recoverable else "no",
         }
         if self.component.recoverable:
-            details["balance_before"] = money(before)
-            details["draw_balance"] = money(after)
-            if limit != NO_LIMIT:
-                details["recovery_limit"] = money(limit)
+            details["balance_before"] = texts.before_text[i]
+            details["draw_balance"] = texts.after_text[i]
+            if texts.limit[i] != NO_LIMIT:
+                details["recovery_limit"] = self.ctx.money(texts.limit[i])
         return details
 
-    def advance(
-        self, row: int, amount: int, before: int, after: int, details: dict[str, str]
-    ) -> LineDraft:
-        money = self.ctx.money
+    def advance(self, row: int, details: dict[str, str]) -> LineDraft:
+        money, texts, i = self.ctx.money, self.texts, self.i
+        amount = texts.advance[i]
         formula = (
-            f"draw {self.draw} - commission this period {money(self.commission)} "
+            f"draw {self.draw} - commission this period {self.commission_text} "
             f"({self.against}) = advance {money(amount)}; "
         )
         if self.component.recoverable:
             formula += (
-                f"balance {money(before)} + {money(amount)} = {money(after)}, recovered from "
-                "later commission above the draw"
+                f"balance {texts.before_text[i]} + {money(amount)} = {texts.after_text[i]}, "
+                "recovered from later commission above the draw"
             )
         else:
             formula += "non-recoverable: forgiven, never recovered"
@@ -271,17 +294,18 @@ class _Words:
         return make_line(self.ctx, self.component, row, "advance", label, amount, formula,
                           (), details)  # fmt: skip
 
-    def recovery(
-        self, row: int, amount: int, before: int, after: int, limit: int, details: dict[str, str]
-    ) -> LineDraft:
-        money = self.ctx.money
-        above = self.commission - self.draw_minor
+    def recovery(self, row: int, details: dict[str, str]) -> LineDraft:
+        money, texts, i = self.ctx.money, self.texts, self.i
+        amount, limit = texts.recovery[i], texts.limit[i]
+        before, after = texts.before_text[i], texts.after_text[i]
+        above = money(self.commission - self.draw_minor)
         bound = f", limit {money(limit)}" if limit != NO_LIMIT else ""
+        recovered = money(amount)
         formula = (
-            f"commission this period {money(self.commission)} ({self.against}) - draw "
-            f"{self.draw} = {money(above)} above the draw; recovered min(balance "
-            f"{money(before)}, {money(above)}{bound}) = {money(amount)}; balance "
-            f"{money(before)} - {money(amount)} = {money(after)}"
+            f"commission this period {self.commission_text} ({self.against}) - draw "
+            f"{self.draw} = {above} above the draw; recovered min(balance "
+            f"{before}, {above}{bound}) = {recovered}; balance "
+            f"{before} - {recovered} = {after}"
         )
         label = f"{self.label}: recovery of earlier advances"
         return make_line(self.ctx, self.component, row, "recovery", label, -amount, formula,
@@ -293,28 +317,27 @@ def _record(
     component: Draw,
     row: int,
     words: _Words,
-    before: int,
-    after: int,
     forgiven: Int,
     i: int,
     result: Settlement,
     left: np.datetime64,
 ) -> None:
     """The draw's figures on the statement's to-date section, balance first."""
-    money = ctx.money
+    money, texts = ctx.money, words.texts
+    after = words.after
     figures = {
-        "draw_this_period": money(words.draw_minor),
-        "commission_this_period": money(words.commission),
+        "draw_this_period": texts.draw_minor_text[i],
+        "commission_this_period": words.commission_text,
         "recoverable": "yes" if component.recoverable else "no",
-        "draw_balance": money(after),
+        "draw_balance": texts.after_text[i],
     }
     if component.recoverable:
-        figures["balance_before"] = money(before)
+        figures["balance_before"] = texts.before_text[i]
         if ctx.period.end >= ctx.year_end and after > 0:
-            figures["written_off_at_plan_year_end"] = money(after)
+            figures["written_off_at_plan_year_end"] = texts.after_text[i]
     else:
-        figures["advances_forgiven_to_date"] = money(int(forgiven[i]) + int(result.advance[i]))
+        figures["advances_forgiven_to_date"] = money(int(forgiven[i]) + texts.advance[i])
     # ``left``: the employee's termination date (NaT while employed), read once per draw
     if after and not np.isnat(left) and left <= np.datetime64(ctx.period.end, "D"):
-        figures["left_with_balance"] = money(after)
+        figures["left_with_balance"] = texts.after_text[i]
     ctx.record_to_date(row, component.id, figures)

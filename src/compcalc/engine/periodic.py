@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ..money import round_div, safe_ints
+from ..money import format_amounts, round_div, safe_ints
 from ..periods import (
     Period,
     biweekly_installments,
@@ -55,6 +55,8 @@ def periodic_lines(
     unit = "working days" if working else "calendar days"
     drafts: list[LineDraft] = []
     several = len(installments(component, ctx.period)) > 1
+    annual_text = format_amounts(annual, ctx.digits)
+    row_at = rows.tolist()
     for installment in installments(component, ctx.period):
         k = len(installments(component, Period(ctx.year_start, installment.end, "year to date")))
         big = safe_ints(annual, per_year)
@@ -64,46 +66,46 @@ def periodic_lines(
         employed, total = employed_days(installment, hire, termination, working)
         prorated = round_div(safe_ints(full, total) * employed, total, ctx.rounding)
         amount = np.where(employed == total, full, prorated).astype(np.int64)
-        for i in np.flatnonzero(employed > 0).tolist():
-            formula = _installment_formula(
-                ctx, int(annual[i]), per_year, k, int(upto[i]), int(before[i]), int(full[i])
-            )
-            if employed[i] != total:
+        paying = np.flatnonzero(employed > 0)
+        # Each figure formatted once per column, over the employees paid this installment
+        columns = (upto, before, full, amount)
+        upto_text, before_text, full_text, amount_text = (
+            format_amounts(np.asarray(c)[paying], ctx.digits) for c in columns
+        )
+        whole = (np.asarray(annual)[paying] % per_year == 0).tolist()
+        days = employed[paying].tolist()
+        amounts = amount[paying].tolist()
+        label_k = f"{label} {installment.label}" if several else label
+        suffix = installment.label if several else ""
+        for n, i in enumerate(paying.tolist()):
+            formula = f"{annual_text[i]} / {per_year} = {full_text[n]}"
+            if not whole[n]:
                 formula += (
-                    f"; x {int(employed[i])}/{total} {unit} employed = {ctx.money(int(amount[i]))}"
+                    f" (installment {k} of {per_year} in the plan year, rounded cumulatively: "
+                    f"{upto_text[n]} to date - {before_text[n]} before)"
                 )
+            if days[n] != total:
+                formula += f"; x {days[n]}/{total} {unit} employed = {amount_text[n]}"
             details = {
                 "installment": installment.label,
-                "days_employed": f"{int(employed[i])}/{total} {unit}",
-                "annual": ctx.money(int(annual[i])),
+                "days_employed": f"{days[n]}/{total} {unit}",
+                "annual": annual_text[i],
             }
             drafts.append(
                 make_line(
                     ctx,
                     component,
-                    int(rows[i]),
+                    row_at[i],
                     "installment",
-                    f"{label} {installment.label}" if several else label,
-                    int(amount[i]),
+                    label_k,
+                    amounts[n],
                     formula,
                     (),
                     details,
-                    suffix=installment.label if several else "",
+                    suffix=suffix,
                 )
             )
     return drafts
-
-
-def _installment_formula(
-    ctx: Context, annual: int, per_year: int, k: int, upto: int, before: int, full: int
-) -> str:
-    base = f"{ctx.money(annual)} / {per_year} = {ctx.money(full)}"
-    if annual % per_year == 0:
-        return base
-    return (
-        f"{base} (installment {k} of {per_year} in the plan year, rounded cumulatively: "
-        f"{ctx.money(upto)} to date - {ctx.money(before)} before)"
-    )
 
 
 def allowance_annual(component: Allowance, rows: Int, ctx: Context, path: str) -> Int:

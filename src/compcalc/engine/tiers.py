@@ -8,8 +8,10 @@ rule set's rounding mode. Nothing passes through a float.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -17,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import Diagnostic
-from ..money import format_decimal_amount, format_rate, safe_ints
+from ..money import format_amount, format_decimal_amount, format_rate, format_scaled, safe_ints
 from ..rules.resolve import Resolver, decimal_places, scaled_ints
 from ..rules.schema import Band, TierMethod, Tiers
 
@@ -184,8 +186,8 @@ def per_transaction(
     """Bands restart for each sale; sums per employee (``owner``: local employee index)."""
     x = safe_ints(np.asarray(sale_measure), schedule.edge_scale) * schedule.edge_scale
     per_sale = _marginal(schedule, x, lambda band: band[owner])
-    exact = _sum_by(owner, per_sale.exact, size)
-    return Outcome(exact, tuple(_sum_by(owner, s, size) for s in per_sale.slices))
+    exact = sum_by(owner, per_sale.exact, size)
+    return Outcome(exact, tuple(sum_by(owner, s, size) for s in per_sale.slices))
 
 
 def _marginal(schedule: Schedule, x: IntArray, pick: Any) -> Outcome:
@@ -209,28 +211,78 @@ def _retroactive(schedule: Schedule, x: IntArray) -> Outcome:
     return Outcome(exact, slices)
 
 
-def _sum_by(owner: IntArray, values: IntArray, size: int) -> IntArray:
+def sum_by(owner: IntArray, values: IntArray, size: int) -> IntArray:
+    """Sum of ``values`` per owner (0 for none), exactly; one pass when ``owner`` is sorted.
+
+    >>> sum_by(np.array([0, 0, 2]), np.array([5, 7, 1]), 4).tolist()
+    [12, 0, 1, 0]
+    """
     out: IntArray = np.zeros(size, dtype=values.dtype)
-    np.add.at(out, owner, values)
+    if len(owner) and bool(np.all(owner[1:] >= owner[:-1])):
+        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        out[owner[starts]] = np.add.reduceat(values, starts)
+    else:
+        np.add.at(out, owner, values)
     return out
 
 
-def describe(schedule: Schedule, outcome: Outcome, i: int, digits: int, due: int) -> str:
-    """``50,000.00 x 5% [t1] + 30,000.00 x 8% [t2] = 4,900.00`` for employee ``i``."""
-    from ..money import format_amount
+def describe(
+    schedule: Schedule,
+    outcome: Outcome,
+    i: int,
+    digits: int,
+    due: int,
+    rate_texts: Sequence[Sequence[str]] = (),
+) -> str:
+    """``50,000.00 x 5% [t1] + 30,000.00 x 8% [t2] = 4,900.00`` for employee ``i``.
 
+    ``rate_texts``: per band, every employee's rate already as text (``format_rate``), when
+    the caller describes many employees.
+    """
+    amounts = [int(slice_[i]) for slice_ in outcome.slices]
+    if rate_texts:
+        rates = [texts[i] for texts in rate_texts]
+    else:
+        rates = [format_rate(rate[i]) for rate in schedule.shown_rates]
+    return describe_amounts(schedule, amounts, rates, digits, format_amount(due, digits))
+
+
+def describe_amounts(
+    schedule: Schedule, amounts: Sequence[int], rates: Sequence[str], digits: int, due: str
+) -> str:
+    """:func:`describe` from one employee's band slices (``* edge_scale``), rates and due,
+    all already plain Python values and text.
+
+    >>> flat = flat_schedule(np.array([Decimal("0.05")], dtype=object))
+    >>> describe_amounts(flat, [1234500], ["5%"], 2, "617.25")
+    '12,345.00 x 5% = 617.25'
+    """
+    places = _scale_places(schedule.edge_scale)
+    flat = schedule.method == "flat"
     parts = []
-    for band, slice_, rate in zip(
-        schedule.band_ids, outcome.slices, schedule.shown_rates, strict=True
-    ):
-        amount = int(slice_[i])
+    for band, amount, rate in zip(schedule.band_ids, amounts, rates, strict=True):
         if amount == 0:
             continue
-        shown = format_decimal_amount(Decimal(amount) / schedule.edge_scale / (10**digits), digits)
-        tag = "" if schedule.method == "flat" else f" [{band}]"
-        parts.append(f"{shown} x {format_rate(rate[i])}{tag}")
+        if places is None or not -_EXACT < amount < _EXACT:
+            shown = format_decimal_amount(
+                Decimal(amount) / schedule.edge_scale / (10**digits), digits
+            )
+        else:  # the same text in integers: the edge scale is a power of ten
+            shown = format_scaled(amount, places + digits, digits)
+        tag = "" if flat else f" [{band}]"
+        parts.append(f"{shown} x {rate}{tag}")
     text = " + ".join(parts) if parts else "nothing credited"
-    return f"{text} = {format_amount(due, digits)}"
+    return f"{text} = {due}"
+
+
+_EXACT = 10**26  # below this the Decimal quotients above are exact (28 digits)
+
+
+@lru_cache(maxsize=64)
+def _scale_places(scale: int) -> int | None:
+    """``k`` when ``scale`` is ``10**k`` (exponents of ten as small as Decimal keeps exact)."""
+    places = len(str(scale)) - 1
+    return places if scale == 10**places and places <= 12 else None
 
 
 def reached_band(outcome: Outcome) -> IntArray:
