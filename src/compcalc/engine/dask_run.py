@@ -59,6 +59,9 @@ from .run import (
     reword_rejected,
 )
 
+# Text columns with few distinct values travel through the shuffles as categories (the file
+# name is on every row); each part turns them back into text before the engine reads them.
+COMPACT = ("source", "employee_id", "event", "currency")
 BUCKET = "_bucket"  # the shuffle key: a hash bucket of the transaction, then the employee
 SHUFFLE = "tasks"
 
@@ -97,7 +100,7 @@ def run_period_dask(
     ``ledger`` is one or more CSV/Parquet paths or patterns (``'data/*.parquet'``); each file
     is read whole by one task. ``client`` is a ``dask.distributed.Client`` (default: Dask's
     current scheduler). ``partitions`` is how many parts the rows are shuffled into for the
-    check and the evaluation (default: two per file, at least two); it changes how the work
+    check and the evaluation (default: see :func:`default_parts`); it changes how the work
     is spread, never the result.
     """
     import dask
@@ -109,7 +112,7 @@ def run_period_dask(
     if len(set(paths)) != len(paths):
         raise InputError(f"the same ledger is given twice: {', '.join(paths)}")
     setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
-    count = max(2, 2 * len(paths)) if partitions is None else max(1, int(partitions))
+    count = _parts(paths, len(setup.employees)) if partitions is None else max(1, partitions)
     several = len(paths) > 1
     shared = dask.delayed(setup, name=f"compcalc-setup-{uuid.uuid4().hex}")
     read = [dask.delayed(_read, nout=2)(path, count) for path in paths]
@@ -139,6 +142,39 @@ def run_period_dask(
     if not owned.all():  # employees without a ledger row: their salary and allowances
         found_parts.append(evaluate_part(setup, no_sales(), np.flatnonzero(~owned)))
     return finish(setup, found_parts, rejected, _digest(found_heads))
+
+
+ROWS_PER_PART = 500_000  # a part's rows take ~0.3 GB at their peak in evaluate_part
+EMPLOYEES_PER_PART = 1_000  # each part costs ~0.5 s whatever its size (rules resolved, ...)
+CSV_BYTES_PER_ROW = 64  # a ledger row's usual size in CSV, to guess a file's rows
+
+
+def default_parts(rows: int, files: int, employees: int) -> int:
+    """How many parts to shuffle ``rows`` ledger rows into: enough that no part holds more
+    than :data:`ROWS_PER_PART` rows, and up to two per file while each part keeps about
+    :data:`EMPLOYEES_PER_PART` employees (a part has a fixed cost).
+
+    >>> default_parts(rows=2_500_000, files=100, employees=500)
+    5
+    >>> default_parts(rows=10_000_000, files=12, employees=50_000)
+    24
+    """
+    by_rows = -(-rows // ROWS_PER_PART)
+    by_employees = min(2 * files, -(-employees // EMPLOYEES_PER_PART))
+    return max(1, by_rows, by_employees)
+
+
+def _parts(paths: list[str], employees: int) -> int:
+    """:func:`default_parts` with the rows read from Parquet footers, guessed for CSV."""
+    import pyarrow.parquet as pq
+
+    rows = 0
+    for path in paths:
+        if path.lower().endswith(".parquet") and os.path.exists(path):
+            rows += pq.ParquetFile(path).metadata.num_rows
+        elif os.path.exists(path):
+            rows += os.path.getsize(path) // CSV_BYTES_PER_ROW
+    return default_parts(rows, len(paths), employees)
 
 
 def _read(path: str, count: int) -> tuple[pd.DataFrame, tuple[str, str, tuple[Any, ...]]]:
@@ -204,7 +240,7 @@ def _meta() -> pd.DataFrame:
     frame = no_sales()
     frame[SHARE_COLUMN] = pd.Series([], dtype="Int64")
     frame[BUCKET] = pd.Series([], dtype="int64")
-    return frame
+    return _compact(frame)
 
 
 def _buckets(values: pd.Series, count: int) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -220,7 +256,15 @@ def _keyed(ledger: Ledger, column: str, count: int) -> pd.DataFrame:
     if SHARE_COLUMN not in frame.columns:
         frame[SHARE_COLUMN] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     frame[BUCKET] = _buckets(frame[column], count)
-    return frame
+    return _compact(frame)
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({column: "category" for column in COMPACT})
+
+
+def _text(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype({column: "str" for column in COMPACT})
 
 
 def _check(
@@ -231,7 +275,7 @@ def _check(
     A sale split between employees of different buckets goes, with all its rows, to each of
     their buckets: a share is allocated over the whole sale.
     """
-    part = Ledger(rows.drop(columns=[BUCKET]), (), "", "")
+    part = Ledger(_text(rows.drop(columns=[BUCKET])), (), "", "")
     checked, rejected = check_part(setup, part, several_sources=several)
     frame = checked.frame
     if SHARE_COLUMN not in frame.columns:
@@ -241,18 +285,19 @@ def _check(
     pairs = pd.DataFrame({"_sale": sale, BUCKET: own}).drop_duplicates()
     spread = pairs[pairs["_sale"].duplicated(keep=False)]
     if spread.empty:
-        return frame.assign(**{BUCKET: own}), rejected
+        return _compact(frame.assign(**{BUCKET: own})), rejected
     shared = np.isin(sale, spread["_sale"].to_numpy())
     whole = frame[~shared].assign(**{BUCKET: own[~shared]})
     copies = frame[shared].assign(_sale=sale[shared]).merge(spread, on="_sale")
-    return pd.concat([whole, copies.drop(columns=["_sale"])], ignore_index=True), rejected
+    joined = pd.concat([whole, copies.drop(columns=["_sale"])], ignore_index=True)
+    return _compact(joined), rejected
 
 
 def _evaluate(rows: pd.DataFrame, setup: Setup, count: int) -> Part:
     """Evaluate the employees whose buckets this part holds (all their rows are here), with
     the other sharers of their split sales alongside."""
     present = np.unique(rows[BUCKET].to_numpy(dtype=np.int64))
-    rows = rows.drop(columns=[BUCKET])
+    rows = _text(rows.drop(columns=[BUCKET]))
     if rows.duplicated(["source", "row"]).any():  # a split sale sent for two buckets here
         rows = rows.drop_duplicates(["source", "row"])
     ids = setup.employees["employee_id"]
