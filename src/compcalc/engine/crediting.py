@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import Diagnostic, RunError
 from ..inputs.common import check_currencies
 from ..inputs.fx import RATE_SCALE, FxTable
-from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE
+from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE, is_sorted
 from ..money import Rounding, minor_digits, round_div, safe_ints
 
 Int = npt.NDArray[np.int64]
@@ -179,7 +179,11 @@ def _ids(column: pd.Series) -> pd.Index:
 def _positions(employee_position: pd.Series, employee_ids: pd.Series) -> Int:
     """Each id's roster position (``employee_position``: roster position by employee id)."""
     keys = pd.Index(employee_position.index.to_numpy(dtype=object), dtype=object)
-    found = keys.get_indexer(_ids(employee_ids)) if keys.is_unique else None
+    codes, distinct = pd.factorize(employee_ids)  # each distinct id looked up once
+    found = None
+    if keys.is_unique and not bool(np.any(codes < 0)):
+        found = keys.get_indexer(pd.Index(np.asarray(distinct, dtype=object), dtype=object))
+        found = found[codes] if len(found) else np.zeros(0, dtype=np.int64)
     positions: Int
     if found is None or bool(np.any(found < 0)):  # refuse as reindex does, in its words
         positions = employee_position.reindex(employee_ids).to_numpy(dtype=np.int64)
@@ -195,18 +199,8 @@ def _sorted(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     >>> _sorted(pd.DataFrame({"t": ["a", "b", "a"], "e": [2, 1, 1]}), ["t", "e"]).index.tolist()
     [2, 0, 1]
     """
-    if len(frame) > 1 and not frame[columns].isna().to_numpy().any():
-        undecided = np.ones(len(frame) - 1, dtype=bool)  # pairs equal on the columns so far
-        for column in columns:
-            values = frame[column].to_numpy()
-            if values.dtype.kind not in "iuM":
-                values = frame[column].to_numpy(dtype=object)
-            before, after = values[:-1], values[1:]
-            if bool(np.any(undecided & (before > after))):
-                break
-            undecided &= before == after
-        else:
-            return frame
+    if is_sorted(frame, columns):  # missing values last, as sort_values puts them
+        return frame
     return frame.sort_values(columns, kind="stable")
 
 

@@ -23,10 +23,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..money import allocate, as_fraction, format_rate, round_div, safe_ints
+from ..money import as_fraction, format_amounts, format_rate, round_div, safe_ints
 from ..rules.resolve import Resolver
 from ..rules.schema import Override
 from .context import Context, LineDraft, group_ids, make_line
+from .crediting import allocate_shares
 from .draw import money_param
 
 Int = npt.NDArray[np.int64]
@@ -194,6 +195,8 @@ def override_lines(
     """Statement lines of one override component for the managers in ``rows``.
 
     ``ctx`` holds the whole roster; ``credit`` is every member's (:func:`merge_credits`).
+    Every figure is computed, and every amount formatted, over whole columns; the loop
+    over managers only puts the lines in order.
     """
     manager = _managers(ctx.employees, rows)
     in_team = np.flatnonzero(manager >= 0)
@@ -206,54 +209,66 @@ def override_lines(
     due_now = terms.due(team_now, rate, threshold)
     due_before = terms.due(team_before, rate, threshold)
     paid = _paid_before(terms, ctx, manager, in_team, credit)
-    words = _Words(ctx, component, rate, threshold)
     order = in_team[np.argsort(manager[in_team], kind="stable")]  # by manager, then row
-    bounds = np.searchsorted(manager[order], np.arange(len(rows) + 1))
+    boss = manager[order]
+    bounds = np.searchsorted(boss, np.arange(len(rows) + 1)).tolist()
+    team = _Team(
+        order, boss, credit.now[order], credit.before[order],
+        _shares(due_now[boss], credit.now[order], boss),
+        _shares(due_before[boss], credit.before[order], boss),
+    )  # fmt: skip
+    moved = team.now != team.before
+    shown = (team.share_now != team.share_before) | (
+        moved & ((due_now[boss] != 0) | (due_before[boss] != 0))
+    )
+    figures = _Figures(ctx, rate, threshold, team_now, team_before, due_now, due_before, paid)
+    words = _Words(ctx, component, figures)
+    member_lines = words.members(rows, team, shown, credit.cited)
     drafts: list[LineDraft] = []
     for i, row in enumerate(rows.tolist()):
-        members = order[bounds[i] : bounds[i + 1]]  # rows are sorted by employee id
-        if len(members) == 0:
+        start, end = bounds[i], bounds[i + 1]
+        if start == end:
             continue
-        d_now, d_before, paid_i = int(due_now[i]), int(due_before[i]), int(paid[i])
+        d_before, paid_i = int(due_before[i]), int(paid[i])
         if d_before != paid_i:
-            team_earlier = tuple(sorted(t for m in members.tolist() for t in credit.earlier[m]))
-            drafts.append(words.true_up(row, i, d_before, paid_i, team_earlier))
-        share_now = _shares(d_now, credit.now[members])
-        share_before = _shares(d_before, credit.before[members])
-        for k, member in enumerate(members.tolist()):
-            amount = share_now[k] - share_before[k]
-            now_m, before_m = int(credit.now[member]), int(credit.before[member])
-            if amount == 0 and not (now_m != before_m and (d_now or d_before)):
-                continue
-            drafts.append(
-                words.member(
-                    row, i, member, amount, credit.cited[member],
-                    (d_now, now_m, int(team_now[i]), share_now[k]),
-                    (d_before, before_m, int(team_before[i]), share_before[k]),
-                )
-            )  # fmt: skip
-        ctx.record_to_date(
-            row,
-            component.id,
-            {
-                "team_members": str(len(members)),
-                "team_credited_to_date": ctx.money(int(team_now[i])),
-                "threshold": ctx.money(int(threshold[i])),
-                "rate": format_rate(rate[i]),
-                "due_to_date": ctx.money(d_now),
-                "paid_before": ctx.money(paid_i),
-                "payable_this_period": ctx.money(d_now - paid_i),
-            },
-        )
+            members = order[start:end].tolist()
+            team_earlier = tuple(sorted(t for m in members for t in credit.earlier[m]))
+            drafts.append(words.true_up(row, d_before, paid_i, team_earlier))
+        drafts.extend(line for line in member_lines[start:end] if line is not None)
+        ctx.record_to_date(row, component.id, figures.to_date(i, end - start))
     return drafts
 
 
-def _shares(due: int, credit: Int) -> list[int]:
-    """``due`` shared by credit to date (negative credit counts as none), largest remainder."""
-    weights = [max(int(c), 0) for c in credit.tolist()]
-    if due == 0 or sum(weights) == 0:
-        return [0] * len(weights)
-    return allocate(due, weights)
+@dataclass(frozen=True)
+class _Team:
+    """The override's team members, grouped by manager: one entry per member."""
+
+    member: Int  # the member's row in ctx.employees
+    manager: Int  # the index of their manager in the override's rows
+    now: Int  # the member's credit to date
+    before: Int  # ... and at the previous period's end
+    share_now: Int  # the member's share of the manager's due to date
+    share_before: Int  # ... and of the due at the previous period's end
+
+
+def _shares(due: Int, credit: Int, manager: Int) -> Int:
+    """Each manager's ``due`` shared by their members' credit to date (negative credit counts
+    as none), largest remainder, ties to the earlier member: :func:`money.allocate` per
+    manager, over the whole column. A due of 0 or a team with no credit shares nothing.
+
+    >>> _shares(np.array([10, 10, 10, 5]), np.array([1, 1, 1, -3]), np.array([0, 0, 0, 1]))
+    array([4, 3, 3, 0])
+    """
+    weight = np.maximum(credit, 0).astype(np.int64)
+    out = np.zeros(len(due), dtype=np.int64)
+    if len(due) == 0:
+        return out
+    total = np.zeros(int(manager.max()) + 1, dtype=np.int64)
+    np.add.at(total, manager, weight)
+    shared = (due != 0) & (total[manager] > 0)
+    if shared.any():
+        out[shared] = allocate_shares(due[shared], weight[shared], manager[shared])
+    return out
 
 
 def _paid_before(
@@ -275,75 +290,134 @@ def _paid_before(
     return terms.due(team, rate, threshold)
 
 
+class _Figures:
+    """An override's per-manager figures, and each amount as text (formatted once)."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        rate: npt.NDArray[np.object_],
+        threshold: Int,
+        team_now: Int,
+        team_before: Int,
+        due_now: Int,
+        due_before: Int,
+        paid: Int,
+    ) -> None:
+        digits = ctx.digits
+        self.rate, self.threshold = rate, threshold
+        self.team_now, self.team_before = team_now, team_before
+        self.due_now, self.due_before = due_now, due_before
+        self.rate_text = [format_rate(value) for value in rate.tolist()]
+        self.threshold_text = format_amounts(threshold, digits)
+        self.team_now_text = format_amounts(team_now, digits)
+        self.team_before_text = format_amounts(team_before, digits)
+        self.due_now_text = format_amounts(due_now, digits)
+        self.due_before_text = format_amounts(due_before, digits)
+        self.paid_text = format_amounts(paid, digits)
+        self.payable_text = format_amounts(due_now - paid, digits)
+
+    def to_date(self, i: int, members: int) -> dict[str, str]:
+        """Manager ``i``'s year-to-date figures for the statement."""
+        return {
+            "team_members": str(members),
+            "team_credited_to_date": self.team_now_text[i],
+            "threshold": self.threshold_text[i],
+            "rate": self.rate_text[i],
+            "due_to_date": self.due_now_text[i],
+            "paid_before": self.paid_text[i],
+            "payable_this_period": self.payable_text[i],
+        }
+
+
 class _Words:
     """Formulas and details of override lines, with the real numbers."""
 
-    def __init__(
-        self, ctx: Context, component: Override, rate: npt.NDArray[np.object_], threshold: Int
-    ) -> None:
-        self.ctx, self.component, self.rate, self.threshold = ctx, component, rate, threshold
+    def __init__(self, ctx: Context, component: Override, figures: _Figures) -> None:
+        self.ctx, self.component, self.figures = ctx, component, figures
         self.label = component.label or "Team override"
         self.credited = "credited margin" if component.basis == "margin" else "credited"
         employees = ctx.employees
         self.ids = employees["employee_id"].astype(str).to_numpy()
         self.names = employees["name"].astype(str).to_numpy()
+        self._due: dict[tuple[int, bool], str] = {}
 
-    def due(self, i: int, team: int, due: int) -> str:
-        money, rate = self.ctx.money, format_rate(self.rate[i])
-        threshold = int(self.threshold[i])
+    def due(self, i: int, now: bool) -> str:
+        """Manager ``i``'s due to date (``now``) or at the previous period's end, in words."""
+        found = self._due.get((i, now))
+        if found is not None:
+            return found
+        f = self.figures
+        team = int(f.team_now[i] if now else f.team_before[i])
+        team_text = f.team_now_text[i] if now else f.team_before_text[i]
+        due_text = f.due_now_text[i] if now else f.due_before_text[i]
+        rate, threshold = f.rate_text[i], int(f.threshold[i])
         if threshold == 0:
-            return f"{rate} x team {self.credited} {money(team)} = {money(due)}"
-        if team <= threshold:
-            return (
-                f"team {self.credited} {money(team)} not above the threshold "
-                f"{money(threshold)}: {money(0)}"
+            text = f"{rate} x team {self.credited} {team_text} = {due_text}"
+        elif team <= threshold:
+            text = (
+                f"team {self.credited} {team_text} not above the threshold "
+                f"{f.threshold_text[i]}: {self.ctx.money(0)}"
             )
-        return (
-            f"{rate} x (team {self.credited} {money(team)} - threshold {money(threshold)}) "
-            f"= {money(due)}"
-        )
+        else:
+            text = (
+                f"{rate} x (team {self.credited} {team_text} - threshold "
+                f"{f.threshold_text[i]}) = {due_text}"
+            )
+        self._due[(i, now)] = text
+        return text
 
-    def member(
+    def members(
         self,
-        row: int,
-        i: int,
-        member: int,
-        amount: int,
-        transactions: tuple[str, ...],
-        now: tuple[int, int, int, int],
-        before: tuple[int, int, int, int],
-    ) -> LineDraft:
-        ctx, money = self.ctx, self.ctx.money
-        who = str(self.ids[member])
-        due_now, credit_now, team_now, share_now = now
-        due_before, credit_before, team_before, share_before = before
-        formula = (
-            f"due to date {self.due(i, team_now, due_now)}; {who}'s share "
-            f"{money(due_now)} x {money(credit_now)} / {money(team_now)} = "
-            f"{money(share_now)}; less due to {ctx.prior_end} as known now "
-            f"{self.due(i, team_before, due_before)}; {who}'s share {money(due_before)} x "
-            f"{money(credit_before)} / {money(team_before)} = {money(share_before)}; "
-            f"= {money(amount)}"
-        )
-        details = {
-            "member": who,
-            "member_name": str(self.names[member]),
-            "member_credited_to_date": money(credit_now),
-            "team_credited_to_date": money(team_now),
-            "threshold": money(int(self.threshold[i])),
-            "rate": format_rate(self.rate[i]),
-            "due_to_date": money(due_now),
-            "share": "due shared by credit to date, largest remainder",
-        }
-        label = f"{self.label}: {who} {self.names[member]}"
-        return make_line(
-            ctx, self.component, row, "member", label, amount, formula, transactions, details,
-            suffix=who,
-        )  # fmt: skip
+        rows: Int,
+        team: _Team,
+        shown: npt.NDArray[np.bool_],
+        cited: tuple[tuple[str, ...], ...],
+    ) -> list[LineDraft | None]:
+        """The member lines, one per team entry (None where no line is shown)."""
+        digits, f = self.ctx.digits, self.figures
+        picked = np.flatnonzero(shown)
+        boss = team.manager[picked]
+        texts = [
+            format_amounts(values, digits)
+            for values in (
+                team.now[picked], team.before[picked], team.share_now[picked],
+                team.share_before[picked], team.share_now[picked] - team.share_before[picked],
+            )
+        ]  # fmt: skip
+        out: list[LineDraft | None] = [None] * len(shown)
+        prior_end = self.ctx.prior_end
+        row_of = rows.tolist()
+        for k, (entry, i, member) in enumerate(
+            zip(picked.tolist(), boss.tolist(), team.member[picked].tolist(), strict=True)
+        ):
+            now, before, share_now, share_before, amount = (t[k] for t in texts)
+            who = str(self.ids[member])
+            formula = (
+                f"due to date {self.due(i, True)}; {who}'s share {f.due_now_text[i]} x {now} / "
+                f"{f.team_now_text[i]} = {share_now}; less due to {prior_end} as known now "
+                f"{self.due(i, False)}; {who}'s share {f.due_before_text[i]} x {before} / "
+                f"{f.team_before_text[i]} = {share_before}; = {amount}"
+            )
+            details = {
+                "member": who,
+                "member_name": str(self.names[member]),
+                "member_credited_to_date": now,
+                "team_credited_to_date": f.team_now_text[i],
+                "threshold": f.threshold_text[i],
+                "rate": f.rate_text[i],
+                "due_to_date": f.due_now_text[i],
+                "share": "due shared by credit to date, largest remainder",
+            }
+            label = f"{self.label}: {who} {self.names[member]}"
+            out[entry] = make_line(
+                self.ctx, self.component, row_of[i], "member", label,
+                int(team.share_now[entry] - team.share_before[entry]), formula,
+                cited[member], details, suffix=who,
+            )  # fmt: skip
+        return out
 
-    def true_up(
-        self, row: int, i: int, due: int, paid: int, transactions: tuple[str, ...]
-    ) -> LineDraft:
+    def true_up(self, row: int, due: int, paid: int, transactions: tuple[str, ...]) -> LineDraft:
         ctx, money = self.ctx, self.ctx.money
         formula = (
             f"due to {ctx.prior_end} as known now {money(due)} - paid to date {money(paid)} "

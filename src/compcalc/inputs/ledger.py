@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from compcalc.errors import InputError
 from compcalc.inputs.amounts import format_minor_units, parse_minor_units
@@ -212,16 +214,82 @@ def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     sorted factor codes (same order as sorting the text, far cheaper than comparing strings).
     """
     shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
-    # Categorical codes follow EVENTS, so they are the event ranks.
-    rank = pd.Categorical(frame["event"], categories=EVENTS).codes
+    columns = (*_ORDER_KEYS, *shared, "source", "row")
+    if is_sorted(frame, columns):  # a checked ledger and its parts come sorted: keep them
+        return frame[[*FRAME_COLUMNS, *shared]].reset_index(drop=True)
+    rank = _event_ranks(frame["event"])
     keys: list[npt.NDArray[np.int64]] = []
-    for column in (*_ORDER_KEYS, *shared, "source", "row"):
+    for column in columns:
         values = frame[column] if column != "_rank" else pd.Series(rank)
         keys.extend(_sort_keys(values))
-    if not len(frame):
-        return frame[[*FRAME_COLUMNS, *shared]].reset_index(drop=True)
     order = np.lexsort(_packed(keys)[::-1])
     return frame[[*FRAME_COLUMNS, *shared]].take(order).reset_index(drop=True)
+
+
+def _event_ranks(events: pd.Series) -> npt.NDArray[np.int64]:
+    """Each event's rank in EVENTS (-1 for another text): Categorical codes follow EVENTS."""
+    return pd.Categorical(events, categories=EVENTS).codes.astype(np.int64)
+
+
+def is_sorted(frame: pd.DataFrame, columns: Sequence[str]) -> bool:
+    """Whether ``frame`` is sorted by ``columns`` already, missing values last (a stable sort
+    would keep it as it is). ``_rank`` stands for the event's rank in EVENTS.
+
+    One pass over neighbouring rows, column by column: a column is compared only on the
+    pairs that tied on every column before it (after the transaction and date, very few),
+    so an ordered frame costs a few vectorised comparisons instead of a sort.
+
+    >>> rows = pd.DataFrame({"transaction_id": ["T1", "T1", "T2"], "row": [2, 1, 0]})
+    >>> is_sorted(rows, ["transaction_id"]), is_sorted(rows, ["transaction_id", "row"])
+    (True, False)
+    """
+    tied: npt.NDArray[np.int64] = np.arange(max(len(frame) - 1, 0), dtype=np.int64)
+    for column in columns:
+        if not len(tied):
+            return True
+        values = frame["event"] if column == "_rank" else frame[column]
+        if len(tied) == len(frame) - 1:  # every pair: the column's two shifted views
+            before, after = values.iloc[:-1], values.iloc[1:]
+        else:
+            before, after = values.take(tied), values.take(tied + 1)
+        if column == "_rank":
+            before, after = pd.Series(_event_ranks(before)), pd.Series(_event_ranks(after))
+        compared = _compare(before, after)
+        if compared is None:
+            return False
+        greater, equal = compared
+        if greater.any():
+            return False
+        tied = tied[equal]
+    return True
+
+
+def _compare(before: pd.Series, after: pd.Series) -> tuple[BoolArray, BoolArray] | None:
+    """Pairwise ``before > after`` and ``before == after`` in sort order (missing values
+    last), or None when that is not cheap to say (text with missing values: sort instead)."""
+    if pd.api.types.is_datetime64_dtype(before.dtype) or pd.api.types.is_integer_dtype(
+        before.dtype
+    ):
+        # (missing, value) pairs, as _sort_keys orders them
+        first, second = (_missing_and_value(side) for side in (before, after))
+        equal_missing = first[0] == second[0]
+        greater = (first[0] > second[0]) | (equal_missing & (first[1] > second[1]))
+        return greater, equal_missing & (first[1] == second[1])
+    left = pa.array(before, from_pandas=True)
+    right = pa.array(after, from_pandas=True)
+    if not pa.types.is_string(left.type) and not pa.types.is_large_string(left.type):
+        return None
+    if left.null_count or right.null_count:
+        return None
+    greater_text = pc.greater(left, right).to_numpy(zero_copy_only=False)
+    equal_text = pc.equal(left, right).to_numpy(zero_copy_only=False)
+    return np.asarray(greater_text, dtype=bool), np.asarray(equal_text, dtype=bool)
+
+
+def _missing_and_value(values: pd.Series) -> tuple[IntArray, IntArray]:
+    keys = _sort_keys(values)
+    missing = keys[0] if len(keys) == 2 else np.zeros(len(values), dtype=np.int64)
+    return missing, keys[-1]
 
 
 def _sort_keys(values: pd.Series) -> list[npt.NDArray[np.int64]]:
@@ -269,6 +337,25 @@ _PACK_LIMIT = 2**62
 # Cross-row checks
 
 Stage = Callable[[pd.DataFrame, "_Context"], None]
+ObjectArray = npt.NDArray[np.object_]
+
+
+@dataclass(frozen=True)
+class _Places:
+    """How reasons cite rows: ``line N`` (or ``row N``), after the file when there are
+    several. Made only for the rows a reason cites, not for the whole ledger up front."""
+
+    row: IntArray
+    line: pd.Series
+    source: ObjectArray | None  # None: one file, no need to name it
+
+    def __call__(self, positions: pd.Index | IntArray) -> ObjectArray:
+        """The labels of the rows at frame ``positions``, in their order."""
+        where = np.asarray(positions, dtype=np.int64)
+        labels = place_labels(self.row[where], self.line.iloc[where].reset_index(drop=True))
+        if self.source is not None:
+            labels = pd.Series(self.source[where], dtype="str") + " " + labels
+        return labels.to_numpy(dtype=object)
 
 
 @dataclass(frozen=True)
@@ -277,17 +364,21 @@ class _Context:
 
     frame: pd.DataFrame  # the whole ledger frame, with "_tid" and "_emp" (factor codes)
     roster: Roster
-    labels: pd.Series  # "line N" / "row N"
+    labels: _Places  # "line N" / "row N" of any row, made when a reason cites it
     digits: IntArray  # minor digits of the row's currency
     problems: Problems
     share: IntArray  # the sale's share in SHARE_WHOLE parts (SHARE_WHOLE where empty)
     share_given: BoolArray  # the share cell was filled in
+    employee_ids: pd.Index  # the employee id of each "_emp" code
+    currencies: pd.Index  # the currency of each "_cur" code
     convert: bool = False  # an FX table converts other currencies: no currency check
     fx_hint: bool = False  # say how to convert when rejecting another currency
 
-    def reject(self, positions: pd.Index | IntArray, column: str, reason: pd.Series) -> None:
+    def reject(
+        self, positions: pd.Index | IntArray, column: str, reason: pd.Series | ObjectArray
+    ) -> None:
         """Reject rows at ``positions`` (frame positions) with per-row reasons."""
-        self.problems.add_at(np.asarray(positions), column, reason.to_numpy(dtype=object))
+        self.problems.add_at(np.asarray(positions), column, np.asarray(reason, dtype=object))
 
     def sale_lookup(self, rows: pd.DataFrame) -> IntArray:
         """Frame position of each transaction's sale among ``rows``, indexed by ``_tid``; -1
@@ -325,9 +416,11 @@ def check_ledger(
     frame = ledger.frame.reset_index(drop=True)
     # Integer codes for transaction ids: grouping on them is far cheaper than on strings, and
     # only group membership (never the codes' order) feeds into any result.
-    frame["_tid"] = pd.factorize(frame["transaction_id"])[0]
-    frame["_emp"] = pd.factorize(frame["employee_id"])[0]
-    frame["_cur"] = pd.factorize(frame["currency"])[0]
+    frame["_tid"] = _transaction_codes(frame["transaction_id"])
+    emp_codes, emp_ids = pd.factorize(frame["employee_id"])
+    frame["_emp"] = emp_codes
+    cur_codes, currencies = pd.factorize(frame["currency"])
+    frame["_cur"] = cur_codes
     n = len(frame)
     if SHARE_COLUMN in frame.columns:
         share_given = frame[SHARE_COLUMN].notna().to_numpy(dtype=bool)
@@ -336,11 +429,14 @@ def check_ledger(
         share_given = np.zeros(n, dtype=bool)
         share = np.full(n, SHARE_WHOLE, dtype=np.int64)
     digits, _ = check_currencies(frame["currency"])
-    labels = place_labels(frame["row"].to_numpy(dtype=np.int64), frame["line"])
     if several_sources is None:
         several_sources = frame["source"].nunique() > 1
-    if several_sources:  # several files: "line 7" alone would be ambiguous
-        labels = frame["source"].astype(str).reset_index(drop=True) + " " + labels
+    labels = _Places(
+        frame["row"].to_numpy(dtype=np.int64),
+        frame["line"],
+        # several files: "line 7" alone would be ambiguous
+        frame["source"].astype(str).to_numpy(dtype=object) if several_sources else None,
+    )
     alive = np.ones(n, dtype=bool)
     findings = []
     stages: tuple[Stage, ...] = (
@@ -351,8 +447,10 @@ def check_ledger(
         problems = Problems(n)
         if alive.any():
             ctx = _Context(
-                frame, roster, labels, digits, problems, share, share_given, convert, fx_hint
-            )
+                frame, roster, labels, digits, problems, share, share_given, pd.Index(emp_ids),
+                pd.Index(currencies),
+                convert, fx_hint,
+            )  # fmt: skip
             stage(frame[alive], ctx)
         alive &= ~problems.mask()
         findings.append(problems.frame())
@@ -363,6 +461,19 @@ def check_ledger(
     new = to_rejected(found, values, row, frame["line"], frame["source"].to_numpy(dtype=object))
     accepted = canonical_order(frame[alive].drop(columns=["_tid", "_emp", "_cur"]))
     return Ledger(accepted, sort_rejected([*ledger.rejected, *new]), ledger.source, ledger.sha256)
+
+
+def _transaction_codes(ids: pd.Series) -> IntArray:
+    """Integer codes of the transaction ids, in order of first appearance (as pd.factorize).
+
+    A checked ledger comes sorted by transaction: there each new id starts a new code, found
+    by comparing neighbours (no hashing of a million strings).
+    """
+    if len(ids) > 1 and is_sorted(ids.to_frame(), ["transaction_id"]):
+        values = pa.array(ids, from_pandas=True)
+        new = pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
+        return np.concatenate([[0], np.cumsum(new, dtype=np.int64)])
+    return pd.factorize(ids)[0].astype(np.int64)
 
 
 def _value_text(frame: pd.DataFrame, digits: IntArray) -> pd.DataFrame:
@@ -388,20 +499,23 @@ def _money(units: IntArray, digits: IntArray, index: pd.Index) -> pd.Series:
 def _check_employees(rows: pd.DataFrame, ctx: _Context) -> None:
     """The employee must be on the (accepted) roster, and the event in their currency."""
     staff = ctx.roster.frame
-    found = pd.Index(staff["employee_id"]).get_indexer(rows["employee_id"])
+    # Once per distinct employee id, then by code for every row.
+    found = pd.Index(staff["employee_id"]).get_indexer(ctx.employee_ids)[rows["_emp"]]
     unknown = rows[found < 0]
     ctx.reject(
         unknown.index, "employee_id", "employee " + unknown["employee_id"] + " is not on the roster"
     )
-    # The trailing None is what found == -1 (not on the roster) picks.
-    currencies = np.concatenate([staff["currency"].to_numpy(dtype=object), [None]])
-    theirs = pd.Series(currencies[found], index=rows.index)
     if ctx.convert:  # another currency is converted with the FX table when the run starts
         return
-    other = rows[(found >= 0) & (theirs != rows["currency"]).to_numpy()]
+    # The roster's currency as a "_cur" code (-1: not among the ledger's, or none); the
+    # trailing -1 is what found == -1 (not on the roster) picks.
+    theirs = np.append(ctx.currencies.get_indexer(pd.Index(staff["currency"])), -1)
+    differs = (found >= 0) & (theirs[found] != rows["_cur"].to_numpy(dtype=np.int64))
+    other = rows[differs]
+    named = pd.Series(staff["currency"].to_numpy(dtype=object)[found[differs]], index=other.index)
     reason = (
         "currency " + other["currency"] + " differs from employee " + other["employee_id"]
-        + "'s currency " + theirs[other.index].astype("str") + (FX_HINT if ctx.fx_hint else "")
+        + "'s currency " + named.astype("str") + (FX_HINT if ctx.fx_hint else "")
     )  # fmt: skip
     ctx.reject(other.index, "currency", reason)
 
@@ -448,12 +562,12 @@ def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
         group = several.groupby(content, dropna=False, sort=False).ngroup().to_numpy()
         keep[multi] = several.groupby(group)["row"].transform("idxmin").to_numpy()
     repeat = ~conflict & ~unbalanced & (keep != pos)
-    reason = "duplicate of " + ctx.labels[keep[repeat]]
+    reason = "duplicate of " + ctx.labels(keep[repeat])
     ctx.reject(sales.index[repeat], "transaction_id", reason)
     if conflict.any():
         clashing = sales[conflict]
         places = join_places(
-            ctx.labels[clashing.index], clashing["_tid"], clashing["row"].to_numpy()
+            pd.Series(ctx.labels(clashing.index)), clashing["_tid"], clashing["row"].to_numpy()
         )
         victims = rows[is_in(rows["_tid"], places.index)]
         hint = np.where(
@@ -514,22 +628,30 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     reason = (
         hit["event"] + " dated " + hit["date"].dt.strftime("%Y-%m-%d")
         + " is before its sale on " + dates.iloc[sale[early]].dt.strftime("%Y-%m-%d").to_numpy()
-        + " (" + ctx.labels.to_numpy(dtype=object)[sale[early]] + ")"
+        + " (" + ctx.labels(sale[early]) + ")"
     )  # fmt: skip
     ctx.reject(hit.index, "date", reason)
     # The event's employee must have a share of the sale (the seller when it is not split).
     sales = rows[rows["event"] == "sale"]
-    width = int(ctx.frame["_emp"].max()) + 1
-    sold = sales["_tid"].to_numpy(dtype=np.int64) * width + sales["_emp"].to_numpy(dtype=np.int64)
-    asked = later["_tid"].to_numpy(dtype=np.int64) * width + later["_emp"].to_numpy(np.int64)
-    other = ~np.isin(asked, sold)
+    rows_per_sale = np.bincount(sales["_tid"], minlength=len(ctx.frame))
+    later_emp = later["_emp"].to_numpy(dtype=np.int64)
+    # With one sale row, the event's employee must be its seller; only a split's events need
+    # a look among the sale's rows (few): same outcome as looking every event up.
+    other = later_emp != ctx.frame["_emp"].to_numpy(dtype=np.int64)[sale]
+    among = np.flatnonzero(other & (rows_per_sale[later["_tid"].to_numpy()] > 1))
+    if len(among):
+        width = int(ctx.frame["_emp"].max()) + 1
+        split_sales = sales[rows_per_sale[sales["_tid"].to_numpy()] > 1]
+        sold_tid = split_sales["_tid"].to_numpy(dtype=np.int64)
+        sold = sold_tid * width + split_sales["_emp"].to_numpy(dtype=np.int64)
+        asked = later["_tid"].to_numpy(dtype=np.int64)[among] * width + later_emp[among]
+        other[among] = ~np.isin(asked, sold)
     seller = ctx.frame["employee_id"].iloc[sale[other]].to_numpy(dtype=object)
     hit = later[other]
     reason = (
         "employee " + hit["employee_id"] + " differs from the sale's employee " + seller
-        + " (" + ctx.labels.to_numpy(dtype=object)[sale[other]] + ")"
+        + " (" + ctx.labels(sale[other]) + ")"
     )  # fmt: skip
-    rows_per_sale = np.bincount(sales["_tid"], minlength=len(ctx.frame))
     shared = rows_per_sale[hit["_tid"].to_numpy()] > 1
     if shared.any():
         reason = reason.where(~shared, _not_a_sharer(hit[shared], sales, ctx))
@@ -541,7 +663,7 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     theirs = ctx.frame["currency"].iloc[sale[wrong]].to_numpy(dtype=object)
     reason = (
         hit["event"] + " in " + hit["currency"] + " differs from its sale's currency "
-        + theirs + " (" + ctx.labels.to_numpy(dtype=object)[sale[wrong]] + ")"
+        + theirs + " (" + ctx.labels(sale[wrong]) + ")"
     )  # fmt: skip
     ctx.reject(hit.index, "currency", reason)
 
@@ -551,7 +673,9 @@ def _not_a_sharer(hit: pd.DataFrame, sales: pd.DataFrame, ctx: _Context) -> pd.S
     shared = sales[is_in(sales["_tid"], hit["_tid"])]
     names = (shared["employee_id"] + ", ").groupby(shared["_tid"].to_numpy()).sum()
     names = names.astype("str").str.removesuffix(", ")
-    places = join_places(ctx.labels[shared.index], shared["_tid"], shared["row"].to_numpy())
+    places = join_places(
+        pd.Series(ctx.labels(shared.index)), shared["_tid"], shared["row"].to_numpy()
+    )
     return (
         "employee " + hit["employee_id"] + " has no share of the sale; its employees are "
         + hit["_tid"].map(names) + " (" + hit["_tid"].map(places) + ")"
@@ -578,7 +702,7 @@ def _check_refund_totals(rows: pd.DataFrame, ctx: _Context) -> None:
         "refunds of transaction " + hit["transaction_id"]
         + " reach " + _money(total[over], digits, hit.index)
         + ", more than the sale amount " + _money(sale_amount[over], digits, hit.index)
-        + " (" + ctx.labels.to_numpy(dtype=object)[sale[over]] + ")"
+        + " (" + ctx.labels(sale[over]) + ")"
     )  # fmt: skip
     ctx.reject(hit.index, "amount", reason)
 
@@ -607,7 +731,8 @@ def _check_dispute_sequence(rows: pd.DataFrame, ctx: _Context) -> None:
     # The first out-of-sequence event of each transaction, cited by the ones after it.
     first_pos = np.full(len(ctx.frame) + 1, -1, dtype=np.int64)
     first_pos[codes[first]] = disputes.index.to_numpy()[first]
-    cited = ctx.labels.to_numpy(dtype=object)[first_pos[codes]]
+    cited = np.full(len(codes), "", dtype=object)  # only the rejected events cite one
+    cited[after] = ctx.labels(first_pos[codes[after]])
     tid = disputes["transaction_id"].to_numpy(dtype=object)
     reason = np.where(
         first & ~opened,

@@ -1,0 +1,199 @@
+"""The faster paths of issue 6's next hot spots agree with what they replace.
+
+``canonical_order`` keeps a frame that is sorted already (a checked ledger and its parts),
+``check_ledger`` numbers transactions by comparing neighbours and looks only a split's events
+up among its sale rows, and override shares are allocated over whole columns. Each is checked
+against the plain definition: sorting the values, ``pd.factorize``, ``money.allocate`` per
+manager, and hand-worked ledgers.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compcalc.engine.override import _shares
+from compcalc.inputs import check_ledger, read_ledger, read_roster
+from compcalc.inputs.ledger import (
+    EVENTS,
+    FRAME_COLUMNS,
+    SHARE_COLUMN,
+    _transaction_codes,
+    canonical_order,
+    is_sorted,
+)
+from compcalc.money import allocate
+
+KEYS = [
+    "transaction_id", "date", "_rank", "amount_minor", "margin_minor", "employee_id",
+    "currency", SHARE_COLUMN, "source", "row",
+]  # fmt: skip
+
+
+def _reference_order(frame: pd.DataFrame) -> pd.DataFrame:
+    keyed = frame.assign(_rank=pd.Categorical(frame["event"], categories=EVENTS).codes)
+    ordered = keyed.sort_values(KEYS, kind="stable", na_position="last", ignore_index=True)
+    return ordered.drop(columns="_rank")[[*FRAME_COLUMNS, SHARE_COLUMN]]
+
+
+rows = st.tuples(
+    st.sampled_from(["T1", "T10", "T2", "Ä", "T1 ", "\U0001f600"]),
+    st.sampled_from(["E1", "E2", "e1"]),
+    st.integers(0, 2),  # days after 2026-10-01
+    st.sampled_from(EVENTS),
+    st.integers(-3, 3) | st.integers(-(2**62), 2**62),
+    st.none() | st.integers(-2, 2),
+    st.sampled_from(["USD", "EUR"]),
+    st.none() | st.integers(1, 3),
+    st.sampled_from(["a.csv", "b.csv"]),
+    st.integers(1, 4),  # row number: repeats allowed, as in ties
+)
+
+
+def _frame(cases: list[tuple[object, ...]]) -> pd.DataFrame:
+    tid, emp, day, event, amount, margin, currency, share, source, row = zip(*cases, strict=True)
+    return pd.DataFrame({
+        "source": pd.Series(source, dtype="str"),
+        "row": np.array(row, dtype=np.int64),
+        "line": pd.array([None] * len(cases), dtype="Int64"),
+        "transaction_id": pd.Series(tid, dtype="str"),
+        "employee_id": pd.Series(emp, dtype="str"),
+        "date": np.datetime64("2026-10-01", "s") + np.array(day) * np.timedelta64(1, "D"),
+        "event": pd.Series(event, dtype="str"),
+        "amount_minor": np.array(amount, dtype=np.int64),
+        "margin_minor": pd.array(margin, dtype="Int64"),
+        "currency": pd.Series(currency, dtype="str"),
+        SHARE_COLUMN: pd.array(share, dtype="Int64"),
+    })  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(rows, min_size=1, max_size=30), st.lists(st.booleans(), min_size=30))
+def test_is_sorted_says_whether_sorting_would_change_the_frame(
+    cases: list[tuple[object, ...]], kept: list[bool]
+) -> None:
+    frame = _frame(cases)
+    ordered = _reference_order(frame)
+    # The sorted frame, a subset of it (rows a check refused), the frame as given, no rows.
+    subset = ordered[np.array(kept[: len(ordered)])].reset_index(drop=True)
+    for candidate in (ordered, subset, frame, frame.iloc[:0]):
+        expected = candidate.equals(_reference_order(candidate))
+        assert is_sorted(candidate, KEYS) == expected
+        pd.testing.assert_frame_equal(canonical_order(candidate), _reference_order(candidate))
+
+
+def test_is_sorted_by_hand() -> None:
+    frame = _frame([
+        ("T1", "E1", 0, "sale", 5, None, "USD", None, "a.csv", 1),
+        ("T1", "E1", 0, "refund", 2, 1, "USD", None, "a.csv", 2),
+        ("T1", "E1", 0, "refund", 2, None, "USD", None, "a.csv", 3),
+        ("T1", "E1", 0, "refund", 2, None, "USD", None, "a.csv", 4),
+    ])  # fmt: skip
+    # Missing margins sort last, ties fall to the row: in order.
+    assert is_sorted(frame, KEYS)
+    assert not is_sorted(frame.iloc[[0, 2, 1, 3]], KEYS)
+    # Rank before amount: a dispute after a refund on the same day is out of order.
+    swapped = frame.assign(event=["sale", "refund", "dispute_opened", "refund"])
+    assert not is_sorted(swapped, KEYS)
+    assert canonical_order(swapped)["row"].tolist() == [1, 3, 2, 4]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["T1", "T2", "T10", "Ä", ""]), max_size=20), st.booleans())
+def test_transaction_codes_are_factorize_codes(ids: list[str], ordered: bool) -> None:
+    values = pd.Series(sorted(ids) if ordered else ids, dtype="str", name="transaction_id")
+    assert _transaction_codes(values).tolist() == pd.factorize(values)[0].tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-(10**6), 10**6) | st.just(0),  # the manager's due
+            st.lists(st.integers(-5, 10**9) | st.just(0), min_size=1, max_size=6),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_override_shares_are_money_allocate_per_manager(
+    teams: list[tuple[int, list[int]]],
+) -> None:
+    due = np.array([d for d, credit in teams for _ in credit], dtype=np.int64)
+    credit = np.array([c for _, team in teams for c in team], dtype=np.int64)
+    manager = np.array([i for i, (_, team) in enumerate(teams) for _ in team], dtype=np.int64)
+    expected: list[int] = []
+    for d, team in teams:
+        weights = [max(c, 0) for c in team]
+        expected += allocate(d, weights) if d and sum(weights) else [0] * len(team)
+    assert _shares(due, credit, manager).tolist() == expected
+
+
+def test_override_shares_by_hand() -> None:
+    # 100.00 over credits 1 : 1 : 1 -> 33.34, 33.33, 33.33 (the first remainder wins); a
+    # negative credit counts as none; a team without credit shares nothing.
+    got = _shares(
+        np.array([10000, 10000, 10000, 700, 700, 500]),
+        np.array([5, 5, 5, -9, 3, -1]),
+        np.array([0, 0, 0, 1, 1, 2]),
+    )
+    assert got.tolist() == [3334, 3333, 3333, 0, 700, 0]
+
+
+ROSTER = pd.DataFrame(
+    [
+        {
+            "employee_id": e, "name": f"Employee {e}", "role": "rep", "seniority": "mid",
+            "company_size": "mid", "region": "metro", "currency": c,
+            "annual_base": "0.00", "quota": "100000.00", "hire_date": "2020-01-01",
+            "termination_date": "", "manager_id": "",
+        }
+        for e, c in (("E1", "USD"), ("E2", "USD"), ("E3", "USD"), ("E4", "EUR"))
+    ],
+    dtype=str,
+)  # fmt: skip
+
+
+def test_cross_row_checks_by_hand_whatever_the_input_order() -> None:
+    """An event under a sharer who is not the first sale row is fine; under anyone else, or
+    under the wrong employee of a one-row sale, it is refused, naming the right rows."""
+    cells = pd.DataFrame(
+        [
+            ("T1", "E1", "2026-11-05", "sale", "100.00", "USD", "60"),
+            ("T1", "E2", "2026-11-05", "sale", "100.00", "USD", "40"),
+            ("T1", "E2", "2026-11-06", "refund", "10.00", "USD", ""),  # a sharer: accepted
+            ("T1", "E3", "2026-11-06", "refund", "10.00", "USD", ""),  # no share: refused
+            ("T2", "E1", "2026-11-05", "sale", "50.00", "USD", ""),
+            ("T2", "E2", "2026-11-07", "dispute_opened", "", "USD", ""),  # not the seller
+            ("T3", "E4", "2026-11-05", "sale", "20.00", "USD", ""),  # E4 is paid in EUR
+            ("T4", "E9", "2026-11-05", "sale", "20.00", "USD", ""),  # not on the roster
+        ],
+        columns=["transaction_id", "employee_id", "date", "event", "amount", "currency", "share"],
+    )
+    roster = read_roster(ROSTER)
+    expected = [
+        (4, "employee_id", "employee E3 has no share of the sale; its employees are E1, E2 "
+         "(rows 1, 2)"),
+        (6, "employee_id", "employee E2 differs from the sale's employee E1 (row 5)"),
+        (7, "currency", "currency USD differs from employee E4's currency EUR"),
+        (8, "employee_id", "employee E9 is not on the roster"),
+    ]  # fmt: skip
+    for order in (list(range(8)), [7, 3, 5, 0, 6, 2, 4, 1]):
+        ledger = read_ledger(cells.iloc[order].reset_index(drop=True))
+        # Rows keep the numbers they had before the shuffle: compare by content instead.
+        checked = check_ledger(ledger, roster)
+        number = {r: cells.index[order[r - 1]] + 1 for r in range(1, 9)}
+        got = sorted((number[r.row], r.column, r.reason) for r in checked.rejected)
+        if order == list(range(8)):
+            assert got == expected
+        else:
+            assert [(c, why.split(" (")[0]) for _, c, why in got] == [
+                (c, why.split(" (")[0]) for _, c, why in expected
+            ]
+        assert checked.frame["transaction_id"].tolist() == ["T1", "T1", "T1", "T2"]
+        assert checked.frame["amount_minor"].tolist() == [10000, 10000, 1000, 5000]
+        assert Decimal(int(checked.frame["amount_minor"].sum())).scaleb(-2) == Decimal("260.00")
