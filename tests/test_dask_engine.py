@@ -22,9 +22,9 @@ import pytest
 pytest.importorskip("dask.distributed")
 
 import pandas as pd
-from tests.cli_run import cli
 
 import compcalc
+from cli_run import cli
 from compcalc.engine.dask_run import _buckets, expand_paths, local_client
 from compcalc.statements.model import PeriodResult
 
