@@ -32,7 +32,7 @@ import glob
 import hashlib
 import logging
 import os
-import uuid
+import pickle
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,9 @@ def run_period_dask(
     setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
     count = _parts(paths, len(setup.employees)) if partitions is None else max(1, partitions)
     several = len(paths) > 1
-    shared = dask.delayed(setup, name=f"compcalc-setup-{uuid.uuid4().hex}")
+    # Sent to the workers once, under a key named by its content (no clock or randomness).
+    token = hashlib.sha256(pickle.dumps(setup, protocol=5)).hexdigest()
+    shared = dask.delayed(setup, name=f"compcalc-setup-{token}")
     read = [dask.delayed(_read, nout=2)(path, count) for path in paths]
     heads = [one[1] for one in read]
     meta = _meta()
