@@ -43,7 +43,7 @@ import pandas as pd
 from ..errors import InputError
 from ..inputs import Ledger, Roster
 from ..inputs.fx import FxTable
-from ..inputs.ledger import SHARE_COLUMN, read_ledger
+from ..inputs.ledger import SHARE_COLUMN, files_digest, read_ledger
 from ..periods import Period
 from ..statements.model import PeriodResult, PriorRun, Rejected
 from .paid import PaidToDate
@@ -235,7 +235,7 @@ def _digest(heads: list[tuple[str, str, tuple[Any, ...]]]) -> str:
     digest of the sorted file digests (independent of the order the files are given in)."""
     if len(heads) == 1:
         return heads[0][1]
-    return hashlib.sha256("\n".join(sorted(h[1] for h in heads)).encode()).hexdigest()
+    return files_digest([head[1] for head in heads])
 
 
 def _meta() -> pd.DataFrame:

@@ -184,6 +184,12 @@ def percent_text(units: IntArray) -> pd.Series:
     return text.str.replace(r"\.?0+$", "", regex=True)
 
 
+def files_digest(digests: Sequence[str]) -> str:
+    """The digest of a ledger read from several files: of their digests, sorted (so the
+    order the files are given in does not matter)."""
+    return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
+
+
 def _read_several(sources: list[Source]) -> Ledger:
     if not sources:
         raise InputError("no ledger given: name at least one ledger file")
@@ -197,7 +203,7 @@ def _read_several(sources: list[Source]) -> Ledger:
     frame = canonical_order(frame)
     rejected = sort_rejected(row for part in parts for row in part.rejected)
     # Independent of the order the files are given in, as each file's digest is of its rows.
-    digest = hashlib.sha256("\n".join(sorted(part.sha256 for part in parts)).encode()).hexdigest()
+    digest = files_digest([part.sha256 for part in parts])
     return Ledger(frame, rejected, " + ".join(labels), digest)
 
 
