@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import Diagnostic, RunError
 from ..inputs.common import check_currencies
 from ..inputs.fx import RATE_SCALE, FxTable
-from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE, is_sorted
+from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE, is_sorted, ordered_codes
 from ..money import Rounding, minor_digits, round_div, safe_ints
 
 Int = npt.NDArray[np.int64]
@@ -108,16 +108,22 @@ def build_sales(
        transaction is split by the shares, and each share's refund is what it lost: so the
        shares' refunds add up to every refund exactly and a full refund zeroes every share.
     """
+    # Transactions as integer codes that sort like their ids, found once for every row (by
+    # comparing neighbours: the canonical ledger is sorted by transaction); sales, refunds and
+    # disputes meet on these codes, never by hashing the id strings.
+    ledger = ledger.assign(_code=ordered_codes(ledger["transaction_id"]))
     sale_rows = _sorted(ledger[ledger["event"] == "sale"], ["transaction_id", "employee_id"])
     sale_ids = sale_rows["transaction_id"].to_numpy(dtype=object)
     employee = _positions(employee_position, sale_rows["employee_id"])
     date = sale_rows["date"].to_numpy().astype("datetime64[D]")
     margin = sale_rows["margin_minor"]
-    codes, uniques = pd.factorize(sale_ids)  # sorted ids: codes rise with position
-    group = codes.astype(np.int64)
-    # object, not Arrow strings: an Arrow index copies itself out on every lookup
-    transactions = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
-    size = len(transactions)
+    sale_code = sale_rows["_code"].to_numpy(dtype=np.int64)  # rises with position
+    starts = np.ones(len(sale_code), dtype=bool)
+    starts[1:] = sale_code[1:] != sale_code[:-1]
+    group = np.cumsum(starts, dtype=np.int64) - 1  # the transaction's number among the sales
+    size = int(group[-1]) + 1 if len(group) else 0
+    transactions = np.full(int(ledger["_code"].max()) + 1 if len(ledger) else 0, -1, np.int64)
+    transactions[sale_code] = group  # code -> the transaction's number (-1: no sale)
     share = _shares(sale_rows)
     rows_per_group = np.bincount(group, minlength=size)
     first = np.searchsorted(group, np.arange(size))  # each transaction's first share
@@ -132,7 +138,7 @@ def build_sales(
     refunds = _sorted(
         ledger[ledger["event"] == "refund"], ["transaction_id", "date", "amount_minor"]
     )
-    r_group = transactions.get_indexer(_ids(refunds["transaction_id"])).astype(np.int64)
+    r_group = transactions[refunds["_code"].to_numpy(dtype=np.int64)]
     refunds, r_group = refunds[r_group >= 0], r_group[r_group >= 0]
     # Cumulative refund per transaction in the ledger currency, converted at the sale's rate.
     cumulative = refunds.groupby(r_group)["amount_minor"].cumsum().to_numpy(dtype=np.int64)
@@ -142,7 +148,7 @@ def build_sales(
     left = total[r_sale] - converted[r_event]
     lost = amount[r_sale] - allocate_shares(left, share[r_sale], r_event)
     disputes = ledger[ledger["event"].isin(["dispute_opened", "dispute_resolved"])]
-    d_group = transactions.get_indexer(_ids(disputes["transaction_id"])).astype(np.int64)
+    d_group = transactions[disputes["_code"].to_numpy(dtype=np.int64)]
     disputes, d_group = disputes[d_group >= 0], d_group[d_group >= 0]
     d_event, d_sale = _expand(d_group, first, rows_per_group)
     return Sales(
@@ -168,12 +174,6 @@ def build_sales(
         rate_date=rates.date,
         refund_shown=shown[r_event],
     )
-
-
-def _ids(column: pd.Series) -> pd.Index:
-    """Text ids as an object index (looked up in another object index without conversion)."""
-    ids: pd.Index = pd.Index(column.to_numpy(dtype=object), dtype=object)
-    return ids
 
 
 def _positions(employee_position: pd.Series, employee_ids: pd.Series) -> Int:

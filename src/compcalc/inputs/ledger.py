@@ -475,11 +475,30 @@ def _transaction_codes(ids: pd.Series) -> IntArray:
     A checked ledger comes sorted by transaction: there each new id starts a new code, found
     by comparing neighbours (no hashing of a million strings).
     """
-    if len(ids) > 1 and is_sorted(ids.to_frame(), ["transaction_id"]):
+    codes = _neighbour_codes(ids)
+    return codes if codes is not None else pd.factorize(ids)[0].astype(np.int64)
+
+
+def ordered_codes(ids: pd.Series) -> IntArray:
+    """Integer codes ``0 .. n-1`` of text ids (no missing values) that sort like the ids.
+
+    Neighbour comparisons when the ids come sorted (a checked ledger's transaction ids do),
+    else a sorted factorization.
+
+    >>> ordered_codes(pd.Series(["T2", "T1", "T2", "T3"])).tolist()
+    [1, 0, 1, 2]
+    """
+    codes = _neighbour_codes(ids)
+    return codes if codes is not None else pd.factorize(ids, sort=True)[0].astype(np.int64)
+
+
+def _neighbour_codes(ids: pd.Series) -> IntArray | None:
+    """Codes of sorted ids (each new id starts the next code), or None when not sorted."""
+    if len(ids) > 1 and is_sorted(ids.to_frame("transaction_id"), ["transaction_id"]):
         values = pa.array(ids, from_pandas=True)
         new = pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
         return np.concatenate([[0], np.cumsum(new, dtype=np.int64)])
-    return pd.factorize(ids)[0].astype(np.int64)
+    return None
 
 
 def _value_text(frame: pd.DataFrame, digits: IntArray) -> pd.DataFrame:
