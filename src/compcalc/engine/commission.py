@@ -21,6 +21,7 @@ credit, which goes to the tier true-up), so the lines add up exactly to
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,7 @@ from ..money import (
 )
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Dated, TierMethod
+from ..statements.model import Ids
 from .context import Context, LineDraft, group_ids, make_line
 from .tiers import (
     Schedule,
@@ -397,7 +399,7 @@ def _lines(
     plan: CommissionPlan,
     dues: list[Due],
     paid: Int,
-    ids: dict[str, list[tuple[str, ...]]],
+    ids: dict[str, list[Ids]],
     events: dict[str, str],
 ) -> list[LineDraft]:
     # What earlier credit is worth after each step (re-rated by a retroactive band or a gate
@@ -490,7 +492,7 @@ def _true_up_line(
     due0: int,
     paid: int,
     row: int,
-    earlier: tuple[str, ...],
+    earlier: Sequence[str],
     causes: Int,
 ) -> list[LineDraft]:
     """Due at the previous period's end, as known now, less what was actually paid."""
@@ -520,7 +522,7 @@ def _tier_true_up_line(
     rerates: list[tuple[Due, Due]],
     i: int,
     row: int,
-    earlier: tuple[str, ...],
+    earlier: Sequence[str],
 ) -> list[LineDraft]:
     """Earlier credit re-rated this period: a retroactive band or a gate reached (or lost)."""
     if not rerates:
@@ -582,7 +584,7 @@ def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> 
     return [make_line(ctx, plan.component, row, "cap", "Per-period cap", cap - payable, formula)]
 
 
-def _events(transactions: tuple[str, ...], events: dict[str, str], item: str) -> dict[str, str]:
+def _events(transactions: Sequence[str], events: dict[str, str], item: str) -> dict[str, str]:
     """The ledger events behind a clawback, hold or release: ``T7: refund 2026-11-17 ...``."""
     if item == "new_credit":
         return {}
@@ -675,7 +677,7 @@ def replayed_payments(component: Commission, path: str, rows: Int, ctx: Context)
     return payments
 
 
-def _origins(ctx: Context, row: int, transactions: tuple[str, ...]) -> str:
+def _origins(ctx: Context, row: int, transactions: Sequence[str]) -> str:
     """Appended to a line's formula: each converted sale's FX rate and its date, and each
     split sale's share (nothing for whole sales in the pay currency)."""
     return "".join(f"; {text}" for text in ctx.sale_origins(row, transactions))

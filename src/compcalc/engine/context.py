@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -20,7 +21,7 @@ from ..money import Rounding, format_amount, from_minor, minor_digits
 from ..periods import Period, earlier_periods
 from ..rules.resolve import Resolver
 from ..rules.schema import ComponentBase, RuleSet
-from ..statements.model import Line, PriorRun, RuleRef
+from ..statements.model import Ids, Line, PriorRun, RuleRef
 from .crediting import IgnoredEvents, Sales, SaleState, period_events, state_at
 
 Int = npt.NDArray[np.int64]
@@ -95,7 +96,7 @@ class Context:
             self._events = period_events(self.sales, self.prior_end, self.period.end, self.digits)
         return self._events
 
-    def sale_periods(self, transactions: tuple[str, ...]) -> str:
+    def sale_periods(self, transactions: Sequence[str]) -> str:
         """The months the given sales were sold (and first paid) in: ``2026-10, 2026-11``."""
         if self._sale_months is None:  # one table per run; the shares of a split agree
             # Months as datetime64[M], turned into text only for the sales looked up; ids as
@@ -116,7 +117,7 @@ class Context:
         chosen = {int(labels[k]) for k in found.tolist() if k >= 0}
         return ", ".join(sorted(str(np.datetime64(month, "M")) for month in chosen))
 
-    def sale_origins(self, row: int, transactions: tuple[str, ...]) -> list[str]:
+    def sale_origins(self, row: int, transactions: Sequence[str]) -> list[str]:
         """Where each of employee ``row``'s sales in ``transactions`` got its amount.
 
         A converted sale: ``T9 10,000.00 EUR x 1.0850 (EUR->USD of 2026-11-02) = 10,850.00
@@ -284,7 +285,7 @@ def make_line(
     label: str,
     amount: int,
     formula: str,
-    transactions: tuple[str, ...] = (),
+    transactions: Sequence[str] = (),
     details: dict[str, str] | None = None,
     suffix: str = "",
 ) -> LineDraft:
@@ -317,8 +318,11 @@ def make_line(
 
 def group_ids(
     mask: npt.NDArray[np.bool_], owner: Int, ids: npt.NDArray[np.object_], size: int
-) -> list[tuple[str, ...]]:
+) -> list[Ids]:
     """For each local employee, the sorted ids where ``mask`` is set (one pass, no row loop).
+
+    The lists are windows on one array (:class:`~compcalc.statements.model.Ids`), not a
+    tuple each.
 
     >>> group_ids(np.array([True, True, False, True]), np.array([1, 0, 0, 1]),
     ...           np.array(["T2", "T1", "T3", "T0"], dtype=object), 2)
@@ -332,6 +336,6 @@ def group_ids(
         order = np.argsort(owners, kind="stable")
     else:
         order = np.lexsort((chosen.astype(str), owners))
-    owners, texts = owners[order], chosen[order].tolist()
+    owners, texts = owners[order], chosen[order]
     bounds = np.searchsorted(owners, np.arange(size + 1)).tolist()
-    return [tuple(texts[start:end]) for start, end in pairwise(bounds)]
+    return [Ids(texts, start, end) for start, end in pairwise(bounds)]

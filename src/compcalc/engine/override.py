@@ -17,6 +17,7 @@ exactly to ``due now - paid before``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,8 +49,8 @@ class MemberCredit:
     now: Int
     before: Int
     last: Int
-    cited: tuple[tuple[str, ...], ...]
-    earlier: tuple[tuple[str, ...], ...]
+    cited: tuple[Sequence[str], ...]
+    earlier: tuple[Sequence[str], ...]
 
     def only(self, keep: npt.NDArray[np.bool_]) -> MemberCredit:
         """The members where ``keep`` is set (a mask over :attr:`rows`)."""
@@ -134,8 +135,8 @@ def merge_credits(credits: list[MemberCredit], size: int) -> MemberCredit:
             out[rows] = np.concatenate([getattr(c, name) for c in credits])
         return out
 
-    cited: list[tuple[str, ...]] = [()] * size
-    earlier: list[tuple[str, ...]] = [()] * size
+    cited: list[Sequence[str]] = [()] * size
+    earlier: list[Sequence[str]] = [()] * size
     for part in credits:
         for k, row in enumerate(part.rows.tolist()):
             cited[row], earlier[row] = part.cited[k], part.earlier[k]
@@ -372,7 +373,7 @@ class _Words:
         rows: Int,
         team: _Team,
         shown: npt.NDArray[np.bool_],
-        cited: tuple[tuple[str, ...], ...],
+        cited: tuple[Sequence[str], ...],
     ) -> list[LineDraft | None]:
         """The member lines, one per team entry (None where no line is shown)."""
         digits, f = self.ctx.digits, self.figures
@@ -417,7 +418,7 @@ class _Words:
             )  # fmt: skip
         return out
 
-    def true_up(self, row: int, due: int, paid: int, transactions: tuple[str, ...]) -> LineDraft:
+    def true_up(self, row: int, due: int, paid: int, transactions: Sequence[str]) -> LineDraft:
         ctx, money = self.ctx, self.ctx.money
         formula = (
             f"due to {ctx.prior_end} as known now {money(due)} - paid to date {money(paid)} "

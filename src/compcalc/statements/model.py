@@ -7,12 +7,70 @@ Everything here is plain immutable data. ``PeriodResult.to_json()`` is the canon
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
+
+
+class Ids(Sequence[str]):
+    """A line's ledger transaction ids: a read-only window on an array the run shares.
+
+    The engine finds the ids of every line of a component in one vectorised pass and keeps
+    them in one array, in line order; each line holds its window on it instead of a tuple of
+    its own (a run of ten million ledger rows would otherwise build ten million tuple slots one
+    by one). It behaves as the tuple of its ids: it compares equal to that tuple, hashes,
+    prints and pickles as it (a pickled line holds a plain tuple, never the shared array).
+
+    >>> ids = Ids(np.array(["T1", "T2", "T3"], dtype=object), 1, 3)
+    >>> ids == ("T2", "T3"), len(ids), ids[-1], list(ids), ids
+    (True, 2, 'T3', ['T2', 'T3'], ('T2', 'T3'))
+    """
+
+    __slots__ = ("_start", "_stop", "_values")
+
+    def __init__(self, values: npt.NDArray[np.object_], start: int, stop: int) -> None:
+        self._values = values
+        self._start = start
+        self._stop = stop
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        position = index + len(self) if index < 0 else index
+        if not 0 <= position < len(self):
+            raise IndexError("Ids index out of range")
+        return str(self._values[self._start + position])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values[self._start : self._stop].tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Ids | tuple):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (tuple, (tuple(self),))
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +96,7 @@ class Line:
     amount: Decimal
     rule: RuleRef
     formula: str  # the computation with its actual numbers
-    transactions: tuple[str, ...] = ()  # ledger transaction ids this line used
+    transactions: Sequence[str] = ()  # ledger transaction ids this line used (tuple or Ids)
     details: tuple[tuple[str, str], ...] = ()  # named figures: rate, band, basis, attainment ...
 
 
