@@ -328,17 +328,23 @@ def _escape(text: pa.ChunkedArray) -> pa.ChunkedArray:
 def _has_separator_bytes(chunk: pa.Array) -> bool:
     """Whether the chunk's text bytes hold a backslash or separator (a scan, not a regex).
 
-    In UTF-8 these ASCII bytes never occur inside another character's encoding. The whole
-    data buffer is scanned, so a sliced chunk may answer True needlessly, never False wrongly.
+    In UTF-8 these ASCII bytes never occur inside another character's encoding. Only the
+    bytes the chunk's own values span are scanned: chunks sliced from one larger array share
+    its whole data buffer.
     """
     data = chunk.buffers()[2]
-    if data is None:
+    if data is None or len(chunk) == 0:
         return False
-    raw = np.frombuffer(data, dtype=np.uint8)
-    return bool(np.isin(raw, _SEPARATOR_BYTES).any())
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
+    start, stop = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+    raw = np.frombuffer(data, dtype=np.uint8)[start:stop]
+    return bool(_SEPARATOR_TABLE[raw].any())
 
 
-_SEPARATOR_BYTES = np.array([0x5C, 0x1E, 0x1F], dtype=np.uint8)
+# Which bytes need escaping: backslash, record separator, unit separator.
+_SEPARATOR_TABLE = np.zeros(256, dtype=bool)
+_SEPARATOR_TABLE[[0x5C, 0x1E, 0x1F]] = True
 
 
 def _escape_text(text: str) -> str:

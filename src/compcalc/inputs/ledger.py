@@ -234,7 +234,16 @@ def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _event_ranks(events: pd.Series) -> npt.NDArray[np.int64]:
     """Each event's rank in EVENTS (-1 for another text): Categorical codes follow EVENTS."""
-    return pd.Categorical(events, categories=EVENTS).codes.astype(np.int64)
+    if len(events) == 0:
+        return np.zeros(0, dtype=np.int64)
+    # In Arrow (a hash of four values), not through Python strings as pd.Categorical does.
+    found = pc.index_in(
+        pa.array(events, from_pandas=True, type=pa.large_string()), value_set=_EVENT_SET
+    )
+    return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+_EVENT_SET = pa.array(EVENTS, type=pa.large_string())
 
 
 def is_sorted(frame: pd.DataFrame, columns: Sequence[str]) -> bool:
