@@ -6,9 +6,13 @@ against the obvious per-value implementation it replaced, for any integer or rat
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import pickle
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +25,7 @@ from compcalc.money import (
     format_rate,
     from_minor,
 )
+from compcalc.statements.model import Ids, Line, RuleRef
 
 
 def plain_format_amount(units: int, digits: int) -> str:
@@ -153,3 +158,38 @@ def test_margin_left_divides_only_refunded_sales_and_matches_dividing_all() -> N
     got = _margin_left(sales, refunded, remaining, Rounding.HALF_UP)  # type: ignore[arg-type]
     every = round_div(margin * remaining, np.where(amount > 0, amount, 1), Rounding.HALF_UP)
     assert got.tolist() == every.tolist() == [300, 151, 0, 0, 67, 0]
+
+
+@given(
+    st.lists(st.text("T12ab", min_size=1), max_size=12),
+    st.integers(min_value=0, max_value=12),
+    st.integers(min_value=0, max_value=12),
+)
+def test_ids_behave_as_the_tuple_of_their_window(values: list[str], a: int, b: int) -> None:
+    start, stop = sorted((min(a, len(values)), min(b, len(values))))
+    ids = Ids(np.array(values, dtype=object), start, stop)
+    plain = tuple(values[start:stop])
+    assert ids == plain and plain == ids and tuple(ids) == plain and list(ids) == list(plain)
+    assert hash(ids) == hash(plain) and repr(ids) == repr(plain) and len(ids) == len(plain)
+    assert bool(ids) == bool(plain) and ids[1:] == plain[1:]
+    for k in range(-len(plain), len(plain)):
+        assert ids[k] == plain[k]
+    for k in (len(plain), -len(plain) - 1):
+        with pytest.raises(IndexError):
+            ids[k]
+    # A pickled or copied window is a plain tuple: it never carries the run's whole array.
+    unpickled = pickle.loads(pickle.dumps(ids))
+    assert type(unpickled) is tuple and unpickled == plain
+    assert copy.deepcopy(ids) == plain
+    assert ids != list(plain) and (ids == object()) is False
+
+
+def test_a_line_with_ids_equals_the_line_with_the_tuple() -> None:
+    shared = np.array(["T1", "T2", "T3"], dtype=object)
+    rule = RuleRef("rs", "1", "comm", "abc")
+    a = Line("c.x", "comm", "commission", "commission", "x", "X", Decimal("1.00"), rule, "f",
+             Ids(shared, 1, 3))  # fmt: skip
+    b = dataclasses.replace(a, transactions=("T2", "T3"))
+    assert a == b and hash(a) == hash(b)
+    assert pickle.loads(pickle.dumps(a)).transactions == ("T2", "T3")
+    assert a != dataclasses.replace(a, transactions=("T2",))
