@@ -16,15 +16,18 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compcalc.engine.crediting import allocate_shares
 from compcalc.engine.override import _shares
 from compcalc.inputs import check_ledger, read_ledger, read_roster
 from compcalc.inputs.ledger import (
     EVENTS,
     FRAME_COLUMNS,
     SHARE_COLUMN,
+    SHARE_WHOLE,
     _transaction_codes,
     canonical_order,
     is_sorted,
+    lexsort_stable,
 )
 from compcalc.money import allocate
 
@@ -197,3 +200,41 @@ def test_cross_row_checks_by_hand_whatever_the_input_order() -> None:
         assert checked.frame["transaction_id"].tolist() == ["T1", "T1", "T1", "T2"]
         assert checked.frame["amount_minor"].tolist() == [10000, 10000, 1000, 5000]
         assert Decimal(int(checked.frame["amount_minor"].sum())).scaleb(-2) == Decimal("260.00")
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(-2, 2), st.integers(0, 2), st.integers(0, 10**12)),
+        max_size=40,
+    ),
+    st.integers(1, 4),
+)
+def test_lexsort_stable_is_numpy_lexsort(rows: list[tuple[int, ...]], width: int) -> None:
+    keys = [np.array([r[k] for r in rows], dtype=np.int64) for k in range(width)]
+    expected = np.lexsort(keys[::-1]) if rows else np.zeros(0, dtype=np.intp)
+    assert lexsort_stable(keys).tolist() == expected.tolist()
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-(10**9), 10**9),
+            st.lists(st.integers(0, SHARE_WHOLE), min_size=1, max_size=4),
+        ),
+        max_size=12,
+    )
+)
+def test_allocate_shares_is_money_allocate_per_group(
+    groups: list[tuple[int, list[int]]],
+) -> None:
+    groups = [(t, w) for t, w in groups if sum(w)]
+    total = np.array([t for t, w in groups for _ in w], dtype=np.int64)
+    weight = np.array([x for _, w in groups for x in w], dtype=np.int64)
+    group = np.array([g for g, (_, w) in enumerate(groups) for _ in w], dtype=np.int64)
+    expected: list[int] = []
+    for t, w in groups:
+        shares = allocate(abs(t), w)
+        expected += [-s if t < 0 else s for s in shares]
+    assert allocate_shares(total, weight, group).tolist() == expected

@@ -263,11 +263,17 @@ def allocate_shares(total: Int, weight: Int, group: Int) -> Int:
     group_total = np.zeros(groups, dtype=np.int64)
     group_total[group] = magnitude
     left = group_total - given
-    order = np.lexsort((np.arange(n), -remainder, group))
-    ranked = group[order]
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n) - np.searchsorted(ranked, ranked, side="left")
-    shares = base + (rank < left[group])
+    # Only groups with units left over need their entries ranked (a sale credited whole to
+    # one employee, nearly every one, has none): rank those entries alone.
+    pending = np.flatnonzero(left[group] > 0)
+    shares = base.copy()
+    if len(pending):
+        g = group[pending]
+        order = np.lexsort((pending, -remainder[pending], g))
+        ranked = g[order]
+        rank = np.empty(len(pending), dtype=np.int64)
+        rank[order] = np.arange(len(pending)) - np.searchsorted(ranked, ranked, side="left")
+        shares[pending] += rank < left[g]
     return np.where(total < 0, -shares, shares).astype(np.int64)
 
 

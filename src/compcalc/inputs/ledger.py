@@ -228,8 +228,35 @@ def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
     for column in columns:
         values = frame[column] if column != "_rank" else pd.Series(rank)
         keys.extend(_sort_keys(values))
-    order = np.lexsort(_packed(keys)[::-1])
+    order = lexsort_stable(_packed(keys))
     return frame[[*FRAME_COLUMNS, *shared]].take(order).reset_index(drop=True)
+
+
+def lexsort_stable(keys: Sequence[npt.NDArray[np.int64]]) -> npt.NDArray[np.intp]:
+    """The stable sort order by ``keys`` (most significant first): ``np.lexsort(keys[::-1])``.
+
+    One stable argsort on the first key, then the later keys only where the first one ties
+    (after a ledger's transaction and date, very few rows): np.lexsort sorts every row once
+    per key.
+
+    >>> lexsort_stable([np.array([2, 1, 2, 1]), np.array([0, 9, 0, 3])]).tolist()
+    [3, 1, 0, 2]
+    """
+    first = keys[0]
+    order = np.argsort(first, kind="stable")
+    if len(keys) == 1 or len(order) < 2:
+        return order
+    ranked = first[order]
+    equal = ranked[1:] == ranked[:-1]
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= equal
+    tied[:-1] |= equal
+    at = np.flatnonzero(tied)
+    if len(at):
+        rows = order[at]  # runs of equal first keys, each in input order
+        within = np.lexsort((*[key[rows] for key in keys[:0:-1]], ranked[at]))
+        order[at] = rows[within]
+    return order
 
 
 def _event_ranks(events: pd.Series) -> npt.NDArray[np.int64]:
