@@ -13,10 +13,13 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compcalc.inputs import canonical_digest, parse_minor_units
+from compcalc.inputs.common import text_order
 from compcalc.inputs.ledger import EVENTS, FRAME_COLUMNS, SHARE_COLUMN, canonical_order
 
 # ---------------------------------------------------------------------------------------------
@@ -174,3 +177,19 @@ def test_digest_by_hand() -> None:
     # A sliced table (Arrow buffers with an offset) hashes only its own rows.
     longer = pd.DataFrame({"x": pd.Series(["0", "2", "1", "9"], dtype="str")})
     assert canonical_digest(longer.iloc[1:3].reset_index(drop=True)) == expected
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(["a", "b", "\x00", "\x1f", "é", "😀", "1"]), max_size=12),
+        max_size=40,
+    )
+)
+def test_text_order_sorts_as_arrow_and_python_do(values: list[str]) -> None:
+    text = pa.array(values, type=pa.large_string())
+    ordered = [values[k] for k in text_order(text).tolist()]
+    assert ordered == sorted(values)
+    assert ordered == text.take(pc.sort_indices(text)).to_pylist()
+    sliced = text.slice(1)  # an offset into shared buffers
+    assert [values[1:][k] for k in text_order(sliced).tolist()] == sorted(values[1:])

@@ -295,17 +295,54 @@ def canonical_digest(cells: pd.DataFrame) -> str:
     if names and len(cells):
         columns = [_escape(_arrow_text(cells[name])) for name in names]
         separator = pa.scalar("\x1f", pa.large_string())
-        rows = pc.binary_join_element_wise(*columns, separator)  # one pass in Arrow
-        rows = rows.take(pc.sort_indices(rows))  # by code point, as Python sorts str
+        rows = pc.binary_join_element_wise(*columns, separator).combine_chunks()  # one pass
+        rows = rows.take(text_order(rows))  # by code point, as Python sorts str
         # Each row followed by the record separator, hashed straight from the Arrow buffer;
         # the last row has no separator after it.
         end = pa.scalar("\x1e", pa.large_string())
-        ended = pc.binary_join_element_wise(rows, pa.scalar("", pa.large_string()), end)
-        body = ended.combine_chunks()
+        body = pc.binary_join_element_wise(rows, pa.scalar("", pa.large_string()), end)
         offsets = np.frombuffer(body.buffers()[1], dtype=np.int64)[body.offset :]
         data = body.buffers()[2]
         digest.update(memoryview(data)[int(offsets[0]) : int(offsets[len(body)]) - 1])
     return digest.hexdigest()
+
+
+def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
+    """Indices that sort a large_string array by code point, as ``pc.sort_indices`` does.
+
+    UTF-8 bytes sort like code points. The first eight bytes of each text, as one big-endian
+    integer (zero past the end), order every pair whose first eight bytes differ; a numpy sort
+    of those integers does most of the work, and Arrow compares whole texts only within runs
+    that share them. Equal texts may come in any order (they are the same bytes).
+
+    >>> text_order(pa.array(["b", "ab", "a", "", "abcdefghij", "abcdefghi"], pa.large_string()))
+    array([3, 2, 1, 5, 4, 0])
+    """
+    n = len(text)
+    data = text.buffers()[2]
+    if n < 2 or data is None or data.size == 0:
+        return np.arange(n, dtype=np.int64)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + n + 1]
+    raw = np.frombuffer(data, dtype=np.uint8)
+    start, length = offsets[:-1], np.diff(offsets)
+    prefix = np.zeros(n, dtype=np.uint64)
+    for j in range(8):
+        has = length > j
+        byte = np.where(has, raw[np.where(has, start + j, 0)], 0).astype(np.uint64)
+        prefix |= byte << np.uint64(56 - 8 * j)
+    order = np.argsort(prefix, kind="stable").astype(np.int64)
+    ranked = prefix[order]
+    equal = ranked[1:] == ranked[:-1]
+    tied = np.zeros(n, dtype=bool)
+    tied[1:] |= equal
+    tied[:-1] |= equal
+    at = np.flatnonzero(tied)
+    if len(at):
+        rows = order[at]
+        runs = pa.table({"prefix": pa.array(ranked[at]), "text": text.take(pa.array(rows))})
+        keys = [("prefix", "ascending"), ("text", "ascending")]
+        order[at] = rows[np.asarray(pc.sort_indices(runs, sort_keys=keys).to_numpy())]
+    return order
 
 
 def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
