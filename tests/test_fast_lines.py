@@ -193,3 +193,29 @@ def test_a_line_with_ids_equals_the_line_with_the_tuple() -> None:
     assert a == b and hash(a) == hash(b)
     assert pickle.loads(pickle.dumps(a)).transactions == ("T2", "T3")
     assert a != dataclasses.replace(a, transactions=("T2",))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(), st.integers(min_value=0, max_value=4), st.text("T12ab", min_size=1)
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
+def test_group_ids_on_transaction_numbers_matches_plain(
+    rows: list[tuple[bool, int, str]], in_order: bool
+) -> None:
+    if in_order:  # as Sales come: sorted by transaction id
+        rows = sorted(rows, key=lambda r: r[2])
+    mask = np.array([r[0] for r in rows], dtype=bool)
+    owner = np.array([r[1] for r in rows], dtype=np.int64)
+    ids = np.array([r[2] for r in rows], dtype=object)
+    codes = np.array([sorted(set(ids.tolist())).index(t) for t in ids.tolist()], dtype=np.int64)
+    grouped = group_ids(mask, owner, ids, 5, codes)
+    assert grouped == plain_group_ids(mask, owner, ids, 5)
+    assert [pickle.loads(pickle.dumps(g)) for g in grouped] == plain_group_ids(mask, owner, ids, 5)
+    for g in grouped:
+        for k in range(len(g)):
+            assert g[k] == g[k - len(g)] == tuple(g)[k]

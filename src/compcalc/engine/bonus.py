@@ -182,7 +182,10 @@ def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, base: Int)
         )
     if not pays_now:
         return []
-    ids = group_ids(now.credited & plan.mine, plan.owner, ctx.sales.transaction_id, len(rows))
+    sales = ctx.sales
+    ids = group_ids(
+        now.credited & plan.mine, plan.owner, sales.transaction_id, len(rows), sales.transaction
+    )
     amounts = (due - paid).tolist()
     amount_text = format_amounts(due - paid, ctx.digits)
     label = component.label or "Bonus"

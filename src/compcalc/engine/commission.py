@@ -292,12 +292,14 @@ def commission_lines(component: Commission, path: str, rows: Int, ctx: Context) 
     paid = _paid_before(plan, ctx)
     categories = steps.changed
     ids = {
-        item: group_ids(mask & plan.mine, plan.owner, sales.transaction_id, len(rows))
+        item: group_ids(
+            mask & plan.mine, plan.owner, sales.transaction_id, len(rows), sales.transaction
+        )
         for item, mask in categories.items()
     }
     credited_before = steps.bases[0] != 0
     ids["earlier"] = group_ids(
-        credited_before & plan.mine, plan.owner, sales.transaction_id, len(rows)
+        credited_before & plan.mine, plan.owner, sales.transaction_id, len(rows), sales.transaction
     )
     return _lines(plan, dues, paid, ids, ctx.period_events())
 

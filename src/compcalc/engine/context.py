@@ -317,12 +317,17 @@ def make_line(
 
 
 def group_ids(
-    mask: npt.NDArray[np.bool_], owner: Int, ids: npt.NDArray[np.object_], size: int
+    mask: npt.NDArray[np.bool_],
+    owner: Int,
+    ids: npt.NDArray[np.object_],
+    size: int,
+    codes: Int | None = None,
 ) -> list[Ids]:
     """For each local employee, the sorted ids where ``mask`` is set (one pass, no row loop).
 
-    The lists are windows on one array (:class:`~compcalc.statements.model.Ids`), not a
-    tuple each.
+    ``codes`` (optional) are integers that sort like ``ids`` (a sale's transaction number):
+    the grouping then never touches the id strings. The lists are windows on ``ids``
+    (:class:`~compcalc.statements.model.Ids`), not a tuple each.
 
     >>> group_ids(np.array([True, True, False, True]), np.array([1, 0, 0, 1]),
     ...           np.array(["T2", "T1", "T3", "T0"], dtype=object), 2)
@@ -330,12 +335,14 @@ def group_ids(
     """
     picked = np.flatnonzero(mask)
     owners = owner[picked]
-    chosen = ids[picked]
-    if len(chosen) > 1 and bool(np.all(chosen[:-1] <= chosen[1:])):
-        # Sales come sorted by transaction id: grouping by owner (stable) keeps them sorted
-        order = np.argsort(owners, kind="stable")
+    keys = codes[picked] if codes is not None else ids[picked]
+    if len(keys) > 1 and bool(np.all(keys[:-1] <= keys[1:])):
+        # Sales come sorted by transaction: grouping by owner (stable) keeps them sorted;
+        # owners below 2**16 sort by radix
+        narrow = owners.astype(np.uint16) if size <= 2**16 else owners
+        order = np.argsort(narrow, kind="stable")
     else:
-        order = np.lexsort((chosen.astype(str), owners))
-    owners, texts = owners[order], chosen[order]
+        order = np.lexsort((keys if codes is not None else keys.astype(str), owners))
+    owners, at = owners[order], picked[order]
     bounds = np.searchsorted(owners, np.arange(size + 1)).tolist()
-    return [Ids(texts, start, end) for start, end in pairwise(bounds)]
+    return [Ids(ids, start, end, at) for start, end in pairwise(bounds)]

@@ -48,6 +48,7 @@ class Sales:
     """
 
     transaction_id: npt.NDArray[np.object_]
+    transaction: Int  # the transaction's number: rises with transaction_id, shared by its shares
     employee: Int  # position of the employee in the roster frame
     date: Dates
     amount: Int  # this share of the transaction, in the pay currency's minor units
@@ -153,6 +154,7 @@ def build_sales(
     d_event, d_sale = _expand(d_group, first, rows_per_group)
     return Sales(
         transaction_id=sale_ids,
+        transaction=group,
         employee=employee,
         date=date,
         amount=amount,

@@ -109,8 +109,11 @@ def member_credit(
         sales.employee,
         sales.transaction_id,
         len(employees),
+        sales.transaction,
     )
-    counted = group_ids(before_basis != 0, sales.employee, sales.transaction_id, len(employees))
+    counted = group_ids(
+        before_basis != 0, sales.employee, sales.transaction_id, len(employees), sales.transaction
+    )
     local = np.flatnonzero(member)
     return MemberCredit(
         rows=rows[local].astype(np.int64),

@@ -20,23 +20,38 @@ import pandas as pd
 class Ids(Sequence[str]):
     """A line's ledger transaction ids: a read-only window on an array the run shares.
 
-    The engine finds the ids of every line of a component in one vectorised pass and keeps
-    them in one array, in line order; each line holds its window on it instead of a tuple of
-    its own (a run of ten million ledger rows would otherwise build ten million tuple slots one
-    by one). It behaves as the tuple of its ids: it compares equal to that tuple, hashes,
-    prints and pickles as it (a pickled line holds a plain tuple, never the shared array).
+    The engine finds the ids of every line of a component in one vectorised pass; each line
+    holds its window on the result (``values[start:stop]``, or ``values[at[start:stop]]`` when
+    ``at`` gives positions) instead of a tuple of its own: a run of ten million ledger rows
+    would otherwise build ten million tuple slots one by one. It behaves as the tuple of its
+    ids: it compares equal to that tuple, hashes, prints and pickles as it (a pickled line
+    holds a plain tuple, never the shared array).
 
     >>> ids = Ids(np.array(["T1", "T2", "T3"], dtype=object), 1, 3)
     >>> ids == ("T2", "T3"), len(ids), ids[-1], list(ids), ids
     (True, 2, 'T3', ['T2', 'T3'], ('T2', 'T3'))
+    >>> Ids(np.array(["T1", "T2", "T3"], dtype=object), 0, 2, at=np.array([2, 0]))
+    ('T3', 'T1')
     """
 
-    __slots__ = ("_start", "_stop", "_values")
+    __slots__ = ("_at", "_start", "_stop", "_values")
 
-    def __init__(self, values: npt.NDArray[np.object_], start: int, stop: int) -> None:
+    def __init__(
+        self,
+        values: npt.NDArray[np.object_],
+        start: int,
+        stop: int,
+        at: npt.NDArray[np.int64] | None = None,
+    ) -> None:
         self._values = values
         self._start = start
         self._stop = stop
+        self._at = at
+
+    def _window(self) -> npt.NDArray[np.object_]:
+        if self._at is None:
+            return self._values[self._start : self._stop]
+        return self._values[self._at[self._start : self._stop]]
 
     def __len__(self) -> int:
         return self._stop - self._start
@@ -53,10 +68,11 @@ class Ids(Sequence[str]):
         position = index + len(self) if index < 0 else index
         if not 0 <= position < len(self):
             raise IndexError("Ids index out of range")
-        return str(self._values[self._start + position])
+        at = self._start + position
+        return str(self._values[at if self._at is None else self._at[at]])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._values[self._start : self._stop].tolist())
+        return iter(self._window().tolist())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Ids | tuple):
