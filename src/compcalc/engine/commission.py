@@ -40,7 +40,7 @@ from ..money import (
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Dated, TierMethod
 from ..statements.model import Ids
-from .context import Context, LineDraft, group_ids, make_line
+from .context import Context, LineDraft, group_ids, make_line, stable_order
 from .tiers import (
     Schedule,
     at_band,
@@ -109,7 +109,7 @@ class CommissionPlan:
         self.owner = local[ctx.sales.employee]
         # The plan's sales grouped by employee (stable): each sum over them is one pass
         taken = np.flatnonzero(self.mine)
-        self._taken = taken[np.argsort(self.owner[taken], kind="stable")]
+        self._taken = taken[stable_order(self.owner[taken], len(rows))]
         self._taken_owner = self.owner[self._taken]
         # Words of the lines, each figure formatted once per employee (see _figures)
         self._quota = self.quota.tolist()

@@ -316,6 +316,18 @@ def make_line(
     )
 
 
+def stable_order(keys: Int, size: int) -> npt.NDArray[np.intp]:
+    """``np.argsort(keys, kind="stable")`` for keys in ``0 .. size-1`` (employee rows).
+
+    Below 2**16 the keys are narrowed to 16 bits, which numpy sorts by radix in linear time.
+
+    >>> stable_order(np.array([2, 0, 2, 1]), 3).tolist()
+    [1, 3, 0, 2]
+    """
+    narrow = keys.astype(np.uint16) if size <= 2**16 else keys
+    return np.argsort(narrow, kind="stable")
+
+
 def group_ids(
     mask: npt.NDArray[np.bool_],
     owner: Int,
@@ -337,10 +349,8 @@ def group_ids(
     owners = owner[picked]
     keys = codes[picked] if codes is not None else ids[picked]
     if len(keys) > 1 and bool(np.all(keys[:-1] <= keys[1:])):
-        # Sales come sorted by transaction: grouping by owner (stable) keeps them sorted;
-        # owners below 2**16 sort by radix
-        narrow = owners.astype(np.uint16) if size <= 2**16 else owners
-        order = np.argsort(narrow, kind="stable")
+        # Sales come sorted by transaction: grouping by owner (stable) keeps them sorted
+        order = stable_order(owners, size)
     else:
         order = np.lexsort((keys if codes is not None else keys.astype(str), owners))
     owners, at = owners[order], picked[order]

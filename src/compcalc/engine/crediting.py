@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,11 @@ class Sales:
 
     def __len__(self) -> int:
         return len(self.transaction_id)
+
+    @functools.cached_property
+    def eligible(self) -> Bool:
+        """Sales with no exclusion reason (compared once, not per as-of date)."""
+        return np.asarray(self.excluded_reason == "", dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -415,7 +421,7 @@ def state_at(
     cutoff = day(as_of)
     dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
     size = len(sales)
-    sold = (sales.date <= cutoff) & (sales.excluded_reason == "")
+    sold = (sales.date <= cutoff) & sales.eligible
     refunded = np.zeros(size, dtype=np.int64)
     refund_mask = sales.refund_date <= cutoff
     np.add.at(refunded, sales.refund_sale[refund_mask], sales.refund_amount[refund_mask])

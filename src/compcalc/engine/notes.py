@@ -41,7 +41,7 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
         excluded[int(sales.employee[i])].append(
             _note(ctx, i, "excluded", reason, int(sales.amount[i]))
         )
-    uncovered = ~ctx.covered[sales.employee] & (sales.excluded_reason == "")
+    uncovered = ~ctx.covered[sales.employee] & sales.eligible
     sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (
         sales.date <= np.datetime64(ctx.period.end, "D")
     )
@@ -51,7 +51,7 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
         excluded[int(sales.employee[i])].append(
             _note(ctx, i, "excluded", reason, int(sales.amount[i]))
         )
-    no_margin = ctx.on_margin[sales.employee] & ~sales.has_margin & (sales.excluded_reason == "")
+    no_margin = ctx.on_margin[sales.employee] & ~sales.has_margin & sales.eligible
     for i in np.flatnonzero(no_margin & sold_now).tolist():
         reason = "no margin given for this sale; commission is paid on margin, so it earns none"
         excluded[int(sales.employee[i])].append(
