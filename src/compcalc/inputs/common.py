@@ -310,10 +310,11 @@ def canonical_digest(cells: pd.DataFrame) -> str:
 def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
     """Indices that sort a large_string array by code point, as ``pc.sort_indices`` does.
 
-    UTF-8 bytes sort like code points. The first eight bytes of each text, as one big-endian
-    integer (zero past the end), order every pair whose first eight bytes differ; a numpy sort
-    of those integers does most of the work, and Arrow compares whole texts only within runs
-    that share them. Equal texts may come in any order (they are the same bytes).
+    UTF-8 bytes sort like code points. Bytes 0-7 of each text, then bytes 8-15, as big-endian
+    integers (zero past the end) order every pair that differs within its first sixteen
+    bytes: numpy sorts on them (the second word only where the first ties), and Arrow compares
+    whole texts only within runs that share both. Equal texts may come in any order (they
+    are the same bytes).
 
     >>> text_order(pa.array(["b", "ab", "a", "", "abcdefghij", "abcdefghi"], pa.large_string()))
     array([3, 2, 1, 5, 4, 0])
@@ -325,24 +326,48 @@ def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + n + 1]
     raw = np.frombuffer(data, dtype=np.uint8)
     start, length = offsets[:-1], np.diff(offsets)
-    prefix = np.zeros(n, dtype=np.uint64)
-    for j in range(8):
-        has = length > j
-        byte = np.where(has, raw[np.where(has, start + j, 0)], 0).astype(np.uint64)
-        prefix |= byte << np.uint64(56 - 8 * j)
-    order = np.argsort(prefix, kind="stable").astype(np.int64)
-    ranked = prefix[order]
-    equal = ranked[1:] == ranked[:-1]
-    tied = np.zeros(n, dtype=bool)
+
+    def word(rows: npt.NDArray[np.int64], skip: int) -> npt.NDArray[np.uint64]:
+        out = np.zeros(len(rows), dtype=np.uint64)
+        first, size = start[rows], length[rows]
+        for j in range(8):
+            has = size > skip + j
+            byte = np.where(has, raw[np.where(has, first + skip + j, 0)], 0).astype(np.uint64)
+            out |= byte << np.uint64(56 - 8 * j)
+        return out
+
+    order = np.arange(n, dtype=np.int64)
+    first_word = word(order, 0)
+    order = np.argsort(first_word, kind="stable").astype(np.int64)
+    keys = [first_word[order]]
+    at = _tied(keys)
+    if len(at):  # the second word, only where the first ties
+        rows = order[at]
+        second = word(rows, 8)
+        within = np.lexsort((second, keys[0][at]))
+        order[at] = rows[within]
+        keys = [keys[0][at][within], second[within]]
+        tied = _tied(keys)
+        if len(tied):  # whole texts, only where both words tie
+            rows = order[at[tied]]
+            runs = pa.table({
+                "a": pa.array(keys[0][tied]), "b": pa.array(keys[1][tied]),
+                "text": text.take(pa.array(rows)),
+            })  # fmt: skip
+            sort_keys = [("a", "ascending"), ("b", "ascending"), ("text", "ascending")]
+            order[at[tied]] = rows[np.asarray(pc.sort_indices(runs, sort_keys=sort_keys))]
+    return order
+
+
+def _tied(keys: list[npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
+    """Positions of sorted entries equal on every key to a neighbour."""
+    equal = np.ones(max(len(keys[0]) - 1, 0), dtype=bool)
+    for key in keys:
+        equal &= key[1:] == key[:-1]
+    tied = np.zeros(len(keys[0]), dtype=bool)
     tied[1:] |= equal
     tied[:-1] |= equal
-    at = np.flatnonzero(tied)
-    if len(at):
-        rows = order[at]
-        runs = pa.table({"prefix": pa.array(ranked[at]), "text": text.take(pa.array(rows))})
-        keys = [("prefix", "ascending"), ("text", "ascending")]
-        order[at] = rows[np.asarray(pc.sort_indices(runs, sort_keys=keys).to_numpy())]
-    return order
+    return np.flatnonzero(tied)
 
 
 def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
