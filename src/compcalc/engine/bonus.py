@@ -231,5 +231,5 @@ def _paid_before(plan: BonusPlan, ctx: Context) -> Int:
     # period's end, under the rules in force then.
     end = latest[-1].end
     then = BonusPlan(plan.component, plan.path, plan.rows, ctx, plan.base, ctx.resolver_at(end))
-    due, _ = then.due(then.measure(ctx.state(end).basis("amount")))
+    due, _ = then.due(then.measure(ctx.basis(end, "amount")))
     return due

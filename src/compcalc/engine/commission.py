@@ -388,7 +388,7 @@ def _replay(component: Commission, path: str, rows: Int, ctx: Context) -> list[R
     plans: dict[tuple[int, ...], CommissionPlan] = {}
     for period in earlier[len(walk) :]:
         then = _plan_as_of(component, path, rows, ctx, period.end, plans)
-        due = then.due(ctx.state(period.end).basis(component.basis)).due
+        due = then.due(ctx.basis(period.end, component.basis)).due
         payable = due - paid
         if then.per_period_cap and then.cap is not None:
             payable = np.minimum(payable, then.cap)
@@ -474,7 +474,7 @@ def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
         then = CommissionPlan(
             plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
         )
-        due_then = then.due(ctx.state(ctx.prior_end).basis(plan.component.basis)).due
+        due_then = then.due(ctx.basis(ctx.prior_end, plan.component.basis)).due
     replayed = paid if ctx.paid_to_date is None else _paid_before(plan, replace_paid(ctx))
     causes[0] = replayed - paid
     causes[1] = due0.due - due_then

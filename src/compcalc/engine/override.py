@@ -93,7 +93,7 @@ def member_credit(
     )
 
     def credit(as_of: dt.date) -> tuple[Int, Int]:
-        basis = np.where(counts, ctx.state(as_of).basis(kind), 0).astype(np.int64)
+        basis = np.where(counts, ctx.basis(as_of, kind), 0).astype(np.int64)
         total = np.zeros(len(employees), dtype=np.int64)
         np.add.at(total, sales.employee[counts], basis[counts])
         return basis, total
