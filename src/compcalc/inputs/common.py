@@ -296,15 +296,21 @@ def canonical_digest(cells: pd.DataFrame) -> str:
         columns = [_escape(_arrow_text(cells[name])) for name in names]
         separator = pa.scalar("\x1f", pa.large_string())
         rows = pc.binary_join_element_wise(*columns, separator).combine_chunks()  # one pass
-        rows = rows.take(text_order(rows))  # by code point, as Python sorts str
-        # Each row followed by the record separator, hashed straight from the Arrow buffer;
-        # the last row has no separator after it.
+        order = text_order(rows)  # by code point, as Python sorts str
+        # Each row followed by the record separator, hashed straight from Arrow buffers a
+        # batch of rows at a time (the sorted copy never exists whole); the last row has no
+        # separator after it.
         end = pa.scalar("\x1e", pa.large_string())
-        body = pc.binary_join_element_wise(rows, pa.scalar("", pa.large_string()), end)
-        offsets = np.frombuffer(body.buffers()[1], dtype=np.int64)[body.offset :]
-        data = body.buffers()[2]
-        digest.update(memoryview(data)[int(offsets[0]) : int(offsets[len(body)]) - 1])
+        for begin in range(0, len(rows), _DIGEST_BATCH):
+            batch = rows.take(pa.array(order[begin : begin + _DIGEST_BATCH]))
+            body = pc.binary_join_element_wise(batch, pa.scalar("", pa.large_string()), end)
+            offsets = np.frombuffer(body.buffers()[1], dtype=np.int64)[body.offset :]
+            stop = int(offsets[len(body)]) - (1 if begin + len(batch) == len(rows) else 0)
+            digest.update(memoryview(body.buffers()[2])[int(offsets[0]) : stop])
     return digest.hexdigest()
+
+
+_DIGEST_BATCH = 1 << 20  # rows hashed per batch: the sorted copy costs at most this many rows
 
 
 def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
