@@ -427,10 +427,13 @@ class _Context:
         where there is none. Index it with the ``_tid`` codes of the rows to look up."""
         # A split has several sale rows: the first in canonical order stands for them all
         # (they share date, amount and currency by now).
-        sales = rows[rows["event"] == "sale"]
-        codes, first = np.unique(sales["_tid"].to_numpy(), return_index=True)
-        lookup = np.full(len(self.frame) + 1, -1, dtype=np.int64)
-        lookup[codes] = sales.index.to_numpy()[first]
+        is_sale = (rows["event"] == "sale").to_numpy(dtype=bool)
+        codes = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
+        positions = rows.index.to_numpy(dtype=np.int64)[is_sale]
+        none = len(self.frame)  # above every position: no sale
+        lookup = np.full(len(self.frame) + 1, none, dtype=np.int64)
+        np.minimum.at(lookup, codes, positions)  # the first sale row of each transaction
+        lookup[lookup == none] = -1
         return lookup
 
 
@@ -493,7 +496,7 @@ def check_ledger(
                 pd.Index(currencies),
                 convert, fx_hint,
             )  # fmt: skip
-            stage(frame[alive], ctx)
+            stage(frame if alive.all() else frame[alive], ctx)  # no copy while none failed
         alive &= ~problems.mask()
         findings.append(problems.frame())
     found = pd.concat(findings, ignore_index=True)
