@@ -333,18 +333,29 @@ def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
     raw = np.frombuffer(data, dtype=np.uint8)
     start, length = offsets[:-1], np.diff(offsets)
 
+    # Every run of eight bytes in the buffer, as rows of a strided view (no copy): a text's
+    # word is one gather of its row, then the bytes past its end are masked off.
+    windows = np.lib.stride_tricks.as_strided(
+        raw, shape=(max(len(raw) - 7, 0), 8), strides=(1, 1), writeable=False
+    )
+
     def word(rows: npt.NDArray[np.int64], skip: int) -> npt.NDArray[np.uint64]:
+        first = start[rows] + skip
+        size = np.clip(length[rows] - skip, 0, 8)
         out = np.zeros(len(rows), dtype=np.uint64)
-        first, size = start[rows], length[rows]
-        for j in range(8):
-            has = size > skip + j
-            byte = np.where(has, raw[np.where(has, first + skip + j, 0)], 0).astype(np.uint64)
-            out |= byte << np.uint64(56 - 8 * j)
-        return out
+        inside = np.flatnonzero(first + 8 <= len(raw))
+        gathered = np.ascontiguousarray(windows[first[inside]])
+        out[inside] = gathered.view(">u8").ravel().astype(np.uint64)
+        # Texts starting in the buffer's last seven bytes (at most seven of them)
+        for k in np.flatnonzero((first + 8 > len(raw)) & (size > 0)).tolist():
+            tail = raw[first[k] : first[k] + size[k]].tobytes()
+            out[k] = int.from_bytes(tail.ljust(8, b"\0"), "big")
+        return np.asarray(out & _KEEP_BYTES[size], dtype=np.uint64)
 
     order = np.arange(n, dtype=np.int64)
     first_word = word(order, 0)
-    order = np.argsort(first_word, kind="stable").astype(np.int64)
+    # Any order among equal words: the ties are sorted further below
+    order = np.argsort(first_word).astype(np.int64)
     keys = [first_word[order]]
     at = _tied(keys)
     if len(at):  # the second word, only where the first ties
@@ -363,6 +374,12 @@ def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
             sort_keys = [("a", "ascending"), ("b", "ascending"), ("text", "ascending")]
             order[at[tied]] = rows[np.asarray(pc.sort_indices(runs, sort_keys=sort_keys))]
     return order
+
+
+# Masks keeping a word's first k bytes (k = 0..8), big-endian.
+_KEEP_BYTES = np.array(
+    [(2**64 - 1) ^ ((1 << (64 - 8 * k)) - 1) for k in range(9)], dtype=np.uint64
+)
 
 
 def _tied(keys: list[npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
