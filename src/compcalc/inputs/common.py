@@ -95,7 +95,7 @@ def read_text_table(
     if isinstance(source, pd.DataFrame):
         label = name or default_name
         cells = _arrow_to_text(_frame_to_arrow(source, label, set(money)), set(money), label)
-        lines = pd.Series(pd.array([None] * len(cells), dtype="Int64"))
+        lines = _no_lines(len(cells))
     else:
         path = Path(source)
         label = name or str(source)
@@ -119,11 +119,16 @@ def _read_path(path: Path, label: str, money: set[str]) -> tuple[pd.DataFrame, p
         if suffix in (".parquet", ".pq"):
             table = pq.read_table(path)
             cells = _arrow_to_text(table, money, label)
-            return cells, pd.Series(pd.array([None] * len(cells), dtype="Int64"))
+            return cells, _no_lines(len(cells))
     except (OSError, ValueError, pa.ArrowException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise input_error(label, f"cannot read the file: {reason}") from exc
     raise input_error(label, f"unsupported file type {suffix!r}: expected .csv or .parquet")
+
+
+def _no_lines(n: int) -> pd.Series:
+    """File lines of ``n`` rows that have none (Parquet, DataFrames): all missing, as Int64."""
+    return pd.Series(pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)))
 
 
 def _csv_header(data: bytes) -> list[str]:
@@ -377,9 +382,7 @@ def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
 
 
 # Masks keeping a word's first k bytes (k = 0..8), big-endian.
-_KEEP_BYTES = np.array(
-    [(2**64 - 1) ^ ((1 << (64 - 8 * k)) - 1) for k in range(9)], dtype=np.uint64
-)
+_KEEP_BYTES = np.array([(2**64 - 1) ^ ((1 << (64 - 8 * k)) - 1) for k in range(9)], dtype=np.uint64)
 
 
 def _tied(keys: list[npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
