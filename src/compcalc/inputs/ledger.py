@@ -117,7 +117,8 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     })  # fmt: skip
     if share is not None:
         frame[SHARE_COLUMN] = share
-    frame = canonical_order(frame[~problems.mask()])
+    failed = problems.mask()
+    frame = canonical_order(frame[~failed] if failed.any() else frame)  # no copy when all pass
     rejected = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
     return Ledger(frame, sort_rejected(rejected), table.source, table.sha256)
 
@@ -496,7 +497,7 @@ def check_ledger(
                 pd.Index(currencies),
                 convert, fx_hint,
             )  # fmt: skip
-            stage(frame if alive.all() else frame[alive], ctx)  # no copy while none failed
+            stage(_alive(frame, alive), ctx)
         alive &= ~problems.mask()
         findings.append(problems.frame())
     found = pd.concat(findings, ignore_index=True)
@@ -504,8 +505,14 @@ def check_ledger(
     values = _value_text(frame.iloc[needed], digits[needed])
     row = frame["row"].to_numpy(dtype=np.int64)
     new = to_rejected(found, values, row, frame["line"], frame["source"].to_numpy(dtype=object))
-    accepted = canonical_order(frame[alive].drop(columns=["_tid", "_emp", "_cur"]))
+    accepted = canonical_order(_alive(frame, alive).drop(columns=["_tid", "_emp", "_cur"]))
     return Ledger(accepted, sort_rejected([*ledger.rejected, *new]), ledger.source, ledger.sha256)
+
+
+def _alive(frame: pd.DataFrame, alive: BoolArray) -> pd.DataFrame:
+    """The rows still alive: the frame itself while none has failed (a boolean selection
+    copies every column, ten million rows of text included)."""
+    return frame if alive.all() else frame[alive]
 
 
 def _transaction_codes(ids: pd.Series) -> IntArray:
