@@ -357,19 +357,18 @@ def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
             out[k] = int.from_bytes(tail.ljust(8, b"\0"), "big")
         return np.asarray(out & _KEEP_BYTES[size], dtype=np.uint64)
 
-    order = np.arange(n, dtype=np.int64)
-    first_word = word(order, 0)
+    first_word = word(np.arange(n, dtype=np.int64), 0)
     # Any order among equal words: the ties are sorted further below
     order = np.argsort(first_word).astype(np.int64)
     keys = [first_word[order]]
-    at = _tied(keys)
+    at = tied_positions(keys)
     if len(at):  # the second word, only where the first ties
         rows = order[at]
         second = word(rows, 8)
         within = np.lexsort((second, keys[0][at]))
         order[at] = rows[within]
         keys = [keys[0][at][within], second[within]]
-        tied = _tied(keys)
+        tied = tied_positions(keys)
         if len(tied):  # whole texts, only where both words tie
             rows = order[at[tied]]
             runs = pa.table({
@@ -385,8 +384,13 @@ def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
 _KEEP_BYTES = np.array([(2**64 - 1) ^ ((1 << (64 - 8 * k)) - 1) for k in range(9)], dtype=np.uint64)
 
 
-def _tied(keys: list[npt.NDArray[np.uint64]]) -> npt.NDArray[np.int64]:
-    """Positions of sorted entries equal on every key to a neighbour."""
+def tied_positions(keys: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
+    """Positions of sorted entries equal on every key to a neighbour (the runs a later key,
+    or a slower comparison, has to order).
+
+    >>> tied_positions([np.array([1, 2, 2, 3, 3]), np.array([0, 5, 5, 6, 7])]).tolist()
+    [1, 2]
+    """
     equal = np.ones(max(len(keys[0]) - 1, 0), dtype=bool)
     for key in keys:
         equal &= key[1:] == key[:-1]

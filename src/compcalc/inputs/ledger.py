@@ -35,6 +35,7 @@ from compcalc.inputs.common import (
     read_text_table,
     sort_rejected,
     text_column,
+    tied_positions,
     to_rejected,
 )
 from compcalc.inputs.roster import Roster
@@ -248,11 +249,7 @@ def lexsort_stable(keys: Sequence[npt.NDArray[np.int64]]) -> npt.NDArray[np.intp
     if len(keys) == 1 or len(order) < 2:
         return order
     ranked = first[order]
-    equal = ranked[1:] == ranked[:-1]
-    tied = np.zeros(len(order), dtype=bool)
-    tied[1:] |= equal
-    tied[:-1] |= equal
-    at = np.flatnonzero(tied)
+    at = tied_positions([ranked])
     if len(at):
         rows = order[at]  # runs of equal first keys, each in input order
         within = np.lexsort((*[key[rows] for key in keys[:0:-1]], ranked[at]))
