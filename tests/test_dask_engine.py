@@ -150,3 +150,17 @@ def test_cli_engine_dask_prints_the_same_json(tmp_path: Path):
     assert two.code == 0, two.err
     assert two.out == one.out
     assert "Traceback" not in two.err
+
+
+def test_workers_keep_dask_environment_and_add_arrow_pool(client: Any):
+    """compcalc's worker settings add to Dask's worker environment, never replace it: glibc's
+    trim threshold (memory freed by a task goes back to the system) and one thread per numeric
+    library must reach the workers along with Arrow's system allocator."""
+    import os
+
+    def environ() -> tuple[str | None, str | None, str | None]:
+        keys = ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS", "ARROW_DEFAULT_MEMORY_POOL")
+        return tuple(os.environ.get(key) for key in keys)  # type: ignore[return-value]
+
+    for found in client.run(environ).values():
+        assert found == ("65536", "1", "system")

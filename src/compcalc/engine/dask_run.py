@@ -188,15 +188,26 @@ def _read(path: str, count: int) -> tuple[pd.DataFrame, tuple[str, str, tuple[An
 
 # Worker settings for a cluster compcalc starts (and advice for one you start yourself):
 # Arrow's system allocator hands freed memory back (its default mimalloc pool keeps ~100 MB
-# per worker after each file read, which Dask counts as unmanaged memory); shuffle buffers
-# sized for workers of a few hundred MB; no pausing at 80 % (memory freed but not returned
-# could pause every worker for good), the nanny still restarts a worker past 95 %.
+# per worker after each file read, which Dask counts as unmanaged memory), added to Dask's
+# own worker environment (glibc's trim threshold, one thread per numeric library), which a
+# plain ``dask.config.set`` of the key would replace; shuffle buffers sized for workers of a
+# few hundred MB; no pausing at 80 % (memory freed but not returned could pause every worker
+# for good), the nanny still restarts a worker past 95 %.
+ARROW_ENVIRON = {"ARROW_DEFAULT_MEMORY_POOL": "system"}
 WORKER_CONFIG: dict[str, Any] = {
-    "distributed.nanny.pre-spawn-environ": {"ARROW_DEFAULT_MEMORY_POOL": "system"},
     "distributed.worker.memory.pause": False,
     "distributed.p2p.comm.buffer": "32 MiB",
     "distributed.p2p.storage.buffer": "32 MiB",
 }
+
+
+def worker_config() -> dict[str, Any]:
+    """:data:`WORKER_CONFIG` with the workers' environment: Dask's (as configured now) plus
+    :data:`ARROW_ENVIRON`."""
+    import dask
+
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    return {**WORKER_CONFIG, "distributed.nanny.pre-spawn-environ": {**environ, **ARROW_ENVIRON}}
 
 
 @contextlib.contextmanager
@@ -204,7 +215,7 @@ def local_client(
     workers: int | None = None, memory_limit: str | None = None, address: str | None = None
 ) -> Iterator[Any]:
     """A ``dask.distributed`` client: to the scheduler at ``address``, or to a local cluster
-    of ``workers`` processes (default: one per core) with :data:`WORKER_CONFIG`, closed on
+    of ``workers`` processes (default: one per core) with :func:`worker_config`, closed on
     exit. Dask's own logging is kept to errors (its shuffles log at WARNING level)."""
     import dask
     from dask.distributed import Client, LocalCluster
@@ -216,7 +227,7 @@ def local_client(
             yield client
         return
     with (
-        dask.config.set(WORKER_CONFIG),
+        dask.config.set(worker_config()),
         LocalCluster(
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
