@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compcalc.inputs import canonical_digest, common, parse_minor_units
+from compcalc.inputs import amounts, canonical_digest, common, parse_minor_units
 from compcalc.inputs.common import text_order
 from compcalc.inputs.ledger import EVENTS, FRAME_COLUMNS, SHARE_COLUMN, canonical_order
 
@@ -46,6 +47,43 @@ def test_amount_limits_by_hand() -> None:
 
 
 plain_amounts = st.from_regex(r"\A-?[0-9]{1,17}(\.[0-9]{1,5})?\Z")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list("0000123456789..--e, é\x00")), max_size=30),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_amount_scans_in_numpy_and_arrow_agree(texts: list[str]) -> None:
+    """Money text is scanned from its bytes in numpy (texts up to 24 bytes) or in Arrow's
+    string kernels (longer ones): the two must read every text the same way, and a column
+    holding both kinds must give each row what its own kind gives."""
+    cells = pa.array(texts, type=pa.large_string())
+    length = np.asarray(pc.binary_length(cells), dtype=np.int64)
+    by_bytes = amounts._scan_bytes(cells, length)
+    by_text = amounts._scan_text(cells)
+    exact = by_text.plain & (by_text.whole_len + by_text.frac_len <= 18)
+    for name in ("plain", "negative", "whole_len", "frac_len"):
+        assert getattr(by_bytes, name).tolist() == getattr(by_text, name).tolist(), name
+    assert by_bytes.value[exact].tolist() == by_text.value[exact].tolist()
+    mixed = amounts._scan(cells)
+    assert mixed.plain.tolist() == by_text.plain.tolist()
+    assert mixed.value[exact].tolist() == by_text.value[exact].tolist()
+    assert mixed.whole_len.tolist() == by_text.whole_len.tolist()
+    assert mixed.frac_len.tolist() == by_text.frac_len.tolist()
+
+
+def test_long_and_short_amounts_in_one_column() -> None:
+    long_zeros = "0" * 30 + "12.50"  # plain, past the byte scan's width: read by Arrow
+    text = pd.Series(["12.5", long_zeros, "-" + long_zeros, "1" * 40, "x" * 30])
+    units, reasons = parse_minor_units(text, 2)
+    assert units.tolist() == [1250, 1250, -1250, 0, 0]
+    assert reasons.tolist()[:3] == [None, None, None]
+    assert reasons[3] == "is too large: 40 digits before the decimal point, at most 15 allowed"
+    assert reasons[4].startswith("is not a plain decimal number")
 
 
 @settings(max_examples=300, deadline=None)
@@ -203,3 +241,12 @@ def test_text_order_sorts_as_arrow_and_python_do(values: list[str], prefix: str)
     assert ordered == text.take(pc.sort_indices(text)).to_pylist()
     sliced = text.slice(1)  # an offset into shared buffers
     assert [values[1:][k] for k in text_order(sliced).tolist()] == sorted(values[1:])
+
+
+def test_amounts_scanned_in_batches_join_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = pd.Series(["12.5", "-0.05", "x", "", "000123", "1.999", "7", "0" * 30 + "1", "3."])
+    whole = parse_minor_units(texts, 2)
+    monkeypatch.setattr(amounts, "_SCAN_BATCH", 2)  # five batches, the last one short
+    units, reasons = parse_minor_units(texts, 2)
+    assert units.tolist() == whole[0].tolist() == [1250, -5, 0, 0, 12300, 0, 700, 100, 0]
+    assert reasons.tolist() == whole[1].tolist()

@@ -3,8 +3,8 @@
 Only plain decimal text is accepted: an optional minus, digits, and optionally a point with
 digits after it (``-1234.50``), with no more decimals than the row's currency has. Everything
 else is refused with a reason a person can act on. Conversion splits the text into its
-integer and fraction parts with string operations, pads the fraction on the right and builds
-the int64 with integer arithmetic, so ``0.1`` is exactly 10 cents.
+digits and the point's place (in numpy, from the text's bytes), pads the fraction on the right
+and builds the int64 with integer arithmetic, so ``0.1`` is exactly 10 cents.
 
 >>> import pandas as pd
 >>> units, reasons = parse_minor_units(pd.Series(["12.5", "1e3", "0.125"]), 2)
@@ -16,6 +16,7 @@ the int64 with integer arithmetic, so ``0.1`` is exactly 10 cents.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -57,8 +58,116 @@ def parse_minor_units(
     clean = text.astype("str").fillna("").str.strip()
     n = len(clean)
     d = np.broadcast_to(np.asarray(digits, dtype=np.int64), (n,)).copy()
-    # Whole columns in Arrow kernels: no per-cell Python objects, no pandas round trips.
-    cells = _arrow(clean)
+    scan = _scan(_arrow(clean))
+    plain, whole_len, frac_len = scan.plain, scan.whole_len, scan.frac_len
+    limit = np.minimum(MAX_INTEGER_DIGITS, _MAX_TOTAL_DIGITS - np.maximum(d, 0))
+    too_precise = plain & (d >= 0) & (frac_len > d)
+    too_big = plain & (whole_len > limit)
+    ok = plain & ~too_precise & ~too_big & (d >= 0)
+    # 12.5 with 2 minor digits is 125 x 10**(2 - 1); at most 18 significant digits where ok.
+    scale = np.power(np.int64(10), np.clip(d - frac_len, 0, _MAX_TOTAL_DIGITS))
+    units = np.where(ok, scan.value * scale, 0)
+    units = np.where(ok & scan.negative, -units, units)
+    reasons = _reasons(
+        clean, plain, too_precise, too_big, frac_len, whole_len, limit, d, currency, column
+    )
+    return units.astype(np.int64), reasons
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What each text is, per row: plain decimal text (``-?[0-9]+(\\.[0-9]+)?``), negative,
+    its integer digits (leading zeros not counted) and decimals, and its digits without the
+    point as an integer (exact where plain with at most 18 of them; 0 where not plain)."""
+
+    plain: npt.NDArray[np.bool_]
+    negative: npt.NDArray[np.bool_]
+    whole_len: IntArray
+    frac_len: IntArray
+    value: IntArray
+
+
+_BYTE_WIDTH = 24  # texts up to this many bytes are scanned as rows of a byte matrix
+
+
+def _scan(cells: pa.Array) -> _Scan:
+    """:func:`_scan_bytes` for texts of up to :data:`_BYTE_WIDTH` bytes (money is short),
+    :func:`_scan_text` in Arrow kernels for the few longer ones."""
+    length = _numpy(pc.binary_length(cells)).astype(np.int64)
+    short = length <= _BYTE_WIDTH
+    if short.all():
+        # A batch at a time: its temporaries stay small enough for the allocator to reuse
+        # (fresh pages for each full-length temporary cost more than the arithmetic).
+        batches = [
+            _scan_bytes(cells.slice(begin, _SCAN_BATCH), length[begin : begin + _SCAN_BATCH])
+            for begin in range(0, len(cells), _SCAN_BATCH)
+        ]
+        if len(batches) < 2:
+            return batches[0] if batches else _scan_bytes(cells, length)
+        return _Scan(*(np.concatenate(column) for column in zip(*map(_fields, batches))))
+    if not short.any():
+        return _scan_text(cells)
+    fast = _scan(cells.filter(pa.array(short)))
+    slow = _scan_text(cells.filter(pa.array(~short)))
+    fields = []
+    for quick, long in zip(_fields(fast), _fields(slow), strict=True):
+        out = np.empty(len(cells), dtype=quick.dtype)
+        out[short], out[~short] = quick, long
+        fields.append(out)
+    return _Scan(*fields)
+
+
+_SCAN_BATCH = 1 << 18  # texts scanned per batch
+
+
+def _fields(scan: _Scan) -> tuple[npt.NDArray[Any], ...]:
+    return (scan.plain, scan.negative, scan.whole_len, scan.frac_len, scan.value)
+
+
+def _scan_bytes(cells: pa.Array, length: IntArray) -> _Scan:
+    """:class:`_Scan` in numpy, one byte position at a time over all texts: the k-th UTF-8
+    byte of every text is one gather from Arrow's buffer (NUL past a text's end), no Python
+    strings. A byte of a non-ASCII character is neither a digit nor a point, so such text is
+    not plain."""
+    n = len(cells)
+    cells = cells.cast(pa.large_string())
+    offsets = np.frombuffer(cells.buffers()[1], dtype=np.int64)[cells.offset : cells.offset + n + 1]
+    width = int(length.max(initial=0))
+    data = cells.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    raw = np.concatenate([raw[offsets[0] : offsets[-1]], np.zeros(width + 1, dtype=np.uint8)])
+    first = offsets[:-1] - offsets[0]
+    negative = (length > 0) & (raw[first] == ord("-"))
+    sign = negative.astype(np.int64)
+    bad = np.zeros(n, dtype=bool)  # a byte other than a digit or a point after the sign
+    points = np.zeros(n, dtype=np.int64)
+    at = np.full(n, -1, dtype=np.int64)  # the first point's place
+    zeros = np.zeros(n, dtype=np.int64)  # leading zeros (they carry no size)
+    leading = np.ones(n, dtype=bool)  # still among the leading zeros
+    value = np.zeros(n, dtype=np.int64)  # past 18 digits this wraps: only "ok" rows are used
+    for k in range(width):
+        byte = raw[first + k]
+        body = (k < length) & (k >= sign)
+        digit = body & (byte - np.uint8(ord("0")) < 10)  # uint8 wraps below "0"
+        point = body & (byte == ord("."))
+        bad |= body & ~digit & ~point
+        points += point
+        at = np.where(point & (at < 0), k, at)
+        zero = body & (byte == ord("0"))
+        zeros += leading & zero
+        leading &= zero | ~body
+        value = np.where(digit, value * 10 + (byte.astype(np.int64) - ord("0")), value)
+    dotted = at >= 0
+    plain = (
+        (length > sign) & ~bad & (points <= 1) & (~dotted | ((at > sign) & (at < length - 1)))
+    )
+    whole_len = np.where(plain, np.where(dotted, at, length) - sign - zeros, 0)
+    frac_len = np.where(plain & dotted, length - at - 1, 0)
+    return _Scan(plain, negative & plain, whole_len, frac_len, np.where(plain, value, 0))
+
+
+def _scan_text(cells: pa.Array) -> _Scan:
+    """:class:`_Scan` in Arrow's string kernels, for texts of any length."""
     plain = _numpy(pc.match_substring_regex(cells, f"^(?:{_PLAIN})$"))
     negative = plain & _numpy(pc.starts_with(cells, "-"))
     zero = pa.scalar("0", cells.type)
@@ -67,18 +176,16 @@ def parse_minor_units(
     dot = _numpy(pc.find_substring(body, "."))
     # Leading zeros carry no size: 000123 has 3 integer digits (trimming stops at the point).
     zeros = length - _numpy(pc.binary_length(pc.utf8_ltrim(body, characters="0")))
-    whole_len = np.where(dot >= 0, dot, length) - zeros
-    frac_len = np.where(dot >= 0, length - dot - 1, 0)
-    limit = np.minimum(MAX_INTEGER_DIGITS, _MAX_TOTAL_DIGITS - np.maximum(d, 0))
-    too_precise = plain & (d >= 0) & (frac_len > d)
-    too_big = plain & (whole_len > limit)
-    ok = plain & ~too_precise & ~too_big & (d >= 0)
-    units = _to_units(body, frac_len, d, ok)
-    units = np.where(ok & negative, -units, units)
-    reasons = _reasons(
-        clean, plain, too_precise, too_big, frac_len, whole_len, limit, d, currency, column
-    )
-    return units.astype(np.int64), reasons
+    whole_len = np.where(plain, np.where(dot >= 0, dot, length) - zeros, 0).astype(np.int64)
+    frac_len = np.where(plain & (dot >= 0), length - dot - 1, 0).astype(np.int64)
+    exact = plain & (whole_len + frac_len <= _MAX_TOTAL_DIGITS)
+    value = np.zeros(len(plain), dtype=np.int64)
+    if exact.any():  # a "0" in front keeps "0.00" (all zeros trimmed) a number
+        digits_only = pc.utf8_ltrim(pc.replace_substring(body, ".", ""), characters="0")
+        kept = pc.if_else(pa.array(exact), digits_only, pa.scalar("", body.type))
+        text = pc.binary_join_element_wise(zero, kept, pa.scalar("", body.type))
+        value = np.where(exact, _numpy(pc.cast(text, pa.int64())), 0).astype(np.int64)
+    return _Scan(plain, negative, whole_len, frac_len, value)
 
 
 def _arrow(text: pd.Series) -> pa.Array:
@@ -88,25 +195,6 @@ def _arrow(text: pd.Series) -> pa.Array:
 
 def _numpy(values: pa.Array | pa.ChunkedArray) -> npt.NDArray[Any]:
     return np.asarray(values.to_numpy(zero_copy_only=False))
-
-
-def _to_units(
-    body: pa.Array, frac_len: IntArray, d: IntArray, ok: npt.NDArray[np.bool_]
-) -> IntArray:
-    """The digits without the point as one integer, scaled up by the missing decimals.
-
-    ``12.5`` with 2 minor digits is 125 x 10**(2 - 1). Only ``ok`` rows are converted: at most
-    18 significant digits there, so text -> int64 is exact; a "0" in front keeps "0.00" (all
-    zeros trimmed) a number.
-    """
-    if not ok.any():
-        return np.zeros(len(frac_len), dtype=np.int64)
-    digits_only = pc.utf8_ltrim(pc.replace_substring(body, ".", ""), characters="0")
-    kept = pc.if_else(pa.array(ok), digits_only, pa.scalar("", body.type))
-    text = pc.binary_join_element_wise(pa.scalar("0", body.type), kept, pa.scalar("", body.type))
-    integer = _numpy(pc.cast(text, pa.int64()))
-    scale = np.power(np.int64(10), np.clip(d - frac_len, 0, _MAX_TOTAL_DIGITS))
-    return np.where(ok, integer * scale, 0).astype(np.int64)
 
 
 def _reasons(

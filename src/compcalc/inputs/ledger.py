@@ -119,9 +119,12 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     if share is not None:
         frame[SHARE_COLUMN] = share
     failed = problems.mask()
-    frame = canonical_order(frame[~failed] if failed.any() else frame)  # no copy when all pass
-    rejected = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
-    return Ledger(frame, sort_rejected(rejected), table.source, table.sha256)
+    rejected = sort_rejected(to_rejected(problems.frame(), cells, table.row, table.line, table.source))
+    source, digest = table.source, table.sha256
+    del table, cells, event, dates, amount, margin, share  # the text cells: not needed any more
+    # No copy of the rows when all pass; the sorted frame replaces the read one column by column
+    frame = canonical_order(frame[~failed] if failed.any() else frame, consume=True)
+    return Ledger(frame, rejected, source, digest)
 
 
 def _check_amount(cells: pd.DataFrame, digits: IntArray, problems: Problems) -> IntArray:
@@ -202,10 +205,11 @@ def _read_several(sources: list[Source]) -> Ledger:
     frame = pd.concat([part.frame for part in parts], ignore_index=True)
     if SHARE_COLUMN in frame.columns:  # files without the column: every sale is whole
         frame[SHARE_COLUMN] = frame[SHARE_COLUMN].astype("Int64")
-    frame = canonical_order(frame)
     rejected = sort_rejected(row for part in parts for row in part.rejected)
     # Independent of the order the files are given in, as each file's digest is of its rows.
     digest = files_digest([part.sha256 for part in parts])
+    del parts  # their frames are in ``frame`` now
+    frame = canonical_order(frame, consume=True)
     return Ledger(frame, rejected, " + ".join(labels), digest)
 
 
@@ -214,24 +218,32 @@ _ORDER_KEYS = (
 )  # fmt: skip
 
 
-def canonical_order(frame: pd.DataFrame) -> pd.DataFrame:
+def canonical_order(frame: pd.DataFrame, *, consume: bool = False) -> pd.DataFrame:
     """Sort ledger rows by content (transaction, date, event rank, amounts ...), row last.
 
     Rows that tie on every content column are identical apart from their row numbers, so the
     frame's content never depends on the input order. Text columns are sorted through their
     sorted factor codes (same order as sorting the text, far cheaper than comparing strings).
+    With ``consume=True`` the sorted frame is built a column at a time, each taken out of
+    ``frame`` as it is sorted (``frame`` is left without them): for a caller that drops its
+    frame anyway, at most one column is held twice instead of the whole ledger.
     """
     shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
     columns = (*_ORDER_KEYS, *shared, "source", "row")
+    kept = [*FRAME_COLUMNS, *shared]
     if is_sorted(frame, columns):  # a checked ledger and its parts come sorted: keep them
-        return frame[[*FRAME_COLUMNS, *shared]].reset_index(drop=True)
+        return frame[kept].reset_index(drop=True)
     rank = _event_ranks(frame["event"])
     keys: list[npt.NDArray[np.int64]] = []
     for column in columns:
         values = frame[column] if column != "_rank" else pd.Series(rank)
         keys.extend(_sort_keys(values))
     order = lexsort_stable(_packed(keys))
-    return frame[[*FRAME_COLUMNS, *shared]].take(order).reset_index(drop=True)
+    del keys, rank
+    if not consume:
+        return frame[kept].take(order).reset_index(drop=True)
+    out = {column: frame.pop(column).array.take(order) for column in kept}
+    return pd.DataFrame(out, copy=False)
 
 
 def lexsort_stable(keys: Sequence[npt.NDArray[np.int64]]) -> npt.NDArray[np.intp]:
