@@ -66,7 +66,9 @@ class Context:
     to_date: dict[int, list[tuple[str, tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
     _states: dict[tuple[dt.date, dt.date | None], SaleState] = field(default_factory=dict)
     _resolvers: dict[dt.date, Resolver] = field(default_factory=dict)
-    _bases: dict[tuple[dt.date, str], Int] = field(default_factory=dict)
+    _bases: dict[tuple[dt.date, str], npt.NDArray[np.signedinteger[Any]]] = field(
+        default_factory=dict
+    )
     _events: dict[str, str] | None = None
     # Sales whose amount is not simply the ledger's (split or converted): "row\x1fid" keys.
     _origins: tuple[pd.Index, Int] | None = None
@@ -95,15 +97,16 @@ class Context:
         """Each sale's credited basis (``amount`` or ``margin``) at the end of ``as_of``.
 
         The replays of earlier periods need only this one column per month end; keeping it
-        instead of the whole sale state (six columns) holds a tenth of the memory. The run's
-        own dates keep their whole state (the lines itemise it).
+        instead of the whole sale state (six columns) holds a tenth of the memory, and in 32
+        bits when every figure fits (half again; the caller gets int64). The run's own dates
+        keep their whole state (the lines itemise it).
         """
         if as_of in (self.period.end, self.prior_end) or (as_of, None) in self._states:
             return self.state(as_of).basis(kind)
         key = (as_of, kind)
         if key not in self._bases:
-            self._bases[key] = state_at(self.sales, as_of, self.rounding).basis(kind)
-        return self._bases[key]
+            self._bases[key] = _narrow(state_at(self.sales, as_of, self.rounding).basis(kind))
+        return np.asarray(self._bases[key], dtype=np.int64)
 
     def period_events(self) -> dict[str, str]:
         """This period's refund and dispute events per transaction, in words (computed once)."""
@@ -371,3 +374,18 @@ def group_ids(
     owners, at = owners[order], picked[order]
     bounds = np.searchsorted(owners, np.arange(size + 1)).tolist()
     return [Ids(ids, start, end, at) for start, end in pairwise(bounds)]
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def _narrow(values: Int) -> npt.NDArray[np.signedinteger[Any]]:
+    """``values`` as int32 when every one fits (minor units of sales under about 21 million
+    dollars), else as they are: exact either way.
+
+    >>> _narrow(np.array([0, 2**31 - 1])).dtype, _narrow(np.array([2**31])).dtype
+    (dtype('int32'), dtype('int64'))
+    """
+    if len(values) and (values.min() < _INT32.min or values.max() > _INT32.max):
+        return values
+    return values.astype(np.int32)
