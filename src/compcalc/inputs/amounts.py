@@ -104,7 +104,8 @@ def _scan(cells: pa.Array) -> _Scan:
         ]
         if len(batches) < 2:
             return batches[0] if batches else _scan_bytes(cells, length)
-        return _Scan(*(np.concatenate(column) for column in zip(*map(_fields, batches))))
+        columns = zip(*map(_fields, batches), strict=True)
+        return _Scan(*(np.concatenate(column) for column in columns))
     if not short.any():
         return _scan_text(cells)
     fast = _scan(cells.filter(pa.array(short)))

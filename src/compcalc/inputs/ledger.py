@@ -119,9 +119,10 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     if share is not None:
         frame[SHARE_COLUMN] = share
     failed = problems.mask()
-    rejected = sort_rejected(to_rejected(problems.frame(), cells, table.row, table.line, table.source))
+    rows = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
+    rejected = sort_rejected(rows)
     source, digest = table.source, table.sha256
-    del table, cells, event, dates, amount, margin, share  # the text cells: not needed any more
+    del table, cells, event, dates, amount, margin, share, rows  # text cells no longer needed
     # No copy of the rows when all pass; the sorted frame replaces the read one column by column
     frame = canonical_order(frame[~failed] if failed.any() else frame, consume=True)
     return Ledger(frame, rejected, source, digest)
