@@ -100,10 +100,10 @@ def _scan(cells: pa.Array) -> _Scan:
         # (fresh pages for each full-length temporary cost more than the arithmetic).
         batches = [
             _scan_bytes(cells.slice(begin, _SCAN_BATCH), length[begin : begin + _SCAN_BATCH])
-            for begin in range(0, len(cells), _SCAN_BATCH)
+            for begin in range(0, max(len(cells), 1), _SCAN_BATCH)  # one batch when empty
         ]
-        if len(batches) < 2:
-            return batches[0] if batches else _scan_bytes(cells, length)
+        if len(batches) == 1:
+            return batches[0]
         columns = zip(*map(_fields, batches), strict=True)
         return _Scan(*(np.concatenate(column) for column in columns))
     if not short.any():
