@@ -242,9 +242,10 @@ def _run(args: argparse.Namespace) -> int:
     else:
         with _open_store(args.store) as store:
             result = _compute_into(store, args)
+    data = result.to_json_bytes() if args.out is not None or args.format == "json" else b""
     if args.out is not None:
-        write_atomic(args.out / "result.json", result.to_json())
-    sys.stdout.write(result.to_json() if args.format == "json" else render_summary(result))
+        write_atomic(args.out / "result.json", data)
+    sys.stdout.write(data.decode() if args.format == "json" else render_summary(result))
     sys.stdout.flush()
     if args.out is not None:
         print(f"wrote {args.out / 'result.json'}", file=sys.stderr)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,7 +40,7 @@ import pandas as pd
 from compcalc.errors import CompcalcError
 from compcalc.money import ZERO, format_decimal_amount, minor_digits
 from compcalc.statements.export import amount_cell, neutralise_cell
-from compcalc.statements.model import Line, PeriodResult, Statement
+from compcalc.statements.model import Line, PeriodResult, Statement, canonical_json
 
 LINE_COLUMNS: tuple[str, ...] = (
     "employee_id",
@@ -466,7 +465,7 @@ def diff_json(diff: ResultDiff, sources: tuple[str, str] = ("", "")) -> str:
         "employees_affected": diff.employees_affected,
         "employees_compared": diff.employees_compared,
     }
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return canonical_json(document)
 
 
 def diff_csv(diff: ResultDiff) -> str:

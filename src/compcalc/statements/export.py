@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -39,7 +38,7 @@ import pandas as pd
 
 from compcalc.money import minor_digits
 from compcalc.statements.files import write_atomic
-from compcalc.statements.model import PeriodResult, Statement
+from compcalc.statements.model import PeriodResult, Statement, canonical_json
 
 COLUMNS: tuple[str, ...] = (
     "employee_id",
@@ -220,7 +219,7 @@ def payroll_json(result: PeriodResult) -> str:
         "columns": list(COLUMNS),
         "rows": _json_rows(payroll_rows(result)),
     }
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return canonical_json(document)
 
 
 _RENDERERS: dict[str, Callable[[PeriodResult], str]] = {
