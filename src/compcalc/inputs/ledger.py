@@ -41,6 +41,7 @@ from compcalc.inputs.common import (
 from compcalc.inputs.roster import Roster
 
 EVENTS = ("sale", "dispute_opened", "dispute_resolved", "refund")
+_SALE, _REFUND = EVENTS.index("sale"), EVENTS.index("refund")  # their _event_ranks
 # Canonical order of events on one transaction and day: the sale first, a dispute opened
 # before it is resolved, refunds last.
 EVENT_RANK = {event: rank for rank, event in enumerate(EVENTS)}
@@ -99,17 +100,19 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     problems.add_reasons(date_reasons, "date")
     problems.add((cells["date"] == "").to_numpy(), "date", "date is empty")
     event = cells["event"]
-    known = event.isin(EVENTS).to_numpy()
-    problems.add(
-        ~known,
+    rank = _event_ranks(event)  # the event as its place in EVENTS, -1 for an unknown one
+    unknown = np.flatnonzero(rank < 0)
+    problems.add_at(
+        unknown,
         "event",
-        "unknown event '" + event + "': expected sale, dispute_opened, dispute_resolved or refund",
-    )
+        ("unknown event '" + event.iloc[unknown] + "': expected sale, dispute_opened, "
+         "dispute_resolved or refund").to_numpy(dtype=object),
+    )  # fmt: skip
     digits, currency_reasons = check_currencies(cells["currency"])
     problems.add_reasons(currency_reasons, "currency")
-    amount = _check_amount(cells, digits, problems)
-    margin = _check_margin(cells, digits, problems)
-    share = _check_share(cells, problems) if SHARE_COLUMN in cells.columns else None
+    amount = _check_amount(cells, rank, digits, problems)
+    margin = _check_margin(cells, rank, digits, problems)
+    share = _check_share(cells, rank, problems) if SHARE_COLUMN in cells.columns else None
     frame = pd.DataFrame({
         "source": table.source, "row": table.row, "line": table.line,
         "transaction_id": cells["transaction_id"],
@@ -122,17 +125,21 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     rows = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
     rejected = sort_rejected(rows)
     source, digest = table.source, table.sha256
-    del table, cells, event, dates, amount, margin, share, rows  # text cells no longer needed
+    del table, cells, event, rank, dates, amount, margin, share, rows  # text no longer needed
     # No copy of the rows when all pass; the sorted frame replaces the read one column by column
     frame = canonical_order(frame[~failed] if failed.any() else frame, consume=True)
     return Ledger(frame, rejected, source, digest)
 
 
-def _check_amount(cells: pd.DataFrame, digits: IntArray, problems: Problems) -> IntArray:
-    """Sales and refunds need a positive exact amount; dispute events may leave it empty."""
+def _check_amount(
+    cells: pd.DataFrame, rank: IntArray, digits: IntArray, problems: Problems
+) -> IntArray:
+    """Sales and refunds need a positive exact amount; dispute events may leave it empty.
+
+    ``rank`` is each row's event as its place in EVENTS (-1: unknown), as for the checks below.
+    """
     text = cells["amount"]
-    event = cells["event"]
-    needed = event.isin(("sale", "refund")).to_numpy()
+    needed = (rank == _SALE) | (rank == _REFUND)
     given = (text != "").to_numpy()
     units, reasons = parse_minor_units(text, digits, currency=cells["currency"], column="amount")
     reasons = reasons.where(given | needed, None)
@@ -142,27 +149,29 @@ def _check_amount(cells: pd.DataFrame, digits: IntArray, problems: Problems) -> 
         ("sale", ""),
         ("refund", "; write the refunded amount as a positive number"),
     ):
-        wrong = parsed & (event == kind).to_numpy() & (units <= 0)
+        wrong = parsed & (rank == EVENTS.index(kind)) & (units <= 0)
         problems.add(wrong, "amount", f"a {kind}'s amount must be greater than zero{extra}")
     return units
 
 
-def _check_margin(cells: pd.DataFrame, digits: IntArray, problems: Problems) -> pd.Series:
+def _check_margin(
+    cells: pd.DataFrame, rank: IntArray, digits: IntArray, problems: Problems
+) -> pd.Series:
     """Margin is optional, only meaningful on a sale, and exact (zero or negative allowed)."""
     text = text_column(cells, "margin")
     given = (text != "").to_numpy()
-    elsewhere = given & cells["event"].isin(EVENTS[1:]).to_numpy()
+    elsewhere = given & (rank > _SALE)
     problems.add(elsewhere, "margin", "margin is only allowed on sale events")
     units, reasons = parse_minor_units(text, digits, currency=cells["currency"], column="margin")
     problems.add_reasons(reasons.where(given & ~elsewhere, None), "margin")
     return pd.Series(pd.array(units, dtype="Int64")).where(given, pd.NA)
 
 
-def _check_share(cells: pd.DataFrame, problems: Problems) -> pd.Series:
+def _check_share(cells: pd.DataFrame, rank: IntArray, problems: Problems) -> pd.Series:
     """A sale's share in percent (empty: the whole sale); refunds and disputes have none."""
     text = cells[SHARE_COLUMN]
     given = (text != "").to_numpy()
-    elsewhere = given & cells["event"].isin(EVENTS[1:]).to_numpy()
+    elsewhere = given & (rank > _SALE)
     problems.add(
         elsewhere,
         SHARE_COLUMN,
@@ -234,13 +243,23 @@ def canonical_order(frame: pd.DataFrame, *, consume: bool = False) -> pd.DataFra
     kept = [*FRAME_COLUMNS, *shared]
     if is_sorted(frame, columns):  # a checked ledger and its parts come sorted: keep them
         return frame[kept].reset_index(drop=True)
-    rank = _event_ranks(frame["event"])
-    keys: list[npt.NDArray[np.int64]] = []
-    for column in columns:
-        values = frame[column] if column != "_rank" else pd.Series(rank)
-        keys.extend(_sort_keys(values))
-    order = lexsort_stable(_packed(keys))
-    del keys, rank
+    # The transaction first, for every row; the later columns only where it ties (a sale and
+    # its disputes and refunds: a few rows each), so they are never ranked in full.
+    first = _packed(_sort_keys(frame["transaction_id"], distinct=True))[0]
+    order = np.argsort(first, kind="stable")
+    ranked = first[order]
+    at = tied_positions([ranked])
+    if len(at):
+        rows = order[at]  # runs of one transaction, each in input order
+        keys: list[npt.NDArray[np.int64]] = [ranked[at]]
+        for column in columns[1:]:
+            if column == "_rank":
+                keys.append(_event_ranks(frame["event"].take(rows)))
+            else:
+                keys.extend(_sort_keys(frame[column].take(rows)))
+        order[at] = rows[np.lexsort(_packed(keys)[::-1])]
+        del keys, rows
+    del first, ranked, at
     if not consume:
         return frame[kept].take(order).reset_index(drop=True)
     out = {column: frame.pop(column).array.take(order) for column in kept}
@@ -345,13 +364,23 @@ def _missing_and_value(values: pd.Series) -> tuple[IntArray, IntArray]:
     return missing, keys[-1]
 
 
-def _sort_keys(values: pd.Series) -> list[npt.NDArray[np.int64]]:
-    """Integer keys that sort like ``values`` with missing values last (most significant first)."""
+def _sort_keys(values: pd.Series, *, distinct: bool = False) -> list[npt.NDArray[np.int64]]:
+    """Integer keys that sort like ``values`` with missing values last (most significant first).
+
+    ``distinct`` says text values are mostly distinct (transaction ids): they are ranked by
+    one sort in Arrow, where a sorted factorization would hash them all first and then sort
+    as many uniques (10M transaction ids: 3.5 s against 9 s, or 17 s against 22 s shuffled).
+    Text with many repeats (employee ids) is the other way round: hashing finds few uniques.
+    """
     missing = values.isna().to_numpy(dtype=bool)
     if pd.api.types.is_datetime64_dtype(values.dtype):
         numbers = values.to_numpy().view(np.int64)
     elif pd.api.types.is_integer_dtype(values.dtype):
         numbers = values.to_numpy(dtype=np.int64, na_value=0)
+    elif distinct and len(values):
+        text = pa.array(values, from_pandas=True)
+        dense = pc.rank(text, sort_keys="ascending", tiebreaker="dense")  # missing: below
+        numbers = np.asarray(dense, dtype=np.int64) - 1  # equal texts share one rank
     else:
         # Codes of sorted uniques order like the values (missing values get code -1).
         numbers = pd.factorize(values, sort=True)[0].astype(np.int64)
