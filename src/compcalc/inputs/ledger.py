@@ -638,21 +638,21 @@ def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
     margin and currency, and each names another employee. A split (or a lone share) whose
     shares do not add up to exactly 100 % voids the transaction too, its shares in the reason.
     """
-    sales = rows[rows["event"] == "sale"]
-    pos = sales.index.to_numpy()
-    keyed = sales.assign(_share=ctx.share[pos])
+    # Positions and codes of the sale rows; frames only of the few rows that need one (a
+    # selection of every sale row would copy ten million rows of text).
+    is_sale = (rows["event"] == "sale").to_numpy(dtype=bool)
+    pos = rows.index.to_numpy(dtype=np.int64)[is_sale]
     content = ["_tid", "employee_id", "date", "amount_minor", "margin_minor", "currency", "_share"]
     size = len(ctx.frame)
-    tid = sales["_tid"].to_numpy()
+    tid = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
     counts = np.bincount(tid, minlength=size)
     # Only transactions with several sale rows need the (costly) comparisons of content.
     multi = counts[tid] > 1
-    several = keyed[multi]
+    several = ctx.frame.iloc[pos[multi]].assign(_share=ctx.share[pos[multi]])
     first_of_kind = ~several.duplicated(content).to_numpy()
-    is_distinct = np.ones(len(sales), dtype=bool)
+    is_distinct = np.ones(len(pos), dtype=bool)
     is_distinct[multi] = first_of_kind
-    distinct = keyed[is_distinct]
-    tid_d = tid[is_distinct]
+    pos_d, tid_d = pos[is_distinct], tid[is_distinct]
     variants = np.bincount(tid_d, minlength=size)
     unique = several[first_of_kind]
     sale = ["_tid", "date", "amount_minor", "margin_minor", "currency"]
@@ -661,7 +661,7 @@ def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
     split = np.zeros(size, dtype=bool)
     split[tid[ctx.share_given[pos]]] = True
     total = np.zeros(size, dtype=np.int64)
-    np.add.at(total, tid_d, distinct["_share"].to_numpy(dtype=np.int64))
+    np.add.at(total, tid_d, ctx.share[pos_d])
     several_by_tid = counts > 1
     conflict_by_tid = (variants > 1) & (~split | (kinds > 1) | (people < variants))
     unbalanced_by_tid = (variants > 0) & ~conflict_by_tid & (total != SHARE_WHOLE)
@@ -673,9 +673,9 @@ def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
         keep[multi] = several.groupby(group)["row"].transform("idxmin").to_numpy()
     repeat = ~conflict & ~unbalanced & (keep != pos)
     reason = "duplicate of " + ctx.labels(keep[repeat])
-    ctx.reject(sales.index[repeat], "transaction_id", reason)
+    ctx.reject(pos[repeat], "transaction_id", reason)
     if conflict.any():
-        clashing = sales[conflict]
+        clashing = ctx.frame.iloc[pos[conflict]]
         places = join_places(
             pd.Series(ctx.labels(clashing.index)), clashing["_tid"], clashing["row"].to_numpy()
         )
@@ -692,18 +692,21 @@ def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
         )  # fmt: skip
         ctx.reject(victims.index, "transaction_id", reason)
     if unbalanced.any():
-        _reject_unbalanced(rows, distinct, unbalanced_by_tid, total, ctx)
+        _reject_unbalanced(rows, pos_d[unbalanced_by_tid[tid_d]], unbalanced_by_tid, total, ctx)
 
 
 def _reject_unbalanced(
     rows: pd.DataFrame,
-    distinct: pd.DataFrame,
+    distinct: IntArray,
     unbalanced_by_tid: BoolArray,
     total: IntArray,
     ctx: _Context,
 ) -> None:
-    """Every event of a transaction whose shares miss 100 %, with the shares and their sum."""
-    parts = distinct[unbalanced_by_tid[distinct["_tid"].to_numpy()]]
+    """Every event of a transaction whose shares miss 100 %, with the shares and their sum.
+
+    ``distinct`` holds the frame positions of those transactions' distinct sale rows.
+    """
+    parts = ctx.frame.iloc[distinct].assign(_share=ctx.share[distinct])
     shares = percent_text(parts["_share"].to_numpy(dtype=np.int64)).set_axis(parts.index)
     # Rows are in canonical order, so within a transaction by employee id.
     listed = (parts["employee_id"] + " " + shares + "%, ").groupby(parts["_tid"].to_numpy()).sum()
@@ -742,8 +745,10 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     )  # fmt: skip
     ctx.reject(hit.index, "date", reason)
     # The event's employee must have a share of the sale (the seller when it is not split).
-    sales = rows[rows["event"] == "sale"]
-    rows_per_sale = np.bincount(sales["_tid"], minlength=len(ctx.frame))
+    is_sale = (rows["event"] == "sale").to_numpy(dtype=bool)
+    sale_pos = rows.index.to_numpy(dtype=np.int64)[is_sale]  # no frame of every sale row
+    sale_tid = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
+    rows_per_sale = np.bincount(sale_tid, minlength=len(ctx.frame))
     later_emp = later["_emp"].to_numpy(dtype=np.int64)
     # With one sale row, the event's employee must be its seller; only a split's events need
     # a look among the sale's rows (few): same outcome as looking every event up.
@@ -751,7 +756,7 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     among = np.flatnonzero(other & (rows_per_sale[later["_tid"].to_numpy()] > 1))
     if len(among):
         width = int(ctx.frame["_emp"].max()) + 1
-        split_sales = sales[rows_per_sale[sales["_tid"].to_numpy()] > 1]
+        split_sales = ctx.frame.iloc[sale_pos[rows_per_sale[sale_tid] > 1]]
         sold_tid = split_sales["_tid"].to_numpy(dtype=np.int64)
         sold = sold_tid * width + split_sales["_emp"].to_numpy(dtype=np.int64)
         asked = later["_tid"].to_numpy(dtype=np.int64)[among] * width + later_emp[among]
@@ -764,7 +769,9 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     )  # fmt: skip
     shared = rows_per_sale[hit["_tid"].to_numpy()] > 1
     if shared.any():
-        reason = reason.where(~shared, _not_a_sharer(hit[shared], sales, ctx))
+        asked = hit[shared]
+        sales = ctx.frame.iloc[sale_pos[is_in(pd.Series(sale_tid), asked["_tid"])]]
+        reason = reason.where(~shared, _not_a_sharer(asked, sales, ctx))
     ctx.reject(hit.index, "employee_id", reason)
     # Refunds and disputes are in the sale's currency (converted at the sale's rate, if at all).
     currency = ctx.frame["_cur"].to_numpy(dtype=np.int64)[sale]
@@ -778,9 +785,9 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     ctx.reject(hit.index, "currency", reason)
 
 
-def _not_a_sharer(hit: pd.DataFrame, sales: pd.DataFrame, ctx: _Context) -> pd.Series:
-    """Why an event under an employee without a share of the split sale is refused."""
-    shared = sales[is_in(sales["_tid"], hit["_tid"])]
+def _not_a_sharer(hit: pd.DataFrame, shared: pd.DataFrame, ctx: _Context) -> pd.Series:
+    """Why an event under an employee without a share of the split sale is refused
+    (``shared``: the sale rows of the transactions of ``hit``)."""
     names = (shared["employee_id"] + ", ").groupby(shared["_tid"].to_numpy()).sum()
     names = names.astype("str").str.removesuffix(", ")
     places = join_places(
