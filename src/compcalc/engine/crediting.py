@@ -119,7 +119,12 @@ def build_sales(
     # comparing neighbours: the canonical ledger is sorted by transaction); sales, refunds and
     # disputes meet on these codes, never by hashing the id strings.
     ledger = ledger.assign(_code=ordered_codes(ledger["transaction_id"]))
-    sale_rows = _sorted(ledger[ledger["event"] == "sale"], ["transaction_id", "employee_id"])
+    # The sale rows without the columns no sale figure uses (file, row and line, event: the
+    # selection copies every column it keeps, ten million rows of text among them).
+    kept = [c for c in ledger.columns if c not in ("source", "row", "line", "event")]
+    sale_rows = _sorted(
+        ledger.loc[(ledger["event"] == "sale").to_numpy(), kept], ["transaction_id", "employee_id"]
+    )
     sale_ids = sale_rows["transaction_id"].to_numpy(dtype=object)
     employee = _positions(employee_position, sale_rows["employee_id"])
     date = sale_rows["date"].to_numpy().astype("datetime64[D]")
@@ -176,12 +181,24 @@ def build_sales(
         share=share,
         split=(rows_per_group[group] > 1) | (share != SHARE_WHOLE),
         total=total,
-        sale_currency=sale_rows["currency"].to_numpy(dtype=object),
+        sale_currency=_shared_text(sale_rows["currency"]),
         sale_total=sale_total,
         rate=rates.rate,
         rate_date=rates.date,
         refund_shown=shown[r_event],
     )
+
+
+def _shared_text(values: pd.Series) -> npt.NDArray[np.object_]:
+    """``values.to_numpy(dtype=object)``, each distinct text one Python object shared by its
+    rows: a few currencies over ten million sales, not ten million string objects.
+
+    >>> _shared_text(pd.Series(["USD", "EUR", "USD"], dtype="str")).tolist()
+    ['USD', 'EUR', 'USD']
+    """
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)  # a missing value kept
+    texts = np.asarray(distinct, dtype=object)
+    return texts[codes] if len(texts) else np.zeros(len(values), dtype=object)
 
 
 def _positions(employee_position: pd.Series, employee_ids: pd.Series) -> Int:
@@ -299,7 +316,7 @@ class _Rates:
     @classmethod
     def of(cls, sale_rows: pd.DataFrame, date: Dates, money: Money | None) -> _Rates:
         n = len(sale_rows)
-        currency = sale_rows["currency"].to_numpy(dtype=object)
+        currency = _shared_text(sale_rows["currency"])
         rate = np.zeros(n, dtype=np.int64)
         rate_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         ones = np.ones(n, dtype=object)
