@@ -27,7 +27,6 @@ from compcalc.inputs.ledger import (
     _transaction_codes,
     canonical_order,
     is_sorted,
-    lexsort_stable,
 )
 from compcalc.money import allocate
 
@@ -200,20 +199,6 @@ def test_cross_row_checks_by_hand_whatever_the_input_order() -> None:
         assert checked.frame["transaction_id"].tolist() == ["T1", "T1", "T1", "T2"]
         assert checked.frame["amount_minor"].tolist() == [10000, 10000, 1000, 5000]
         assert Decimal(int(checked.frame["amount_minor"].sum())).scaleb(-2) == Decimal("260.00")
-
-
-@settings(max_examples=200)
-@given(
-    st.lists(
-        st.tuples(st.integers(0, 3), st.integers(-2, 2), st.integers(0, 2), st.integers(0, 10**12)),
-        max_size=40,
-    ),
-    st.integers(1, 4),
-)
-def test_lexsort_stable_is_numpy_lexsort(rows: list[tuple[int, ...]], width: int) -> None:
-    keys = [np.array([r[k] for r in rows], dtype=np.int64) for k in range(width)]
-    expected = np.lexsort(keys[::-1]) if rows else np.zeros(0, dtype=np.intp)
-    assert lexsort_stable(keys).tolist() == expected.tolist()
 
 
 @settings(max_examples=300)

@@ -10,6 +10,7 @@ the splice (newlines, NULs, the placeholder itself, non-BMP characters).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,35 @@ from compcalc.statements.model import (
 
 def _stdlib(data: Any) -> str:
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, default=_plain) + "\n"
+
+
+def _before(result: PeriodResult) -> str:
+    """``to_json`` as it was written before orjson: ``dataclasses.asdict`` and ``json.dumps``."""
+
+    def statement(s: Statement) -> dict[str, Any]:
+        return {
+            "employee_id": s.employee_id, "name": s.name, "role": s.role,
+            "currency": s.currency, "total": s.total,
+            "lines": [
+                {
+                    "id": line.id, "component": line.component, "kind": line.kind,
+                    "pay_code": line.pay_code, "item": line.item, "label": line.label,
+                    "amount": line.amount, "rule": asdict(line.rule), "formula": line.formula,
+                    "transactions": list(line.transactions), "details": dict(line.details),
+                }
+                for line in s.lines
+            ],
+            "held": [asdict(note) for note in s.held],
+            "excluded": [asdict(note) for note in s.excluded],
+            "to_date": {component: dict(figures) for component, figures in s.to_date},
+        }  # fmt: skip
+
+    return _stdlib({
+        **result.provenance(),
+        "statements": [statement(s) for s in result.statements],
+        "rejected": [asdict(r) for r in result.rejected],
+        "summary": dict(result.summary),
+    })  # fmt: skip
 
 
 text = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
@@ -111,6 +141,7 @@ def test_result_json_is_json_dumps_of_its_dict(
         summary=(("total", "1.50"), (name, name)),
     )
     expected = _stdlib(result.to_dict())
+    assert expected == _before(result)  # to_dict keeps the fields and values it had
     assert result.to_json() == expected
     assert result.to_json_bytes() == expected.encode()
     assert PeriodResult.from_dict(json.loads(expected)).to_json() == expected
@@ -122,3 +153,23 @@ def test_empty_result_by_hand() -> None:
     )
     assert '\n  "statements": [],\n' in result.to_json()
     assert result.to_json() == _stdlib(result.to_dict())
+
+
+def test_what_orjson_refuses_goes_through_json_dumps() -> None:
+    for data in ({"a": 2**64}, {1: "x", 2: None}, {"a": "\ud800"}):
+        assert canonical_json(data) == _stdlib(data)
+    odd = PeriodResult(
+        "2026-10", "2026-10-01", "2026-10-31", "\ud800", "1", "a", "b", "c", "0", "USD", ()
+    )
+    assert odd.to_json() == _stdlib(odd.to_dict())
+
+
+def test_to_dict_gives_each_line_its_own_rule() -> None:
+    line = _line(1, "x", ["T1"], False)
+    statement = Statement("E1", "A", "kam", "USD", Decimal("0.01"), (line, line))
+    result = PeriodResult(
+        "2026-10", "2026-10-01", "2026-10-31", "r", "1", "a", "b", "c", "0", "USD", (statement,)
+    )
+    lines = result.to_dict()["statements"][0]["lines"]
+    lines[0]["rule"]["component"] = "changed"
+    assert lines[1]["rule"]["component"] == "commission"

@@ -266,29 +266,6 @@ def canonical_order(frame: pd.DataFrame, *, consume: bool = False) -> pd.DataFra
     return pd.DataFrame(out, copy=False)
 
 
-def lexsort_stable(keys: Sequence[npt.NDArray[np.int64]]) -> npt.NDArray[np.intp]:
-    """The stable sort order by ``keys`` (most significant first): ``np.lexsort(keys[::-1])``.
-
-    One stable argsort on the first key, then the later keys only where the first one ties
-    (after a ledger's transaction and date, very few rows): np.lexsort sorts every row once
-    per key.
-
-    >>> lexsort_stable([np.array([2, 1, 2, 1]), np.array([0, 9, 0, 3])]).tolist()
-    [3, 1, 0, 2]
-    """
-    first = keys[0]
-    order = np.argsort(first, kind="stable")
-    if len(keys) == 1 or len(order) < 2:
-        return order
-    ranked = first[order]
-    at = tied_positions([ranked])
-    if len(at):
-        rows = order[at]  # runs of equal first keys, each in input order
-        within = np.lexsort((*[key[rows] for key in keys[:0:-1]], ranked[at]))
-        order[at] = rows[within]
-    return order
-
-
 def _event_ranks(events: pd.Series) -> npt.NDArray[np.int64]:
     """Each event's rank in EVENTS (-1 for another text): Categorical codes follow EVENTS."""
     if len(events) == 0:

@@ -224,8 +224,7 @@ class PeriodResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: amounts as decimal strings, lists sorted, keys stable."""
-        rules: dict[RuleRef, dict[str, str]] = {}  # the few rule references, one dict each
-        return self._dict([_statement_dict(s, rules) for s in self.statements])
+        return self._dict([_statement_dict(s, None) for s in self.statements])
 
     def _dict(self, statements: Any) -> dict[str, Any]:
         return {
@@ -266,7 +265,10 @@ class PeriodResult:
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, two-space indent, UTF-8 text, trailing newline."""
-        return self.to_json_bytes().decode()
+        try:
+            return self.to_json_bytes().decode()
+        except UnicodeEncodeError:  # text with a lone surrogate (from a DataFrame): no bytes
+            return canonical_json(self.to_dict())
 
     def to_json_bytes(self) -> bytes:
         """:meth:`to_json` encoded in UTF-8, for writing to a file without a text copy.
@@ -274,8 +276,11 @@ class PeriodResult:
         ``canonical_json(self.to_dict())``, written a statement at a time: each statement's
         dicts are freed as soon as they are written instead of the whole run's living at once.
         """
-        rules: dict[RuleRef, dict[str, str]] = {}
-        outer = orjson.dumps(self._dict(_PLACEHOLDER), option=_JSON_OPTIONS, default=_plain)
+        rules: dict[RuleRef, dict[str, str]] = {}  # the few rule references, one dict each
+        try:
+            outer = orjson.dumps(self._dict(_PLACEHOLDER), option=_JSON_OPTIONS, default=_plain)
+        except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): the slow way
+            return canonical_json(self.to_dict()).encode()
         # Raw newlines in JSON text are only ever indentation (strings escape theirs), so the
         # top-level key is found exactly once, at its indentation.
         key = b'\n  "statements": '
@@ -286,9 +291,12 @@ class PeriodResult:
         for n, statement in enumerate(self.statements):
             if n:
                 parts.append(b",\n    ")
-            text = orjson.dumps(
-                _statement_dict(statement, rules), option=_ITEM_OPTIONS, default=_plain
-            )
+            try:
+                text = orjson.dumps(
+                    _statement_dict(statement, rules), option=_ITEM_OPTIONS, default=_plain
+                )
+            except orjson.JSONEncodeError:
+                return canonical_json(self.to_dict()).encode()
             parts.append(text.replace(b"\n", b"\n    "))  # two levels deeper than on its own
         parts += (b"\n  ]", after)
         return b"".join(parts)
@@ -355,12 +363,19 @@ def canonical_json(data: Any) -> str:
 
     The same bytes as ``json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) +
     "\\n"`` (Decimals as plain decimal strings), written by orjson: the standard library
-    writes indented JSON with its pure-Python encoder, ten times slower on a large run.
+    writes indented JSON with its pure-Python encoder, ten times slower on a large run. For
+    the data compcalc writes: dicts with text keys, lists, text, integers, booleans, None and
+    Decimals; not floats (money is never a float, and orjson writes ``1e16`` where json
+    writes ``1e+16``). What orjson refuses (integers past 64 bits, keys that are not text,
+    lone surrogates) goes through ``json.dumps`` itself.
 
     >>> canonical_json({"b": [1, Decimal("2.50")], "a": {}, "é": "x\\ny"})
     '{\\n  "a": {},\\n  "b": [\\n    1,\\n    "2.50"\\n  ],\\n  "é": "x\\\\ny"\\n}\\n'
     """
-    return orjson.dumps(data, option=_JSON_OPTIONS, default=_plain).decode()
+    try:
+        return orjson.dumps(data, option=_JSON_OPTIONS, default=_plain).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, default=_plain) + "\n"
 
 
 _ITEM_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
@@ -378,7 +393,9 @@ def _plain(value: Any) -> Any:
 # value and looks the fields up again for each object, most of the time of a large run's JSON.
 
 
-def _statement_dict(statement: Statement, rules: dict[RuleRef, dict[str, str]]) -> dict[str, Any]:
+def _statement_dict(
+    statement: Statement, rules: dict[RuleRef, dict[str, str]] | None
+) -> dict[str, Any]:
     return {
         "employee_id": statement.employee_id,
         "name": statement.name,
@@ -392,10 +409,12 @@ def _statement_dict(statement: Statement, rules: dict[RuleRef, dict[str, str]]) 
     }
 
 
-def _line_dict(line: Line, rules: dict[RuleRef, dict[str, str]]) -> dict[str, Any]:
-    rule = rules.get(line.rule)
-    if rule is None:
-        rule = rules[line.rule] = _rule_dict(line.rule)
+def _line_dict(line: Line, rules: dict[RuleRef, dict[str, str]] | None) -> dict[str, Any]:
+    """``rules``: rule dicts to share between lines (for writing only; None: a dict each)."""
+    if rules is None:
+        rule = _rule_dict(line.rule)
+    else:
+        rule = rules.get(line.rule) or rules.setdefault(line.rule, _rule_dict(line.rule))
     transactions = line.transactions
     return {
         "id": line.id,
