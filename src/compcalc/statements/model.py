@@ -276,27 +276,27 @@ class PeriodResult:
         ``canonical_json(self.to_dict())``, written a statement at a time: each statement's
         dicts are freed as soon as they are written instead of the whole run's living at once.
         """
-        rules: dict[RuleRef, dict[str, str]] = {}  # the few rule references, one dict each
         try:
-            outer = orjson.dumps(self._dict(_PLACEHOLDER), option=_JSON_OPTIONS, default=_plain)
+            return self._json_by_statement()
         except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): the slow way
             return canonical_json(self.to_dict()).encode()
+
+    def _json_by_statement(self) -> bytes:
+        outer = orjson.dumps(self._dict(_PLACEHOLDER), option=_JSON_OPTIONS, default=_plain)
         # Raw newlines in JSON text are only ever indentation (strings escape theirs), so the
         # top-level key is found exactly once, at its indentation.
         key = b'\n  "statements": '
         before, after = outer.split(key + orjson.dumps(_PLACEHOLDER))
         if not self.statements:
             return b"".join((before, key, b"[]", after))
+        rules: dict[RuleRef, dict[str, str]] = {}  # the few rule references, one dict each
         parts = [before, key, b"[\n    "]
         for n, statement in enumerate(self.statements):
             if n:
                 parts.append(b",\n    ")
-            try:
-                text = orjson.dumps(
-                    _statement_dict(statement, rules), option=_ITEM_OPTIONS, default=_plain
-                )
-            except orjson.JSONEncodeError:
-                return canonical_json(self.to_dict()).encode()
+            text = orjson.dumps(
+                _statement_dict(statement, rules), option=_ITEM_OPTIONS, default=_plain
+            )
             parts.append(text.replace(b"\n", b"\n    "))  # two levels deeper than on its own
         parts += (b"\n  ]", after)
         return b"".join(parts)
@@ -411,10 +411,11 @@ def _statement_dict(
 
 def _line_dict(line: Line, rules: dict[RuleRef, dict[str, str]] | None) -> dict[str, Any]:
     """``rules``: rule dicts to share between lines (for writing only; None: a dict each)."""
-    if rules is None:
+    rule = rules.get(line.rule) if rules is not None else None
+    if rule is None:
         rule = _rule_dict(line.rule)
-    else:
-        rule = rules.get(line.rule) or rules.setdefault(line.rule, _rule_dict(line.rule))
+        if rules is not None:
+            rules[line.rule] = rule
     transactions = line.transactions
     return {
         "id": line.id,
