@@ -6,26 +6,33 @@ with their reasons, digests, run totals) is compared whole. The inputs cover wha
 employees or files: team overrides (a manager's override rolls up the reports' credit, which
 may sit on the other worker), a sale split between employees, rows rejected while reading and
 while checking (whose reasons name the file), an employee's rows spread over several files,
-employees with no ledger row at all, and what earlier periods paid.
+employees with no ledger row at all, and what earlier periods paid; and a generated ledger
+larger than either worker's memory limit.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import os
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 pytest.importorskip("dask.distributed")
 
+import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 import compcalc
 from cli_run import cli
-from compcalc.engine.dask_run import _buckets, expand_paths, local_client
+from compcalc.engine.dask_run import _buckets, default_parts, expand_paths, local_client
 from compcalc.statements.model import PeriodResult
 
 REPO = Path(__file__).resolve().parents[1]
@@ -164,3 +171,59 @@ def test_workers_keep_dask_environment_and_add_arrow_pool(client: Any):
 
     for found in client.run(environ).values():
         assert found == ("65536", "1", "system")
+
+
+# A worker's memory limit, and a generated ledger whose rows, as read, take more than that:
+# 3.2 million events of 5,000 employees (about 470 MiB in pandas) in 128 Parquet files.
+WORKER_LIMIT = 450 * 2**20
+BIG_ROWS = 3_200_000
+BIG_FILES = 128
+
+
+def _generator() -> ModuleType:
+    """benchmarks/generate.py, the seeded generator of the benchmark's inputs."""
+    spec = importlib.util.spec_from_file_location("generate", REPO / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_ledger_larger_than_a_worker_memory_limit(rules: Any, tmp_path: Path):
+    """Two worker processes of 450 MiB each run a ledger that takes more than 450 MiB in
+    memory: no worker holds all of it (the rows wait on disk in the shuffles, each part's
+    result leaves its worker when ready), no worker is restarted for memory (the nanny
+    restarts one past 95 % of its limit), and the statements are the one-machine run's,
+    byte for byte. The parts are sized by :func:`default_parts` from the workers' limit."""
+    generate = _generator()
+    rng = np.random.Generator(np.random.PCG64(generate.SEED))
+    roster_table = generate.make_roster(5_000, rng)
+    ledger_table = generate.make_ledger(roster_table, BIG_ROWS, rng)
+    roster = tmp_path / "roster.parquet"
+    pq.write_table(roster_table, roster)
+    step = -(-BIG_ROWS // BIG_FILES)
+    files = []
+    for number in range(BIG_FILES):
+        files.append(str(tmp_path / f"ledger-{number:03d}.parquet"))
+        pq.write_table(ledger_table.slice(number * step, step), files[-1])
+    del ledger_table
+
+    ledger = compcalc.read_ledger(files)
+    assert int(ledger.frame.memory_usage(deep=True).sum()) > WORKER_LIMIT
+    expected = compcalc.run_period(rules, roster, ledger, "2027-09")
+    assert len(expected.statements) == 5_000
+    citing = [s for s in expected.statements if any(line.transactions for line in s.lines)]
+    assert len(citing) > 5_000 // 2  # a month of sales, not salaries alone
+    want = hashlib.sha256(expected.to_json_bytes()).hexdigest()
+    del ledger, expected
+
+    parts = default_parts(BIG_ROWS, BIG_FILES, 5_000, memory=WORKER_LIMIT)
+    assert parts > 2 * BIG_FILES // 2  # small parts: each fits a worker with room to spare
+    with local_client(workers=2, memory_limit=f"{WORKER_LIMIT}B") as client:
+        pids = client.run(os.getpid)
+        got = compcalc.run_period(
+            rules, roster, str(tmp_path / "ledger-*.parquet"), "2027-09",
+            engine="dask", client=client,
+        )  # fmt: skip
+        assert client.run(os.getpid) == pids, "a worker was restarted"
+    assert hashlib.sha256(got.to_json_bytes()).hexdigest() == want

@@ -1,7 +1,8 @@
 """``run_period`` on Dask: ledgers larger than one machine, the same statements to the byte.
 
 The run takes the three steps of :func:`compcalc.engine.run.run_period`, with Dask's own
-DataFrame shuffle moving the rows between them (no home-made distribution layer):
+DataFrame shuffle (peer to peer, through disk) moving the rows between them (no home-made
+distribution layer):
 
 1. **read**: one task per ledger file (:func:`~compcalc.inputs.read_ledger`: every row
    checked on its own, the file's digest), so a file must fit in one worker;
@@ -13,7 +14,9 @@ DataFrame shuffle moving the rows between them (no home-made distribution layer)
 
 then the roll-up pass on the client (:func:`~compcalc.engine.run.finish`): managers'
 overrides from the parts' per-member credits, statements in employee order, run totals.
-Employees with no ledger row at all (salary only) are evaluated there too.
+Employees with no ledger row at all (salary only) are evaluated there too. Each part's result
+leaves its worker as soon as it is ready, so no worker ever holds the whole ledger or the
+whole result: the ledger may be larger than any one worker's memory.
 
 Each employee's lines depend only on their own rows and the (small) roster, and the digest of
 several files is the digest of their digests, so the result is byte-identical to
@@ -59,11 +62,11 @@ from .run import (
     reword_rejected,
 )
 
-# Text columns with few distinct values travel through the shuffles as categories (the file
-# name is on every row); each part turns them back into text before the engine reads them.
-COMPACT = ("source", "employee_id", "event", "currency")
 BUCKET = "_bucket"  # the shuffle key: a hash bucket of the transaction, then the employee
-SHUFFLE = "tasks"
+# Dask's peer-to-peer shuffle: the rows sent to a part wait on disk, not in memory, so a
+# worker holds the part it works on, never its share of the whole ledger (the task-based
+# shuffle keeps every split piece in memory until its part is built).
+SHUFFLE = "p2p"
 
 
 def expand_paths(ledger: str | Path | Sequence[str | Path]) -> list[str]:
@@ -112,7 +115,12 @@ def run_period_dask(
     if len(set(paths)) != len(paths):
         raise InputError(f"the same ledger is given twice: {', '.join(paths)}")
     setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
-    count = _parts(paths, len(setup.employees)) if partitions is None else max(1, partitions)
+    client = client if client is not None else _current_client()
+    method = SHUFFLE if client is not None else "tasks"  # P2P needs a distributed scheduler
+    if partitions is None:
+        count = _parts(paths, len(setup.employees), client)
+    else:
+        count = max(1, partitions)
     several = len(paths) > 1
     # Sent to the workers once, under a key named by its content (no clock or randomness).
     token = hashlib.sha256(pickle.dumps(setup, protocol=5)).hexdigest()
@@ -121,23 +129,20 @@ def run_period_dask(
     heads = [one[1] for one in read]
     meta = _meta()
     by_sale = dd.from_delayed([one[0] for one in read], meta=meta, verify_meta=False)
-    by_sale = by_sale.shuffle(on=BUCKET, npartitions=count, shuffle_method=SHUFFLE)
+    by_sale = by_sale.shuffle(on=BUCKET, npartitions=count, shuffle_method=method)
     checked = [
         dask.delayed(_check, nout=2)(part, shared, several, count) for part in by_sale.to_delayed()
     ]
     accepted = dd.from_delayed([c[0] for c in checked], meta=meta, verify_meta=False)
-    accepted = accepted.shuffle(on=BUCKET, npartitions=count, shuffle_method=SHUFFLE)
+    accepted = accepted.shuffle(on=BUCKET, npartitions=count, shuffle_method=method)
     parts = [dask.delayed(_evaluate)(part, shared, count) for part in accepted.to_delayed()]
-    wanted = (parts, heads, [c[1] for c in checked])
-    if client is not None:
-        done = client.gather(client.compute(list(wanted)))
-    else:
-        done = dask.compute(*wanted)
-    found_parts: list[Part] = list(done[0])
-    found_heads: list[tuple[str, str, tuple[Any, ...]]] = list(done[1])
+    wanted = [*parts, *heads, *(c[1] for c in checked)]
+    done = _gather(client, wanted) if client is not None else list(dask.compute(*wanted))
+    found_parts: list[Part] = done[: len(parts)]
+    found_heads: list[tuple[str, str, tuple[Any, ...]]] = done[len(parts) : len(parts) + len(heads)]
     read_rejects = tuple(row for head in found_heads for row in head[2])
     rejected = reword_rejected(read_rejects, setup.refused)
-    rejected += [row for rows in done[2] for row in rows]
+    rejected += [row for rows in done[len(parts) + len(heads) :] for row in rows]
     owned = np.zeros(len(setup.employees), dtype=bool)
     for part in found_parts:
         owned[part.rows] = True
@@ -146,28 +151,70 @@ def run_period_dask(
     return finish(setup, found_parts, rejected, _digest(found_heads))
 
 
+def _current_client() -> Any:
+    """The ``dask.distributed`` client in use, if any (None: Dask's local scheduler)."""
+    try:
+        from dask.distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:  # no client started
+        return None
+
+
+def _gather(client: Any, wanted: list[Any]) -> list[Any]:
+    """The results of ``wanted``, each fetched as soon as it is ready and then let go on the
+    cluster. Results left on the workers until all are done would fill their memory unseen
+    (Dask sizes a :class:`Part` as a few bytes, so never spills it); one list of all of them
+    would be gathered into one worker first."""
+    from dask.distributed import as_completed
+
+    futures = client.compute(wanted)
+    where = {future.key: i for i, future in enumerate(futures)}
+    done: list[Any] = [None] * len(futures)
+    for future, value in as_completed(futures, with_results=True):
+        done[where[future.key]] = value
+        future.release()
+    return done
+
+
 ROWS_PER_PART = 500_000  # a part's rows take ~0.3 GB at their peak in evaluate_part
 EMPLOYEES_PER_PART = 1_000  # each part costs ~0.5 s whatever its size (rules resolved, ...)
 CSV_BYTES_PER_ROW = 64  # a ledger row's usual size in CSV, to guess a file's rows
+# Measured on workers of 420-500 MiB (benchmarks/README.md): a worker holds ~270 MiB before
+# its part (libraries, the run's set-up, shuffle buffers), and a part peaks at ~3.5 KiB a
+# row while it is checked; parts are sized to keep a worker under 80 % of its limit.
+WORKER_FLOOR = 270 * 2**20
+PART_BYTES_PER_ROW = 4 * 2**10
+MIN_ROWS_PER_PART = 10_000
 
 
-def default_parts(rows: int, files: int, employees: int) -> int:
+def default_parts(rows: int, files: int, employees: int, memory: int | None = None) -> int:
     """How many parts to shuffle ``rows`` ledger rows into: enough that no part holds more
-    than :data:`ROWS_PER_PART` rows, and up to two per file while each part keeps about
-    :data:`EMPLOYEES_PER_PART` employees (a part has a fixed cost).
+    than :data:`ROWS_PER_PART` rows, nor more than a worker with ``memory`` bytes (the
+    smallest worker's limit, if known) can check and evaluate, and up to two per file while
+    each part keeps about :data:`EMPLOYEES_PER_PART` employees (a part has a fixed cost).
 
     >>> default_parts(rows=2_500_000, files=100, employees=500)
     5
     >>> default_parts(rows=10_000_000, files=12, employees=50_000)
     24
+    >>> default_parts(rows=3_000_000, files=120, employees=5_000, memory=450 * 2**20)
+    131
     """
-    by_rows = -(-rows // ROWS_PER_PART)
+    per_part = ROWS_PER_PART
+    if memory:
+        fits = (memory * 4 // 5 - WORKER_FLOOR) // PART_BYTES_PER_ROW
+        per_part = min(per_part, max(MIN_ROWS_PER_PART, fits))
+    by_rows = -(-rows // per_part)
     by_employees = min(2 * files, -(-employees // EMPLOYEES_PER_PART))
     return max(1, by_rows, by_employees)
 
 
-def _parts(paths: list[str], employees: int) -> int:
-    """:func:`default_parts` with the rows read from Parquet footers, guessed for CSV."""
+def _parts(paths: list[str], employees: int, client: Any) -> int:
+    """:func:`default_parts` with the rows read from Parquet footers, guessed for CSV, and
+    the smallest memory limit of the client's workers."""
     import pyarrow.parquet as pq
 
     rows = 0
@@ -176,7 +223,16 @@ def _parts(paths: list[str], employees: int) -> int:
             rows += pq.ParquetFile(path).metadata.num_rows
         elif os.path.exists(path):
             rows += os.path.getsize(path) // CSV_BYTES_PER_ROW
-    return default_parts(rows, len(paths), employees)
+    return default_parts(rows, len(paths), employees, _memory(client))
+
+
+def _memory(client: Any) -> int | None:
+    """The smallest memory limit among the client's workers (None: no client or no limit)."""
+    if client is None:
+        return None
+    workers = client.scheduler_info().get("workers", {}).values()
+    limits = [int(worker.get("memory_limit") or 0) for worker in workers]
+    return min((limit for limit in limits if limit > 0), default=None)
 
 
 def _read(path: str, count: int) -> tuple[pd.DataFrame, tuple[str, str, tuple[Any, ...]]]:
@@ -253,7 +309,7 @@ def _meta() -> pd.DataFrame:
     frame = no_sales()
     frame[SHARE_COLUMN] = pd.Series([], dtype="Int64")
     frame[BUCKET] = pd.Series([], dtype="int64")
-    return _compact(frame)
+    return frame
 
 
 def _buckets(values: pd.Series, count: int) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -269,15 +325,7 @@ def _keyed(ledger: Ledger, column: str, count: int) -> pd.DataFrame:
     if SHARE_COLUMN not in frame.columns:
         frame[SHARE_COLUMN] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     frame[BUCKET] = _buckets(frame[column], count)
-    return _compact(frame)
-
-
-def _compact(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype({column: "category" for column in COMPACT})
-
-
-def _text(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype({column: "str" for column in COMPACT})
+    return frame
 
 
 def _check(
@@ -288,7 +336,7 @@ def _check(
     A sale split between employees of different buckets goes, with all its rows, to each of
     their buckets: a share is allocated over the whole sale.
     """
-    part = Ledger(_text(rows.drop(columns=[BUCKET])), (), "", "")
+    part = Ledger(rows.drop(columns=[BUCKET]), (), "", "")
     checked, rejected = check_part(setup, part, several_sources=several)
     frame = checked.frame
     if SHARE_COLUMN not in frame.columns:
@@ -298,19 +346,19 @@ def _check(
     pairs = pd.DataFrame({"_sale": sale, BUCKET: own}).drop_duplicates()
     spread = pairs[pairs["_sale"].duplicated(keep=False)]
     if spread.empty:
-        return _compact(frame.assign(**{BUCKET: own})), rejected
+        return frame.assign(**{BUCKET: own}), rejected
     shared = np.isin(sale, spread["_sale"].to_numpy())
     whole = frame[~shared].assign(**{BUCKET: own[~shared]})
     copies = frame[shared].assign(_sale=sale[shared]).merge(spread, on="_sale")
     joined = pd.concat([whole, copies.drop(columns=["_sale"])], ignore_index=True)
-    return _compact(joined), rejected
+    return joined, rejected
 
 
 def _evaluate(rows: pd.DataFrame, setup: Setup, count: int) -> Part:
     """Evaluate the employees whose buckets this part holds (all their rows are here), with
     the other sharers of their split sales alongside."""
     present = np.unique(rows[BUCKET].to_numpy(dtype=np.int64))
-    rows = _text(rows.drop(columns=[BUCKET]))
+    rows = rows.drop(columns=[BUCKET])
     if rows.duplicated(["source", "row"]).any():  # a split sale sent for two buckets here
         rows = rows.drop_duplicates(["source", "row"])
     ids = setup.employees["employee_id"]
