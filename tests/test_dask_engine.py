@@ -174,7 +174,7 @@ def test_workers_keep_dask_environment_and_add_arrow_pool(client: Any):
 
 
 # A worker's memory limit, and a generated ledger whose rows, as read, take more than that:
-# 3.2 million events of 5,000 employees (about 470 MiB in pandas) in 128 Parquet files.
+# 3.2 million events of 5,000 employees (471 MiB in pandas as read) in 128 Parquet files.
 WORKER_LIMIT = 450 * 2**20
 BIG_ROWS = 3_200_000
 BIG_FILES = 128
