@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import subprocess
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -157,6 +159,23 @@ def test_cli_engine_dask_prints_the_same_json(tmp_path: Path):
     assert two.code == 0, two.err
     assert two.out == one.out
     assert "Traceback" not in two.err
+
+
+def test_cli_a_file_a_worker_cannot_read_is_said_once(tmp_path: Path):
+    """The worker's error reaches the user as the one-machine run says it: the file and the
+    reason, no worker log or traceback before it. A real process, as the workers write to
+    the terminal's stderr, not to this process's ``sys.stderr``."""
+    missing = tmp_path / "missing.csv"
+    run = subprocess.run(
+        [
+            sys.executable, "-m", "compcalc.cli", "run", "--rules", str(RULES),
+            "--roster", str(ROSTER), "--period", "2026-10", "--ledger", str(MONTHS[0]),
+            "--ledger", str(missing), "--engine", "dask", "--workers", "2",
+        ],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert run.stderr.strip() == f"{missing}: cannot read the file: No such file or directory"
 
 
 def test_workers_keep_dask_environment_and_add_arrow_pool(client: Any):

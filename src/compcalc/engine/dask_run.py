@@ -272,7 +272,10 @@ def local_client(
 ) -> Iterator[Any]:
     """A ``dask.distributed`` client: to the scheduler at ``address``, or to a local cluster
     of ``workers`` processes (default: one per core) with :func:`worker_config`, closed on
-    exit. Dask's own logging is kept to errors (its shuffles log at WARNING level)."""
+    exit. Dask's own logging is kept to errors in this process (its shuffles log at WARNING
+    level) and to critical ones in the workers: a task that fails (a ledger file that cannot
+    be read, say) raises its error here, and the CLI prints it once, not with the worker's
+    traceback before it."""
     import dask
     from dask.distributed import Client, LocalCluster
 
@@ -290,7 +293,7 @@ def local_client(
             processes=True,
             memory_limit=memory_limit or "auto",
             dashboard_address=":0",
-            silence_logs=logging.ERROR,
+            silence_logs=logging.CRITICAL,
         ) as cluster,
         Client(cluster) as client,
     ):
