@@ -9,14 +9,24 @@ manager, and hand-worked ledgers.
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compcalc.engine.crediting import allocate_shares
+from compcalc.engine.crediting import (
+    Sales,
+    allocate_shares,
+    build_sales,
+    credited_basis,
+    state_at,
+)
 from compcalc.engine.override import _shares
 from compcalc.inputs import check_ledger, read_ledger, read_roster
 from compcalc.inputs.ledger import (
@@ -28,8 +38,9 @@ from compcalc.inputs.ledger import (
     canonical_order,
     is_sorted,
 )
-from compcalc.money import allocate
+from compcalc.money import Rounding, allocate
 
+REPO = Path(__file__).resolve().parents[1]
 KEYS = [
     "transaction_id", "date", "_rank", "amount_minor", "margin_minor", "employee_id",
     "currency", SHARE_COLUMN, "source", "row",
@@ -223,3 +234,39 @@ def test_allocate_shares_is_money_allocate_per_group(
         shares = allocate(abs(t), w)
         expected += [-s if t < 0 else s for s in shares]
     assert allocate_shares(total, weight, group).tolist() == expected
+
+
+def _generated_sales(tmp_path: Path) -> Sales:
+    """The engine's sales for a small ledger of benchmarks/generate.py: 60 employees, 6,000
+    events with disputes opened and resolved, full and partial refunds, margins."""
+    spec = importlib.util.spec_from_file_location("generate", REPO / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    rng = np.random.Generator(np.random.PCG64(generate.SEED))
+    roster_table = generate.make_roster(60, rng)
+    pq.write_table(roster_table, tmp_path / "roster.parquet")
+    pq.write_table(generate.make_ledger(roster_table, 6_000, rng), tmp_path / "ledger.parquet")
+    staff = read_roster(tmp_path / "roster.parquet")
+    checked = check_ledger(read_ledger(tmp_path / "ledger.parquet"), staff)
+    frame = staff.frame
+    position = pd.Series(np.arange(len(frame)), index=frame["employee_id"].to_numpy())
+    never = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
+    return build_sales(checked.frame, position, never, never, dt.date(2026, 10, 1))
+
+
+def test_credited_basis_is_the_sale_state_basis(tmp_path: Path) -> None:
+    """The replays' one-column basis is the whole sale state's, on every day of the year,
+    for both bases and every rounding (margins shrink with partial refunds)."""
+    sales = _generated_sales(tmp_path)
+    assert len(sales.dispute_sale) and len(sales.refund_sale) and sales.has_margin.any()
+    disputed_some_day = False
+    for offset in range(0, 366, 3):
+        as_of = dt.date(2026, 10, 1) + dt.timedelta(days=offset)
+        for rounding in Rounding:
+            state = state_at(sales, as_of, rounding)
+            disputed_some_day |= bool(state.disputed.any())
+            for kind in ("amount", "margin"):
+                got = credited_basis(sales, as_of, rounding, kind)
+                assert got.tolist() == state.basis(kind).tolist(), (as_of, rounding, kind)
+    assert disputed_some_day

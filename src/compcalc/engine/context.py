@@ -22,7 +22,14 @@ from ..periods import Period, earlier_periods
 from ..rules.resolve import Resolver
 from ..rules.schema import ComponentBase, RuleSet
 from ..statements.model import Ids, Line, PriorRun, RuleRef
-from .crediting import IgnoredEvents, Sales, SaleState, period_events, state_at
+from .crediting import (
+    IgnoredEvents,
+    Sales,
+    SaleState,
+    credited_basis,
+    period_events,
+    state_at,
+)
 
 Int = npt.NDArray[np.int64]
 
@@ -105,7 +112,7 @@ class Context:
             return self.state(as_of).basis(kind)
         key = (as_of, kind)
         if key not in self._bases:
-            self._bases[key] = _narrow(state_at(self.sales, as_of, self.rounding).basis(kind))
+            self._bases[key] = _narrow(credited_basis(self.sales, as_of, self.rounding, kind))
         return np.asarray(self._bases[key], dtype=np.int64)
 
     def period_events(self) -> dict[str, str]:

@@ -438,18 +438,9 @@ def state_at(
     cutoff = day(as_of)
     dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
     size = len(sales)
-    sold = (sales.date <= cutoff) & sales.eligible
-    refunded = np.zeros(size, dtype=np.int64)
-    refund_mask = sales.refund_date <= cutoff
-    np.add.at(refunded, sales.refund_sale[refund_mask], sales.refund_amount[refund_mask])
-    opens = np.zeros(size, dtype=np.int64)
-    dispute_mask = sales.dispute_date <= dispute_cutoff
-    np.add.at(
-        opens, sales.dispute_sale[dispute_mask], np.where(sales.dispute_opens[dispute_mask], 1, -1)
-    )
-    disputed = opens > 0
+    sold, refunded, disputed = _standing(sales, cutoff, dispute_cutoff)
     since = np.full(size, np.datetime64("NaT"), dtype="datetime64[D]")
-    open_mask = dispute_mask & sales.dispute_opens
+    open_mask = (sales.dispute_date <= dispute_cutoff) & sales.dispute_opens
     last_open = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
     np.maximum.at(
         last_open, sales.dispute_sale[open_mask], sales.dispute_date[open_mask].astype(np.int64)
@@ -461,6 +452,37 @@ def state_at(
     # Margin shrinks in proportion to what is left of the sale after partial refunds.
     credited_margin = np.where(earns, _margin_left(sales, refunded, remaining, rounding), 0)
     return SaleState(as_of, sold, refunded, disputed, since, credited_amount, credited_margin)
+
+
+def credited_basis(sales: Sales, as_of: dt.date, rounding: Rounding, kind: str) -> Int:
+    """``state_at(sales, as_of, rounding).basis(kind)`` without the rest of the state.
+
+    The replays of earlier months need this one column per month end: the dispute dates,
+    and for an ``amount`` basis the shrunk margins, are never computed.
+    """
+    cutoff = day(as_of)
+    sold, refunded, disputed = _standing(sales, cutoff, cutoff)
+    remaining = np.maximum(sales.amount - refunded, 0)
+    earns = sold & ~disputed & (remaining > 0)
+    if kind == "margin":
+        return np.where(earns, _margin_left(sales, refunded, remaining, rounding), 0)
+    return np.where(earns, remaining, 0)
+
+
+def _standing(sales: Sales, cutoff: np.datetime64, dispute_cutoff: np.datetime64) -> Any:
+    """Which sales are sold (and eligible) by ``cutoff``, what was refunded by then, and
+    which are under a dispute open at ``dispute_cutoff``."""
+    size = len(sales)
+    sold = (sales.date <= cutoff) & sales.eligible
+    refunded = np.zeros(size, dtype=np.int64)
+    refund_mask = sales.refund_date <= cutoff
+    np.add.at(refunded, sales.refund_sale[refund_mask], sales.refund_amount[refund_mask])
+    dispute_mask = sales.dispute_date <= dispute_cutoff
+    opened = sales.dispute_sale[dispute_mask & sales.dispute_opens]
+    resolved = sales.dispute_sale[dispute_mask & ~sales.dispute_opens]
+    # Openings less resolutions per sale (counts, never money: bincount is exact here)
+    disputed = np.bincount(opened, minlength=size) > np.bincount(resolved, minlength=size)
+    return sold, refunded, disputed
 
 
 def _margin_left(sales: Sales, refunded: Int, remaining: Int, rounding: Rounding) -> Any:
