@@ -276,6 +276,17 @@ def allocate_shares(total: Int, weight: Int, group: Int) -> Int:
     total = np.asarray(total, dtype=np.int64)
     weight = np.asarray(weight, dtype=np.int64)
     groups = int(group.max()) + 1
+    # An entry alone in its group (a sale credited whole to one employee: nearly every one)
+    # gets the group's total; only the groups of several entries are divided.
+    alone = (np.bincount(group, minlength=groups)[group] == 1) & (weight > 0)
+    if alone.all():
+        return total.copy()
+    if alone.any():
+        shares_of = total.copy()
+        split = np.flatnonzero(~alone)
+        local = np.unique(group[split], return_inverse=True)[1].astype(np.int64)
+        shares_of[split] = allocate_shares(total[split], weight[split], local)
+        return shares_of
     weight_sum = np.zeros(groups, dtype=np.int64)
     np.add.at(weight_sum, group, weight)
     whole = weight_sum[group]
