@@ -136,13 +136,14 @@ def run_period_dask(
     accepted = dd.from_delayed([c[0] for c in checked], meta=meta, verify_meta=False)
     accepted = accepted.shuffle(on=BUCKET, npartitions=count, shuffle_method=method)
     parts = [dask.delayed(_evaluate)(part, shared, count) for part in accepted.to_delayed()]
-    wanted = [*parts, *heads, *(c[1] for c in checked)]
+    # The files first: when several cannot be read, the first of them is the one named.
+    wanted = [*heads, *parts, *(c[1] for c in checked)]
     done = _gather(client, wanted) if client is not None else list(dask.compute(*wanted))
-    found_parts: list[Part] = done[: len(parts)]
-    found_heads: list[tuple[str, str, tuple[Any, ...]]] = done[len(parts) : len(parts) + len(heads)]
+    found_heads: list[tuple[str, str, tuple[Any, ...]]] = done[: len(heads)]
+    found_parts: list[Part] = done[len(heads) : len(heads) + len(parts)]
     read_rejects = tuple(row for head in found_heads for row in head[2])
     rejected = reword_rejected(read_rejects, setup.refused)
-    rejected += [row for rows in done[len(parts) + len(heads) :] for row in rows]
+    rejected += [row for rows in done[len(heads) + len(parts) :] for row in rows]
     owned = np.zeros(len(setup.employees), dtype=bool)
     for part in found_parts:
         owned[part.rows] = True
@@ -167,16 +168,30 @@ def _gather(client: Any, wanted: list[Any]) -> list[Any]:
     """The results of ``wanted``, each fetched as soon as it is ready and then let go on the
     cluster. Results left on the workers until all are done would fill their memory unseen
     (Dask sizes a :class:`Part` as a few bytes, so never spills it); one list of all of them
-    would be gathered into one worker first."""
+    would be gathered into one worker first.
+
+    If any task fails (or is cancelled), the error raised is that of the first failed item
+    in ``wanted``'s order, whatever order they failed in; nothing is left held on the
+    cluster either way.
+    """
     from dask.distributed import as_completed
 
     futures = client.compute(wanted)
-    where = {future.key: i for i, future in enumerate(futures)}
-    done: list[Any] = [None] * len(futures)
-    for future, value in as_completed(futures, with_results=True):
-        done[where[future.key]] = value
-        future.release()
-    return done
+    try:
+        where = {future.key: i for i, future in enumerate(futures)}
+        done: list[Any] = [None] * len(futures)
+        fetched = np.zeros(len(futures), dtype=bool)
+        for future in as_completed(futures):
+            if future.status == "finished":
+                at = where[future.key]
+                done[at], fetched[at] = future.result(), True
+                future.release()
+        for at in np.flatnonzero(~fetched).tolist():
+            futures[at].result()  # raises the task's error (or CancelledError)
+        return done
+    finally:
+        for future in futures:
+            future.release()
 
 
 ROWS_PER_PART = 500_000  # a part's rows take ~0.3 GB at their peak in evaluate_part
