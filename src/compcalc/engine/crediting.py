@@ -139,7 +139,8 @@ def build_sales(
     share = _shares(sale_rows)
     rows_per_group = np.bincount(group, minlength=size)
     first = np.searchsorted(group, np.arange(size))  # each transaction's first share
-    rates = _Rates.of(sale_rows, date, money)
+    sale_currency = _shared_text(sale_rows["currency"])
+    rates = _Rates.of(sale_rows, sale_currency, date, money)
     sale_total = sale_rows["amount_minor"].to_numpy(dtype=np.int64)
     total = rates.convert(sale_total, np.arange(len(sale_rows)))
     margin_total = rates.convert(
@@ -181,7 +182,7 @@ def build_sales(
         share=share,
         split=(rows_per_group[group] > 1) | (share != SHARE_WHOLE),
         total=total,
-        sale_currency=_shared_text(sale_rows["currency"]),
+        sale_currency=sale_currency,
         sale_total=sale_total,
         rate=rates.rate,
         rate_date=rates.date,
@@ -325,15 +326,21 @@ class _Rates:
     rounding: Rounding
 
     @classmethod
-    def of(cls, sale_rows: pd.DataFrame, date: Dates, money: Money | None) -> _Rates:
+    def of(
+        cls,
+        sale_rows: pd.DataFrame,
+        currency: npt.NDArray[np.object_],
+        date: Dates,
+        money: Money | None,
+    ) -> _Rates:
+        """The rates of ``sale_rows``, whose currencies are ``currency`` (one per row)."""
         n = len(sale_rows)
-        currency = _shared_text(sale_rows["currency"])
         rate = np.zeros(n, dtype=np.int64)
         rate_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         ones = np.ones(n, dtype=object)
         if money is None:
             return cls(rate, rate_date, ones, ones, Rounding.HALF_UP)
-        foreign = currency != money.currency
+        foreign = (sale_rows["currency"] != money.currency).to_numpy(dtype=bool, na_value=True)
         if not foreign.any():
             return cls(rate, rate_date, ones, ones, money.rounding)
         fx = money.fx
