@@ -250,3 +250,32 @@ def test_amounts_scanned_in_batches_join_up(monkeypatch: pytest.MonkeyPatch) -> 
     units, reasons = parse_minor_units(texts, 2)
     assert units.tolist() == whole[0].tolist() == [1250, -5, 0, 0, 12300, 0, 700, 100, 0]
     assert reasons.tolist() == whole[1].tolist()
+
+
+# ---------------------------------------------------------------------------------------------
+# Stripping cells: skipped only when nothing could be stripped
+
+WHITE_OR_NOT = [" ", "\t", "\n", "\x1c", "\x1f", "\x7f", "\x85", "\xa0", "\u2003", "\u3000"]
+CELL_TEXT = st.text(st.sampled_from([*"aZ9-.,_", *WHITE_OR_NOT, "é", "日"]), max_size=6)
+
+
+@settings(max_examples=300)
+@given(st.lists(CELL_TEXT, max_size=12), st.integers(0, 4), st.booleans())
+def test_strip_text_is_str_strip(cells: list[str], cut: int, missing: bool) -> None:
+    """Whatever white space (ASCII, Unicode, controls) a cell starts or ends with, and however
+    the column's Arrow data is chunked or sliced, the cells come out as ``str.strip`` gives."""
+    values: list[str | None] = [*cells, None] if missing else list(cells)
+    whole = pa.chunked_array(
+        [pa.array(values[:cut], pa.string()), pa.array(values[cut:], pa.string())]
+        if cut < len(values) else [pa.array(values, pa.string())]
+    )  # fmt: skip
+    column = pd.Series(pd.arrays.ArrowStringArray(whole), dtype="str").iloc[cut // 2 :]
+    got, expected = common.strip_text(column), column.str.strip()
+    assert got.tolist() == expected.tolist()
+    assert str(got.dtype) == str(expected.dtype)
+
+
+def test_strip_text_keeps_the_column_when_nothing_to_strip() -> None:
+    column = pd.Series(["T1", "a b", "", "x"], dtype="str")
+    assert common.strip_text(column) is column
+    assert common.strip_text(pd.Series([" T1"], dtype="str")).tolist() == ["T1"]

@@ -101,9 +101,45 @@ def read_text_table(
         label = name or str(source)
         cells, lines = _read_path(path, label, set(money))
     cells = _canonical_columns(cells, label, required)
-    cells = cells.apply(lambda col: col.str.strip()).reset_index(drop=True)
+    cells = cells.apply(strip_text).reset_index(drop=True)
     row = np.arange(1, len(cells) + 1, dtype=np.int64)
     return TextTable(cells, row, lines.reset_index(drop=True), label, canonical_digest(cells))
+
+
+def strip_text(column: pd.Series) -> pd.Series:
+    """``column.str.strip()``, without the copy when no cell can start or end with white
+    space: every cell's first and last bytes are printable ASCII (a cell beginning or ending
+    with a control character, a space or any non-ASCII character is stripped as usual).
+
+    >>> strip_text(pd.Series([" a ", "b"], dtype="str")).tolist(), strip_text(pd.Series(["a"]))
+    (['a', 'b'], 0    a
+    dtype: str)
+    """
+    text = pa.array(column.array) if isinstance(column.dtype, pd.StringDtype) else None
+    chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+    if text is None or any(chunk is None or not _ends_printable(chunk) for chunk in chunks):
+        return column.str.strip()
+    return column
+
+
+def _ends_printable(chunk: pa.Array) -> bool:
+    """Whether every value of a string chunk (no nulls) starts and ends with a byte of
+    printable ASCII, ``!`` to ``~``, or is empty."""
+    large = pa.types.is_large_string(chunk.type)
+    if chunk.null_count or not (large or pa.types.is_string(chunk.type)):
+        return False
+    data = chunk.buffers()[2]
+    if data is None or len(chunk) == 0:
+        return True
+    offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
+        chunk.buffers()[1], dtype=np.int64 if large else np.int32
+    )
+    start = offsets[chunk.offset : chunk.offset + len(chunk)]
+    stop = offsets[chunk.offset + 1 : chunk.offset + len(chunk) + 1]
+    filled = start < stop
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.concatenate([raw[start[filled]], raw[stop[filled] - 1]])
+    return bool(np.all((ends >= 0x21) & (ends <= 0x7E)))
 
 
 def _read_path(path: Path, label: str, money: set[str]) -> tuple[pd.DataFrame, pd.Series]:
