@@ -232,8 +232,18 @@ def _sorted(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 def _shares(sale_rows: pd.DataFrame) -> Int:
     if SHARE_COLUMN not in sale_rows.columns:
-        return np.full(len(sale_rows), SHARE_WHOLE, dtype=np.int64)
+        return _same(np.int64(SHARE_WHOLE), len(sale_rows))
     return sale_rows[SHARE_COLUMN].fillna(SHARE_WHOLE).to_numpy(dtype=np.int64)
+
+
+def _same(value: Any, n: int) -> npt.NDArray[Any]:
+    """``n`` copies of ``value`` as a read-only array that stores it once (a broadcast view).
+
+    >>> same = _same(np.int64(7), 3)
+    >>> same.tolist(), same.nbytes > 0, same.strides, same.flags.writeable
+    ([7, 7, 7], True, (0,), False)
+    """
+    return np.broadcast_to(np.asarray(value), (n,))
 
 
 def _expand(group: Int, first: Int, count: Int) -> tuple[Int, Int]:
@@ -335,14 +345,20 @@ class _Rates:
     ) -> _Rates:
         """The rates of ``sale_rows``, whose currencies are ``currency`` (one per row)."""
         n = len(sale_rows)
-        rate = np.zeros(n, dtype=np.int64)
-        rate_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-        ones = np.ones(n, dtype=object)
+        # With every sale in the pay currency: read-only views of one value (no memory per
+        # sale), as no sale has a rate to hold.
+        none = (
+            _same(np.int64(0), n),
+            _same(np.datetime64("NaT", "D"), n),
+            _same(np.array(1, dtype=object), n),
+        )
         if money is None:
-            return cls(rate, rate_date, ones, ones, Rounding.HALF_UP)
+            return cls(none[0], none[1], none[2], none[2], Rounding.HALF_UP)
         foreign = (sale_rows["currency"] != money.currency).to_numpy(dtype=bool, na_value=True)
         if not foreign.any():
-            return cls(rate, rate_date, ones, ones, money.rounding)
+            return cls(none[0], none[1], none[2], none[2], money.rounding)
+        rate = np.zeros(n, dtype=np.int64)
+        rate_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         fx = money.fx
         if fx is None:
             codes = ", ".join(sorted(set(currency[foreign].tolist())))
