@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import importlib.util
 import os
 import subprocess
 import sys
@@ -23,14 +22,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 pytest.importorskip("dask.distributed")
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -38,6 +35,7 @@ import compcalc
 from cli_run import cli
 from compcalc.engine.dask_run import _buckets, default_parts, expand_paths, local_client
 from compcalc.statements.model import PeriodResult
+from generated import generated_tables
 
 REPO = Path(__file__).resolve().parents[1]
 RULES = REPO / "rules" / "account_managers.yaml"
@@ -227,25 +225,13 @@ BIG_ROWS = 3_200_000
 BIG_FILES = 128
 
 
-def _generator() -> ModuleType:
-    """benchmarks/generate.py, the seeded generator of the benchmark's inputs."""
-    spec = importlib.util.spec_from_file_location("generate", REPO / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_a_ledger_larger_than_a_worker_memory_limit(rules: Any, tmp_path: Path):
     """Two worker processes of 450 MiB each run a ledger that takes more than 450 MiB in
     memory: no worker holds all of it (the rows wait on disk in the shuffles, each part's
     result leaves its worker when ready), no worker is restarted for memory (the nanny
     restarts one past 95 % of its limit), and the statements are the one-machine run's,
     byte for byte. The parts are sized by :func:`default_parts` from the workers' limit."""
-    generate = _generator()
-    rng = np.random.Generator(np.random.PCG64(generate.SEED))
-    roster_table = generate.make_roster(5_000, rng)
-    ledger_table = generate.make_ledger(roster_table, BIG_ROWS, rng)
+    roster_table, ledger_table = generated_tables(5_000, BIG_ROWS)
     roster = tmp_path / "roster.parquet"
     pq.write_table(roster_table, roster)
     step = -(-BIG_ROWS // BIG_FILES)

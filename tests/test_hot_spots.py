@@ -10,7 +10,6 @@ manager, and hand-worked ledgers.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,8 +38,8 @@ from compcalc.inputs.ledger import (
     is_sorted,
 )
 from compcalc.money import Rounding, allocate
+from generated import generated_tables
 
-REPO = Path(__file__).resolve().parents[1]
 KEYS = [
     "transaction_id", "date", "_rank", "amount_minor", "margin_minor", "employee_id",
     "currency", SHARE_COLUMN, "source", "row",
@@ -239,14 +238,9 @@ def test_allocate_shares_is_money_allocate_per_group(
 def _generated_sales(tmp_path: Path) -> Sales:
     """The engine's sales for a small ledger of benchmarks/generate.py: 60 employees, 6,000
     events with disputes opened and resolved, full and partial refunds, margins."""
-    spec = importlib.util.spec_from_file_location("generate", REPO / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    generate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generate)
-    rng = np.random.Generator(np.random.PCG64(generate.SEED))
-    roster_table = generate.make_roster(60, rng)
+    roster_table, ledger_table = generated_tables(60, 6_000)
     pq.write_table(roster_table, tmp_path / "roster.parquet")
-    pq.write_table(generate.make_ledger(roster_table, 6_000, rng), tmp_path / "ledger.parquet")
+    pq.write_table(ledger_table, tmp_path / "ledger.parquet")
     staff = read_roster(tmp_path / "roster.parquet")
     checked = check_ledger(read_ledger(tmp_path / "ledger.parquet"), staff)
     frame = staff.frame
