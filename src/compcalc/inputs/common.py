@@ -73,6 +73,9 @@ class TextTable:
     line: pd.Series  # Int64, <NA> when the source has no lines (Parquet, DataFrame)
     source: str
     sha256: str
+    # The key column's text as dense ranks (equal texts, equal ranks; code point order), when
+    # the table was read with a key: the digest's first sort key, reusable by the caller.
+    key_rank: IntArray | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,9 +89,11 @@ def read_text_table(
     default_name: str,
     required: Sequence[str],
     money: Iterable[str],
+    key: str | None = None,
 ) -> TextTable:
     """Read a CSV/Parquet path or a DataFrame as stripped text columns, checking the header.
 
+    ``key`` (a required column) orders the digest's rows first (see :func:`canonical_digest`).
     Raises :class:`InputError` for an unreadable file, a missing required column, two columns
     with the same canonical name, or a money column stored as floating point.
     """
@@ -103,7 +108,9 @@ def read_text_table(
     cells = _canonical_columns(cells, label, required)
     cells = cells.apply(strip_text).reset_index(drop=True)
     row = np.arange(1, len(cells) + 1, dtype=np.int64)
-    return TextTable(cells, row, lines.reset_index(drop=True), label, canonical_digest(cells))
+    rank = text_rank(cells[key]) if key is not None else None
+    digest = canonical_digest(cells, key=key, key_rank=rank)
+    return TextTable(cells, row, lines.reset_index(drop=True), label, digest, rank)
 
 
 def strip_text(column: pd.Series) -> pd.Series:
@@ -323,12 +330,19 @@ def text_column(cells: pd.DataFrame, column: str) -> pd.Series:
 # Digest
 
 
-def canonical_digest(cells: pd.DataFrame) -> str:
+def canonical_digest(
+    cells: pd.DataFrame, *, key: str | None = None, key_rank: IntArray | None = None
+) -> str:
     """SHA-256 of the table's text cells, independent of row order and column order.
 
     Each row becomes one string (cells in column-name order, escaped and separated by a unit
     separator); the rows are sorted and joined. Row numbers are not part of it, so shuffling a
-    file keeps the digest while changing any cell changes it.
+    file keeps the digest while changing any cell changes it. Rows sort by their text (code
+    point order, as Python sorts str) or, given a ``key`` column, by the key's text first and
+    their whole text among equal keys: the same content gives the same order either way, and
+    a mostly distinct key (the ledger's transaction id) is far cheaper to sort on than whole
+    rows that share their first bytes. ``key_rank`` is :func:`text_rank` of the key when the
+    caller has it already.
     """
     names = sorted(str(c) for c in cells.columns)
     header = "\x1f".join(_escape_text(name) for name in names)
@@ -337,7 +351,11 @@ def canonical_digest(cells: pd.DataFrame) -> str:
         columns = [_escape(_arrow_text(cells[name])) for name in names]
         separator = pa.scalar("\x1f", pa.large_string())
         rows = pc.binary_join_element_wise(*columns, separator).combine_chunks()  # one pass
-        order = text_order(rows)  # by code point, as Python sorts str
+        if key is None:
+            order = text_order(rows)  # by code point, as Python sorts str
+        else:
+            rank = text_rank(cells[key]) if key_rank is None else key_rank
+            order = _keyed_order(rank, rows)
         # Each row followed by the record separator, hashed straight from Arrow buffers a
         # batch of rows at a time (the sorted copy never exists whole); the last row has no
         # separator after it.
@@ -352,6 +370,31 @@ def canonical_digest(cells: pd.DataFrame) -> str:
 
 
 _DIGEST_BATCH = 1 << 20  # rows hashed per batch: the sorted copy costs at most this many rows
+
+
+def text_rank(column: pd.Series) -> IntArray:
+    """Dense ranks of a text column from 0, in code point order (one sort in Arrow).
+
+    >>> text_rank(pd.Series(["b", "a", "b", "é"], dtype="str")).tolist()
+    [1, 0, 1, 2]
+    """
+    if len(column) == 0:
+        return np.zeros(0, dtype=np.int64)
+    dense = pc.rank(_arrow_text(column), sort_keys="ascending", tiebreaker="dense")
+    return np.asarray(dense, dtype=np.int64) - 1
+
+
+def _keyed_order(rank: IntArray, rows: pa.Array) -> npt.NDArray[np.int64]:
+    """Indices sorting rows by ``rank``, and by their text where ranks are equal."""
+    order = np.argsort(rank, kind="stable").astype(np.int64)
+    ranked = rank[order]
+    at = tied_positions([ranked])
+    if len(at):  # rows sharing a key (a sale and its events): whole texts, only there
+        tied = order[at]
+        runs = pa.table({"key": pa.array(ranked[at]), "text": rows.take(pa.array(tied))})
+        sort_keys = [("key", "ascending"), ("text", "ascending")]
+        order[at] = tied[np.asarray(pc.sort_indices(runs, sort_keys=sort_keys))]
+    return order
 
 
 def text_order(text: pa.Array) -> npt.NDArray[np.int64]:

@@ -90,8 +90,9 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     if not isinstance(source, str | os.PathLike | pd.DataFrame):
         return _read_several(list(source))
     table = read_text_table(
-        source, name=name, default_name="<ledger>", required=REQUIRED_COLUMNS, money=MONEY_COLUMNS
-    )
+        source, name=name, default_name="<ledger>", required=REQUIRED_COLUMNS,
+        money=MONEY_COLUMNS, key="transaction_id",
+    )  # fmt: skip
     cells = table.cells
     problems = Problems(len(cells))
     for column in ("transaction_id", "employee_id"):
@@ -124,10 +125,12 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     failed = problems.mask()
     rows = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
     rejected = sort_rejected(rows)
-    source, digest = table.source, table.sha256
+    source, digest, first = table.source, table.sha256, table.key_rank
     del table, cells, event, rank, dates, amount, margin, share, rows  # text no longer needed
-    # No copy of the rows when all pass; the sorted frame replaces the read one column by column
-    frame = canonical_order(frame[~failed] if failed.any() else frame, consume=True)
+    if failed.any():  # no copy of the rows when all pass
+        frame, first = frame[~failed], None if first is None else first[~failed]
+    # The sorted frame replaces the read one column by column
+    frame = canonical_order(frame, consume=True, first=first)
     return Ledger(frame, rejected, source, digest)
 
 
@@ -228,7 +231,9 @@ _ORDER_KEYS = (
 )  # fmt: skip
 
 
-def canonical_order(frame: pd.DataFrame, *, consume: bool = False) -> pd.DataFrame:
+def canonical_order(
+    frame: pd.DataFrame, *, consume: bool = False, first: IntArray | None = None
+) -> pd.DataFrame:
     """Sort ledger rows by content (transaction, date, event rank, amounts ...), row last.
 
     Rows that tie on every content column are identical apart from their row numbers, so the
@@ -236,7 +241,8 @@ def canonical_order(frame: pd.DataFrame, *, consume: bool = False) -> pd.DataFra
     sorted factor codes (same order as sorting the text, far cheaper than comparing strings).
     With ``consume=True`` the sorted frame is built a column at a time, each taken out of
     ``frame`` as it is sorted (``frame`` is left without them): for a caller that drops its
-    frame anyway, at most one column is held twice instead of the whole ledger.
+    frame anyway, at most one column is held twice instead of the whole ledger. ``first`` is
+    the transaction ids' :func:`text_rank` (or any integers in their order) when known.
     """
     shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
     columns = (*_ORDER_KEYS, *shared, "source", "row")
@@ -245,7 +251,8 @@ def canonical_order(frame: pd.DataFrame, *, consume: bool = False) -> pd.DataFra
         return frame[kept].reset_index(drop=True)
     # The transaction first, for every row; the later columns only where it ties (a sale and
     # its disputes and refunds: a few rows each), so they are never ranked in full.
-    first = _packed(_sort_keys(frame["transaction_id"], distinct=True))[0]
+    if first is None:
+        first = _packed(_sort_keys(frame["transaction_id"], distinct=True))[0]
     order = np.argsort(first, kind="stable")
     ranked = first[order]
     at = tied_positions([ranked])
