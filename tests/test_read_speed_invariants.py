@@ -310,3 +310,31 @@ def test_strip_text_keeps_the_column_when_nothing_to_strip() -> None:
     column = pd.Series(["T1", "a b", "", "x"], dtype="str")
     assert common.strip_text(column) is column
     assert common.strip_text(pd.Series([" T1"], dtype="str")).tolist() == ["T1"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dates: each distinct text parsed once, as parsing every row would
+
+
+DATE_TEXT = st.sampled_from(
+    ["2026-10-01", "2027-02-29", "2028-02-29", "2026-13-01", "26-10-01", "", "2026-10-1", "x"]
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(DATE_TEXT, min_size=1, max_size=20))
+def test_dates_parsed_once_per_text_match_every_row(texts: list[str]) -> None:
+    # Over the threshold with a few distinct texts: the path that parses each text once.
+    many = pd.Series(texts * (common._DISTINCT_FIRST // len(texts) + 1), dtype="str")
+    dates, reasons = common.parse_dates(many, "date")
+    shaped = many.str.fullmatch(common._ISO_DATE).to_numpy(dtype=bool)
+    expected = pd.to_datetime(many.where(shaped, None), format="%Y-%m-%d", errors="coerce")
+    assert dates.dtype == "datetime64[s]"
+    assert dates.equals(expected.astype("datetime64[s]"))
+    for text, reason in zip(many.tolist(), reasons.tolist(), strict=True):
+        if text in ("", "2026-10-01", "2028-02-29"):
+            assert pd.isna(reason)
+        elif text in ("2027-02-29", "2026-13-01"):
+            assert reason == "date is not a real calendar date"
+        else:
+            assert reason == "date must be a date written YYYY-MM-DD"
