@@ -335,41 +335,74 @@ def canonical_digest(
 ) -> str:
     """SHA-256 of the table's text cells, independent of row order and column order.
 
-    Each row becomes one string (cells in column-name order, escaped and separated by a unit
-    separator); the rows are sorted and joined. Row numbers are not part of it, so shuffling a
-    file keeps the digest while changing any cell changes it. Rows sort by their text (code
-    point order, as Python sorts str) or, given a ``key`` column, by the key's text first and
-    their whole text among equal keys: the same content gives the same order either way, and
-    a mostly distinct key (the ledger's transaction id) is far cheaper to sort on than whole
-    rows that share their first bytes. ``key_rank`` is :func:`text_rank` of the key when the
-    caller has it already.
+    The rows are put in an order of their content: by the ``key`` column's text first when
+    there is one (the ledger's transaction id: mostly distinct, so one sort settles almost
+    every row), then by each column's text in column-name order (code point order, as Python
+    compares tuples of str). Hashed are the row count and the column names (as a header),
+    then each column in name order: its cells' UTF-8 byte lengths (unsigned 64-bit, little
+    endian) in that row order, then their bytes in that order. The lengths make it
+    unambiguous whatever the cells hold. Row numbers are not part of it, so shuffling a file
+    keeps the digest while changing any cell changes it. ``key_rank`` is :func:`text_rank` of
+    the key when the caller has it already.
     """
     names = sorted(str(c) for c in cells.columns)
     header = "\x1f".join(_escape_text(name) for name in names)
     digest = hashlib.sha256(f"{len(cells)}\x1e{header}\x1e".encode())
-    if names and len(cells):
-        columns = [_escape(_arrow_text(cells[name])) for name in names]
-        separator = pa.scalar("\x1f", pa.large_string())
-        rows = pc.binary_join_element_wise(*columns, separator).combine_chunks()  # one pass
-        if key is None:
-            order = text_order(rows)  # by code point, as Python sorts str
-        else:
-            rank = text_rank(cells[key]) if key_rank is None else key_rank
-            order = _keyed_order(rank, rows)
-        # Each row followed by the record separator, hashed straight from Arrow buffers a
-        # batch of rows at a time (the sorted copy never exists whole); the last row has no
-        # separator after it.
-        end = pa.scalar("\x1e", pa.large_string())
-        for begin in range(0, len(rows), _DIGEST_BATCH):
-            batch = rows.take(pa.array(order[begin : begin + _DIGEST_BATCH]))
-            body = pc.binary_join_element_wise(batch, pa.scalar("", pa.large_string()), end)
-            offsets = np.frombuffer(body.buffers()[1], dtype=np.int64)[body.offset :]
-            stop = int(offsets[len(body)]) - (1 if begin + len(batch) == len(rows) else 0)
-            digest.update(memoryview(body.buffers()[2])[int(offsets[0]) : stop])
+    if not names or not len(cells):
+        return digest.hexdigest()
+    # The columns as read (Arrow chunks, never copied whole)
+    columns = [_arrow_text(cells[name]) for name in names]
+    if key is None:
+        order = _row_order(columns)
+    else:
+        rank = text_rank(cells[key]) if key_rank is None else key_rank
+        order = _row_order(columns, rank)
+    for column in columns:
+        lengths = np.concatenate([np.diff(_offsets(chunk)) for chunk in column.chunks])
+        digest.update(lengths[order].astype("<u8").tobytes())
+        del lengths
+        # The bytes a batch of rows at a time: the sorted copy never exists whole.
+        for begin in range(0, len(order), _DIGEST_BATCH):
+            for part in column.take(pa.array(order[begin : begin + _DIGEST_BATCH])).chunks:
+                data, at = part.buffers()[2], _offsets(part)
+                if data is not None and at[-1] > at[0]:
+                    digest.update(memoryview(data)[int(at[0]) : int(at[-1])])
     return digest.hexdigest()
 
 
 _DIGEST_BATCH = 1 << 20  # rows hashed per batch: the sorted copy costs at most this many rows
+
+
+def _offsets(text: pa.Array) -> npt.NDArray[np.int64]:
+    """A large_string array's ``len + 1`` offsets into its data buffer (its own slice)."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    return offsets[text.offset : text.offset + len(text) + 1]
+
+
+def _row_order(columns: Sequence[pa.ChunkedArray], rank: IntArray | None = None) -> IntArray:
+    """Indices sorting rows by ``rank`` (when given), then by each column's text in turn.
+
+    With a mostly distinct ``rank``, numpy sorts the integers and Arrow compares texts only
+    within the runs of equal ranks (a sale and its disputes and refunds).
+    """
+    names = [f"c{k}" for k in range(len(columns))]
+    by_text = [(name, "ascending") for name in names]
+    if rank is None:
+        table = pa.table(dict(zip(names, columns, strict=True)))
+        return np.asarray(pc.sort_indices(table, sort_keys=by_text), dtype=np.int64)
+    order = np.argsort(rank, kind="stable").astype(np.int64)
+    ranked = rank[order]
+    at = tied_positions([ranked])
+    if len(at):
+        tied = order[at]
+        picked = pa.array(tied)
+        runs = pa.table({
+            "rank": pa.array(ranked[at]),
+            **{name: column.take(picked) for name, column in zip(names, columns, strict=True)},
+        })  # fmt: skip
+        within = pc.sort_indices(runs, sort_keys=[("rank", "ascending"), *by_text])
+        order[at] = tied[np.asarray(within)]
+    return order
 
 
 def text_rank(column: pd.Series) -> IntArray:
@@ -382,85 +415,6 @@ def text_rank(column: pd.Series) -> IntArray:
         return np.zeros(0, dtype=np.int64)
     dense = pc.rank(_arrow_text(column), sort_keys="ascending", tiebreaker="dense")
     return np.asarray(dense, dtype=np.int64) - 1
-
-
-def _keyed_order(rank: IntArray, rows: pa.Array) -> npt.NDArray[np.int64]:
-    """Indices sorting rows by ``rank``, and by their text where ranks are equal."""
-    order = np.argsort(rank, kind="stable").astype(np.int64)
-    ranked = rank[order]
-    at = tied_positions([ranked])
-    if len(at):  # rows sharing a key (a sale and its events): whole texts, only there
-        tied = order[at]
-        runs = pa.table({"key": pa.array(ranked[at]), "text": rows.take(pa.array(tied))})
-        sort_keys = [("key", "ascending"), ("text", "ascending")]
-        order[at] = tied[np.asarray(pc.sort_indices(runs, sort_keys=sort_keys))]
-    return order
-
-
-def text_order(text: pa.Array) -> npt.NDArray[np.int64]:
-    """Indices that sort a large_string array by code point, as ``pc.sort_indices`` does.
-
-    UTF-8 bytes sort like code points. Bytes 0-7 of each text, then bytes 8-15, as big-endian
-    integers (zero past the end) order every pair that differs within its first sixteen
-    bytes: numpy sorts on them (the second word only where the first ties), and Arrow compares
-    whole texts only within runs that share both. Equal texts may come in any order (they
-    are the same bytes).
-
-    >>> text_order(pa.array(["b", "ab", "a", "", "abcdefghij", "abcdefghi"], pa.large_string()))
-    array([3, 2, 1, 5, 4, 0])
-    """
-    n = len(text)
-    data = text.buffers()[2]
-    if n < 2 or data is None or data.size == 0:
-        return np.arange(n, dtype=np.int64)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + n + 1]
-    raw = np.frombuffer(data, dtype=np.uint8)
-    start, length = offsets[:-1], np.diff(offsets)
-
-    # Every run of eight bytes in the buffer, as rows of a strided view (no copy): a text's
-    # word is one gather of its row, then the bytes past its end are masked off.
-    windows = np.lib.stride_tricks.as_strided(
-        raw, shape=(max(len(raw) - 7, 0), 8), strides=(1, 1), writeable=False
-    )
-
-    def word(rows: npt.NDArray[np.int64], skip: int) -> npt.NDArray[np.uint64]:
-        first = start[rows] + skip
-        size = np.clip(length[rows] - skip, 0, 8)
-        out = np.zeros(len(rows), dtype=np.uint64)
-        inside = np.flatnonzero(first + 8 <= len(raw))
-        gathered = np.ascontiguousarray(windows[first[inside]])
-        out[inside] = gathered.view(">u8").ravel().astype(np.uint64)
-        # Texts starting in the buffer's last seven bytes (at most seven of them)
-        for k in np.flatnonzero((first + 8 > len(raw)) & (size > 0)).tolist():
-            tail = raw[first[k] : first[k] + size[k]].tobytes()
-            out[k] = int.from_bytes(tail.ljust(8, b"\0"), "big")
-        return np.asarray(out & _KEEP_BYTES[size], dtype=np.uint64)
-
-    first_word = word(np.arange(n, dtype=np.int64), 0)
-    # Any order among equal words: the ties are sorted further below
-    order = np.argsort(first_word).astype(np.int64)
-    keys = [first_word[order]]
-    at = tied_positions(keys)
-    if len(at):  # the second word, only where the first ties
-        rows = order[at]
-        second = word(rows, 8)
-        within = np.lexsort((second, keys[0][at]))
-        order[at] = rows[within]
-        keys = [keys[0][at][within], second[within]]
-        tied = tied_positions(keys)
-        if len(tied):  # whole texts, only where both words tie
-            rows = order[at[tied]]
-            runs = pa.table({
-                "a": pa.array(keys[0][tied]), "b": pa.array(keys[1][tied]),
-                "text": text.take(pa.array(rows)),
-            })  # fmt: skip
-            sort_keys = [("a", "ascending"), ("b", "ascending"), ("text", "ascending")]
-            order[at[tied]] = rows[np.asarray(pc.sort_indices(runs, sort_keys=sort_keys))]
-    return order
-
-
-# Masks keeping a word's first k bytes (k = 0..8), big-endian.
-_KEEP_BYTES = np.array([(2**64 - 1) ^ ((1 << (64 - 8 * k)) - 1) for k in range(9)], dtype=np.uint64)
 
 
 def tied_positions(keys: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
@@ -484,38 +438,6 @@ def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
     if isinstance(text, pa.Array):
         text = pa.chunked_array([text])
     return pc.cast(text, pa.large_string())
-
-
-def _escape(text: pa.ChunkedArray) -> pa.ChunkedArray:
-    # Cells may contain the separators themselves; escaping keeps the serialisation unambiguous.
-    # The check first: almost no column needs it, and the replaces are the costly part.
-    if not any(_has_separator_bytes(chunk) for chunk in text.chunks):
-        return text
-    for char, escaped in (("\\", "\\\\"), ("\x1f", "\\x1f"), ("\x1e", "\\x1e")):
-        text = pc.replace_substring(text, char, escaped)
-    return text
-
-
-def _has_separator_bytes(chunk: pa.Array) -> bool:
-    """Whether the chunk's text bytes hold a backslash or separator (a scan, not a regex).
-
-    In UTF-8 these ASCII bytes never occur inside another character's encoding. Only the
-    bytes the chunk's own values span are scanned: chunks sliced from one larger array share
-    its whole data buffer.
-    """
-    data = chunk.buffers()[2]
-    if data is None or len(chunk) == 0:
-        return False
-    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
-    start, stop = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-    raw = np.frombuffer(data, dtype=np.uint8)[start:stop]
-    return bool(_SEPARATOR_TABLE[raw].any())
-
-
-# Which bytes need escaping: backslash, record separator, unit separator.
-_SEPARATOR_TABLE = np.zeros(256, dtype=bool)
-_SEPARATOR_TABLE[[0x5C, 0x1E, 0x1F]] = True
 
 
 def _escape_text(text: str) -> str:
