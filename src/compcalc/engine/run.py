@@ -211,9 +211,10 @@ def evaluate_part(
     plans = sorted(setup.rules.plans.items())
     lines: dict[int, list[tuple[int, Line]]] = defaultdict(list)
     credits: dict[str, MemberCredit] = {}
+    roster_row = ctx_rows.tolist()  # Python ints: one lookup per line, no numpy scalars
     for done, (role, plan) in enumerate(plans, start=1):
         for index, draft in _plan_lines(role, plan, ctx):
-            lines[int(ctx_rows[draft.row])].append((index, draft.line))
+            lines[roster_row[draft.row]].append((index, draft.line))
         for index, component in _overrides(plan):
             path = f"plans.{role}.components[{index}]"
             managers = _rows(setup.employees, role, component)
@@ -227,9 +228,11 @@ def evaluate_part(
         return {int(ctx_rows[k]): v for k, v in found.items() if keep[ctx_rows[k]]}
 
     # Rows dated after the period, each counted by the part of the employee it names.
-    mine = employees["employee_id"].to_numpy()[keep[ctx_rows]]
     dates = frame["date"].to_numpy().astype("datetime64[D]")
-    later = (dates > np.datetime64(setup.period.end, "D")) & frame["employee_id"].isin(mine)
+    later = dates > np.datetime64(setup.period.end, "D")
+    if not keep[ctx_rows].all():  # a part of the roster: only its own employees' rows
+        mine = employees["employee_id"].to_numpy()[keep[ctx_rows]]
+        later &= frame["employee_id"].isin(mine).to_numpy(dtype=bool)
     return Part(
         rows=rows,
         lines={row: found for row, found in lines.items() if keep[row]},
