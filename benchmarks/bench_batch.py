@@ -21,7 +21,9 @@ against the ledger's in-memory Arrow size, and the time ratio compcalc / DuckDB;
 every employee's total is equal on both sides to the cent. If not, it prints the first
 employees that differ, with both figures split by kind of pay, and exits with status 1.
 ``--repeat N`` runs each side N times (medians of the times, the highest RSS) and checks the
-runs agree with each other.
+runs agree with each other. ``--process command`` runs compcalc's child as the ``compcalc``
+command runs (``compcalc.cli.tune_batch_process``); the default measures the library call in a
+process with Python's and the allocator's defaults.
 
 The SQL covers the population ``generate.py`` makes (see ``totals.sql``): everyone employed
 for the whole plan year, one currency, no split sales, no rejected rows. The inputs are
@@ -150,6 +152,10 @@ def child(args: argparse.Namespace) -> None:
     if args.child == "inspect":
         report = inspect_inputs(args.data, args.period)
     elif args.child == "compcalc":
+        if args.process == "command":  # what the compcalc command does before it runs
+            from compcalc.cli import tune_batch_process
+
+            tune_batch_process()
         report = run_compcalc(args.data, args.period)
     else:
         report = run_duckdb(args.data, args.period, args.duckdb_threads, args.sql)
@@ -177,7 +183,7 @@ def spawn(side: str, args: argparse.Namespace, folder: Path, attempt: int) -> di
     ]
     if args.duckdb_threads is not None:
         command += ["--duckdb-threads", str(args.duckdb_threads)]
-    command += ["--sql", str(args.sql)]
+    command += ["--sql", str(args.sql), "--process", args.process]
     done = subprocess.run(command, check=False)
     if done.returncode != 0:
         sys.exit(f"bench: the {side} run failed (exit status {done.returncode})")
@@ -297,7 +303,7 @@ def report(
     )
     print(
         f"  DuckDB threads: {sql[0]['threads']}; compcalc: one process "
-        f"({ours[0]['lines']:,} statement lines)"
+        f"({ours[0]['lines']:,} statement lines; process settings: {args.process})"
     )
     table = [
         ("read (s)", f"{median(ours, 'read_s'):.2f}", "-"),
@@ -347,6 +353,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--sql", type=Path, default=QUERY, help="the query to compare with (default: totals.sql)"
+    )
+    parser.add_argument(
+        "--process",
+        choices=("library", "command"),
+        default="library",
+        help="compcalc's process as a program calling the library has it (default: Python's "
+        "and the allocator's defaults), or as the compcalc command tunes it "
+        "(compcalc.cli.tune_batch_process: the garbage collector, freed memory kept)",
     )
     parser.add_argument(
         "--child", choices=("inspect", "compcalc", "duckdb"), help=argparse.SUPPRESS
