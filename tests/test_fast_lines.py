@@ -12,6 +12,7 @@ import pickle
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,7 +26,7 @@ from compcalc.money import (
     format_rate,
     from_minor,
 )
-from compcalc.statements.model import Ids, Line, RuleRef
+from compcalc.statements.model import Ids, Line, RuleRef, Texts
 
 
 def plain_format_amount(units: int, digits: int) -> str:
@@ -161,14 +162,24 @@ def test_margin_left_divides_only_refunded_sales_and_matches_dividing_all() -> N
 
 
 @given(
-    st.lists(st.text("T12ab", min_size=1), max_size=12),
+    st.lists(st.text("T12ab\u00e9", min_size=1), max_size=12),
     st.integers(min_value=0, max_value=12),
     st.integers(min_value=0, max_value=12),
+    st.sampled_from(["numpy", "arrow"]),
+    st.booleans(),
 )
-def test_ids_behave_as_the_tuple_of_their_window(values: list[str], a: int, b: int) -> None:
+def test_ids_behave_as_the_tuple_of_their_window(
+    values: list[str], a: int, b: int, backing: str, positions: bool
+) -> None:
+    # Over Python str objects or Arrow text (the run's transaction ids), read straight or
+    # through positions (a window on ids grouped by employee).
     start, stop = sorted((min(a, len(values)), min(b, len(values))))
-    ids = Ids(np.array(values, dtype=object), start, stop)
-    plain = tuple(values[start:stop])
+    shared = np.array(values, dtype=object) if backing == "numpy" else Texts(pa.array(values))
+    at = np.arange(len(values), dtype=np.int64)[::-1].copy() if positions else None
+    ids = Ids(shared, start, stop, at)
+    plain = tuple(values[::-1][start:stop] if positions else values[start:stop])
+    expected = at[start:stop].tolist() if at is not None else list(range(start, stop))
+    assert ids.positions().tolist() == expected
     assert ids == plain and plain == ids and tuple(ids) == plain and list(ids) == list(plain)
     assert hash(ids) == hash(plain) and repr(ids) == repr(plain) and len(ids) == len(plain)
     assert bool(ids) == bool(plain) and ids[1:] == plain[1:]

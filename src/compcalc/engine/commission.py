@@ -433,11 +433,11 @@ def _lines(
             formula = (
                 f"due on {plan.explain(after, i)}; less due on {plan.explain(valued, i)}; "
                 f"= {ctx.money(amount)}"
-            ) + (_origins(ctx, row, cited) if cited else "")
+            ) + (_origins(ctx, cited) if cited else "")
             details = _details(plan, after, i)
             if item != "new_credit" and cited:
                 details |= _events(cited, events, item)
-                details["original_periods"] = ctx.sale_periods(cited)
+                details["original_periods"] = ctx.sale_periods(cited.positions())
             drafts.append(
                 make_line(ctx, component, row, item, label, amount, formula, cited, details)
             )
@@ -679,7 +679,7 @@ def replayed_payments(component: Commission, path: str, rows: Int, ctx: Context)
     return payments
 
 
-def _origins(ctx: Context, row: int, transactions: Sequence[str]) -> str:
+def _origins(ctx: Context, cited: Ids) -> str:
     """Appended to a line's formula: each converted sale's FX rate and its date, and each
     split sale's share (nothing for whole sales in the pay currency)."""
-    return "".join(f"; {text}" for text in ctx.sale_origins(row, transactions))
+    return "".join(f"; {text}" for text in ctx.sale_origins(cited.positions()))

@@ -21,7 +21,7 @@ from ..money import Rounding, format_amount, from_minor, minor_digits
 from ..periods import Period, earlier_periods
 from ..rules.resolve import Resolver
 from ..rules.schema import ComponentBase, RuleSet
-from ..statements.model import Ids, Line, PriorRun, RuleRef
+from ..statements.model import Ids, Line, PriorRun, RuleRef, Texts
 from .crediting import (
     IgnoredEvents,
     Sales,
@@ -77,9 +77,6 @@ class Context:
         default_factory=dict
     )
     _events: dict[str, str] | None = None
-    # Sales whose amount is not simply the ledger's (split or converted): "row\x1fid" keys.
-    _origins: tuple[pd.Index, Int] | None = None
-    _sale_months: pd.Series | None = None
     # Replays of earlier periods, shared by every caller within the run (commission, its
     # true-up causes, the draw): keyed by component, path and rows; see commission._replay.
     # Shared too by the copies dataclasses.replace makes (the replay does not depend on the
@@ -121,66 +118,36 @@ class Context:
             self._events = period_events(self.sales, self.prior_end, self.period.end, self.digits)
         return self._events
 
-    def sale_periods(self, transactions: Sequence[str]) -> str:
-        """The months the given sales were sold (and first paid) in: ``2026-10, 2026-11``."""
-        if self._sale_months is None:  # one table per run; the shares of a split agree
-            # Months as datetime64[M], turned into text only for the sales looked up; ids as
-            # object, not Arrow strings (an Arrow index copies itself out on every lookup)
-            ids = pd.Index(self.sales.transaction_id, dtype=object)
-            months = pd.Series(self.sales.date.astype("datetime64[M]").view(np.int64), index=ids)
-            self._sale_months = months[~months.index.duplicated()]
-        table: pd.Series = self._sale_months
-        keys, labels = table.index.to_numpy(), table.to_numpy()
-        if len(keys) == 0 or not transactions:
-            return ""
-        wanted = np.array(transactions, dtype=object)
-        if table.index.is_monotonic_increasing:  # sales come sorted: a binary search each
-            found = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-            found = np.where(keys[found] == wanted, found, -1)
-        else:
-            found = table.index.get_indexer(pd.Index(wanted, dtype=object))
-        chosen = {int(labels[k]) for k in found.tolist() if k >= 0}
-        return ", ".join(sorted(str(np.datetime64(month, "M")) for month in chosen))
+    def sale_periods(self, sales: Int) -> str:
+        """The months the sales at positions ``sales`` were sold (and first paid) in:
+        ``2026-10, 2026-11``."""
+        months = np.unique(self.sales.date[sales].astype("datetime64[M]"))
+        return ", ".join(np.datetime_as_string(months, unit="M").tolist())
 
-    def sale_origins(self, row: int, transactions: Sequence[str]) -> list[str]:
-        """Where each of employee ``row``'s sales in ``transactions`` got its amount.
+    def sale_origins(self, sales: Int) -> list[str]:
+        """Where each of the sales at positions ``sales`` got its amount.
 
         A converted sale: ``T9 10,000.00 EUR x 1.0850 (EUR->USD of 2026-11-02) = 10,850.00
         USD``; a split sale: ``T1 60% share of 100.00 = 60.00``. Sales taken whole in the pay
-        currency say nothing. Only converted or split sales are indexed (once per run).
+        currency say nothing.
         """
-        sales = self.sales
-        if self._origins is None:
-            marked = np.flatnonzero((sales.rate != 0) | sales.split)
-            index = pd.MultiIndex.from_arrays(
-                [sales.transaction_id[marked].astype(str), sales.employee[marked]]
-            )
-            self._origins = (index, marked.astype(np.int64))
-        keys, marked = self._origins
-        if len(marked) == 0 or not transactions:
-            return []
-        found = keys.get_indexer(
-            pd.MultiIndex.from_arrays([list(transactions), [row] * len(transactions)])
-        )
+        table = self.sales
         texts: list[str] = []
-        for k in found.tolist():
-            if k < 0:
-                continue
-            i = int(marked[k])
-            tid = str(sales.transaction_id[i])
-            if int(sales.rate[i]) != 0:
-                currency = str(sales.sale_currency[i])
+        for i in sales[(table.rate[sales] != 0) | table.split[sales]].tolist():
+            tid = table.transaction_id[i]
+            if int(table.rate[i]) != 0:
+                currency = str(table.sale_currency[i])
                 texts.append(
-                    f"{tid} {format_amount(int(sales.sale_total[i]), minor_digits(currency))} "
-                    f"{currency} x {rate_text(int(sales.rate[i]))} "
-                    f"({currency}->{self.rules.currency} of {sales.rate_date[i]}) = "
-                    f"{self.money(int(sales.total[i]))} {self.rules.currency}"
+                    f"{tid} {format_amount(int(table.sale_total[i]), minor_digits(currency))} "
+                    f"{currency} x {rate_text(int(table.rate[i]))} "
+                    f"({currency}->{self.rules.currency} of {table.rate_date[i]}) = "
+                    f"{self.money(int(table.total[i]))} {self.rules.currency}"
                 )
-            if bool(sales.split[i]):
-                share = percent_text(np.array([int(sales.share[i])], dtype=np.int64)).iat[0]
+            if bool(table.split[i]):
+                share = percent_text(np.array([int(table.share[i])], dtype=np.int64)).iat[0]
                 texts.append(
-                    f"{tid} {share}% share of {self.money(int(sales.total[i]))} = "
-                    f"{self.money(int(sales.amount[i]))}"
+                    f"{tid} {share}% share of {self.money(int(table.total[i]))} = "
+                    f"{self.money(int(table.amount[i]))}"
                 )
         return texts
 
@@ -356,7 +323,7 @@ def stable_order(keys: Int, size: int) -> npt.NDArray[np.intp]:
 def group_ids(
     mask: npt.NDArray[np.bool_],
     owner: Int,
-    ids: npt.NDArray[np.object_],
+    ids: npt.NDArray[np.object_] | Texts,
     size: int,
     codes: Int | None = None,
 ) -> list[Ids]:
@@ -372,7 +339,10 @@ def group_ids(
     """
     picked = np.flatnonzero(mask)
     owners = owner[picked]
-    keys = codes[picked] if codes is not None else ids[picked]
+    if codes is not None:
+        keys = codes[picked]
+    else:
+        keys = np.asarray(ids.take(picked) if isinstance(ids, Texts) else ids[picked], dtype=object)
     if len(keys) > 1 and bool(np.all(keys[:-1] <= keys[1:])):
         # Sales come sorted by transaction: grouping by owner (stable) keeps them sorted
         order = stable_order(owners, size)

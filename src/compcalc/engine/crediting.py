@@ -23,12 +23,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import Diagnostic, RunError
 from ..inputs.common import check_currencies
 from ..inputs.fx import RATE_SCALE, FxTable
 from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE, is_sorted, ordered_codes
 from ..money import Rounding, minor_digits, round_div, safe_ints
+from ..statements.model import Texts
 
 Int = npt.NDArray[np.int64]
 Bool = npt.NDArray[np.bool_]
@@ -48,7 +50,7 @@ class Sales:
     employee id), each with its share of the amount, margin and refunds in the pay currency.
     """
 
-    transaction_id: npt.NDArray[np.object_]
+    transaction_id: Texts  # the ids as Arrow text: read as str only where a line shows one
     transaction: Int  # the transaction's number: rises with transaction_id, shared by its shares
     employee: Int  # position of the employee in the roster frame
     date: Dates
@@ -125,7 +127,7 @@ def build_sales(
     sale_rows = _sorted(
         ledger.loc[(ledger["event"] == "sale").to_numpy(), kept], ["transaction_id", "employee_id"]
     )
-    sale_ids = sale_rows["transaction_id"].to_numpy(dtype=object)
+    sale_ids = Texts(pa.array(sale_rows["transaction_id"].array, from_pandas=True))
     employee = _positions(employee_position, sale_rows["employee_id"])
     date = sale_rows["date"].to_numpy().astype("datetime64[D]")
     margin = sale_rows["margin_minor"]
