@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import pickle
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -26,7 +27,7 @@ from compcalc.money import (
     format_rate,
     from_minor,
 )
-from compcalc.statements.model import Ids, Line, RuleRef, Texts
+from compcalc.statements.model import Ids, Line, RuleRef, Texts, read_ids
 
 
 def plain_format_amount(units: int, digits: int) -> str:
@@ -193,6 +194,32 @@ def test_ids_behave_as_the_tuple_of_their_window(
     assert type(unpickled) is tuple and unpickled == plain
     assert copy.deepcopy(ids) == plain
     assert ids != list(plain) and (ids == object()) is False
+
+
+@given(
+    st.lists(st.text("T12", min_size=1), min_size=1, max_size=10),
+    st.lists(
+        st.tuples(st.sampled_from(["arrow", "other arrow", "numpy", "tuple"]),
+                  st.integers(0, 10), st.integers(0, 10), st.booleans()),
+        max_size=8,
+    ),
+)  # fmt: skip
+def test_ids_read_together_are_each_window(
+    values: list[str], specs: list[tuple[str, int, int, bool]]
+) -> None:
+    # What the JSON writer reads per statement: windows on one or two Arrow arrays (one take
+    # each), on an object array, and plain tuples, each the list of its own ids.
+    arrays = {"arrow": Texts(pa.array(values)), "other arrow": Texts(pa.array(values[::-1]))}
+    windows: list[Sequence[str]] = []
+    for kind, a, b, by_position in specs:
+        start, stop = sorted((min(a, len(values)), min(b, len(values))))
+        at = np.arange(len(values), dtype=np.int64)[::-1].copy() if by_position else None
+        if kind == "tuple":
+            windows.append(tuple(values[start:stop]))
+        else:
+            shared = arrays.get(kind, np.array(values, dtype=object))
+            windows.append(Ids(shared, start, stop, at))
+    assert read_ids(windows) == [list(window) for window in windows]
 
 
 def test_a_line_with_ids_equals_the_line_with_the_tuple() -> None:
