@@ -385,10 +385,12 @@ class PeriodResult:
                 "label": line.label,
                 "amount": line.amount,
                 "formula": line.formula,
-                "transactions": list(line.transactions),
+                "transactions": ids,
             }
             for s in self.statements
-            for line in s.lines
+            for line, ids in zip(
+                s.lines, read_ids([line.transactions for line in s.lines]), strict=True
+            )
         ]
         columns = [
             "employee_id",
