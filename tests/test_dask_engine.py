@@ -219,10 +219,11 @@ def test_workers_keep_dask_environment_and_add_arrow_pool(client: Any):
 
 
 # A worker's memory limit, and a generated ledger whose rows, as read, take more than that:
-# 3.2 million events of 5,000 employees (471 MiB in pandas as read) in 128 Parquet files.
+# 5 million events of 5,000 employees (484 MiB in pandas as read, 355 MiB in Arrow) in 200
+# Parquet files.
 WORKER_LIMIT = 450 * 2**20
-BIG_ROWS = 3_200_000
-BIG_FILES = 128
+BIG_ROWS = 5_000_000
+BIG_FILES = 200
 
 
 def test_a_ledger_larger_than_a_worker_memory_limit(rules: Any, tmp_path: Path):

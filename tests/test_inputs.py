@@ -788,9 +788,12 @@ def test_several_ledger_files_read_as_one_and_rejects_name_their_file(tmp_path: 
     ledger = read_ledger([first, second])
     assert list(ledger.frame["event"]) == ["sale", "refund"]
     assert list(ledger.frame["source"]) == [str(first), str(second)]
+    # One file name per file, not per row: a categorical column, names in sorted order.
+    assert list(ledger.frame["source"].cat.categories) == sorted([str(first), str(second)])
     assert [(r.source, r.line, r.column) for r in ledger.rejected] == [(str(second), 3, "amount")]
-    # The digest does not depend on the order the files are given in.
+    # The digest and the frame do not depend on the order the files are given in.
     assert read_ledger([second, first]).sha256 == ledger.sha256
+    pd.testing.assert_frame_equal(read_ledger([second, first]).frame, ledger.frame)
     # A cross-row reason that cites another row names its file too.
     again = ledger_csv(tmp_path, ["T1,E1,2026-01-05,sale,100.00,USD,"], "again.csv")
     checked = check_ledger(read_ledger([first, second, again]), read_roster(roster_csv(tmp_path)))

@@ -340,6 +340,9 @@ def _keyed(ledger: Ledger, column: str, count: int) -> pd.DataFrame:
     """The file's accepted rows with their bucket by ``column`` and the share column (empty:
     the whole sale, as ``read_ledger`` reads files without it)."""
     frame = ledger.frame.copy()
+    # The file name as text: the shuffle stores Arrow tables, whose dictionaries of one name
+    # per file would not unify across a hundred files in int8 codes.
+    frame["source"] = frame["source"].astype("str")
     if SHARE_COLUMN not in frame.columns:
         frame[SHARE_COLUMN] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     frame[BUCKET] = _buckets(frame[column], count)
