@@ -324,6 +324,7 @@ def test_explain_unknown_employee_lists_known_ids(
 # --------------------------------------------------------------------------- batch process
 
 _FREE_AND_MEASURE = """
+import os
 import sys
 import numpy as np
 from compcalc.cli import tune_batch_process
@@ -331,7 +332,7 @@ if sys.argv[1] == "tuned":
     tune_batch_process()
 def resident():
     with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 block = np.ones(64 << 20, dtype=np.uint8)  # 64 MiB, touched
 before = resident()
 del block

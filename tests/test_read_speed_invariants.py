@@ -155,6 +155,13 @@ def test_canonical_order_matches_sorting_the_values(
 ) -> None:
     frame = _frame(rows, with_share)
     pd.testing.assert_frame_equal(canonical_order(frame), _reference_order(frame))
+    # The file name as read_ledger keeps it, a category: ordered by its text whatever the
+    # categories' own order.
+    names = sorted(set(frame["source"]), reverse=True)
+    categorical = frame.assign(source=pd.Categorical(frame["source"], categories=names))
+    ordered = canonical_order(categorical)
+    ordered["source"] = ordered["source"].astype("str")
+    pd.testing.assert_frame_equal(ordered, _reference_order(frame))
 
 
 def test_canonical_order_by_hand() -> None:

@@ -230,7 +230,7 @@ def evaluate_part(
     # Rows dated after the period, each counted by the part of the employee it names.
     dates = frame["date"].to_numpy().astype("datetime64[D]")
     later = dates > np.datetime64(setup.period.end, "D")
-    if not keep[ctx_rows].all():  # a part of the roster: only its own employees' rows
+    if owned is not None:  # a part of the roster: only its own employees' rows
         mine = employees["employee_id"].to_numpy()[keep[ctx_rows]]
         later &= frame["employee_id"].isin(mine).to_numpy(dtype=bool)
     return Part(

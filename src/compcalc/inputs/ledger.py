@@ -375,6 +375,8 @@ def _sort_keys(values: pd.Series, *, distinct: bool = False) -> list[npt.NDArray
     Text with many repeats (employee ids) is the other way round: hashing finds few uniques.
     """
     missing = values.isna().to_numpy(dtype=bool)
+    if isinstance(values.dtype, pd.CategoricalDtype):  # the file name: by its text, as
+        values = values.astype("str")  # _compare orders it, whatever the categories' order
     if pd.api.types.is_datetime64_dtype(values.dtype):
         numbers = values.to_numpy().view(np.int64)
     elif pd.api.types.is_integer_dtype(values.dtype):

@@ -33,9 +33,10 @@ class Texts:
     __slots__ = ("_array",)
 
     def __init__(self, array: pa.Array | pa.ChunkedArray) -> None:
+        array = array.cast(pa.large_string())  # before joining chunks: 64-bit offsets
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
-        self._array = array.cast(pa.large_string())
+        self._array = array
 
     def __len__(self) -> int:
         return len(self._array)
