@@ -35,6 +35,7 @@ from compcalc.inputs.common import (
     read_text_table,
     sort_rejected,
     text_column,
+    text_rank,
     tied_positions,
     to_rejected,
 )
@@ -381,10 +382,8 @@ def _sort_keys(values: pd.Series, *, distinct: bool = False) -> list[npt.NDArray
         numbers = values.to_numpy().view(np.int64)
     elif pd.api.types.is_integer_dtype(values.dtype):
         numbers = values.to_numpy(dtype=np.int64, na_value=0)
-    elif distinct and len(values):
-        text = pa.array(values, from_pandas=True)
-        dense = pc.rank(text, sort_keys="ascending", tiebreaker="dense")  # missing: below
-        numbers = np.asarray(dense, dtype=np.int64) - 1  # equal texts share one rank
+    elif distinct:
+        numbers = text_rank(values)  # missing values ranked as "", then masked below
     else:
         # Codes of sorted uniques order like the values (missing values get code -1).
         numbers = pd.factorize(values, sort=True)[0].astype(np.int64)
