@@ -159,6 +159,29 @@ def test_the_order_of_ledger_files_does_not_matter(
     assert done.out == example_runs["2026-12"].out
 
 
+def test_ledger_columns_compcalc_does_not_use_are_named_and_change_nothing(
+    tmp_path: Path, example_runs: dict[str, Done]
+) -> None:
+    """An export with more columns than compcalc reads (a customer, a note) gives the same
+    statements and the same ledger digest, and the run says which columns it left unread."""
+    (tmp_path / "rules").mkdir()
+    shutil.copyfile(REPO / RULES, tmp_path / RULES)
+    (tmp_path / ROSTER).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO / ROSTER, tmp_path / ROSTER)
+    for name in LEDGERS[:2]:
+        header, *rows = (REPO / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        wide = [f'Customer {k},"a note, with a comma",{row}' for k, row in enumerate(rows)]
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("Customer,Note," + header + "".join(wide), encoding="utf-8")
+    done = cli(["run", *run_args("2026-11", "--format", "json")], cwd=tmp_path)
+    assert done.code == 0
+    assert done.err == (
+        f"compcalc: ledger {LEDGERS[0]} + {LEDGERS[1]}: column(s) Customer, Note not read "
+        "(compcalc does not use them; its digest does not cover them)\n"
+    )
+    assert done.out == example_runs["2026-11"].out
+
+
 def _copy_example_shuffled(target: Path, seed: int) -> None:
     """The rule file, roster and ledgers under ``target`` at the same relative paths, with the
     data rows of the roster and of every ledger in a shuffled order (headers stay first)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import Phase, given, settings
@@ -724,14 +725,69 @@ def test_repeated_column_name_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_reserved_column_names_are_refused(tmp_path: Path) -> None:
-    path = tmp_path / "ledger.csv"
-    path.write_text(LEDGER_HEADER + ",Row\n")
-    with pytest.raises(InputError, match="reserved"):
-        read_ledger(path)
     rows = [r + ",x" for r in ROSTER_ROWS]
     write(tmp_path / "roster.csv", ROSTER_HEADER + ",quota_minor", rows)
     with pytest.raises(InputError, match="reserved"):
         read_roster(tmp_path / "roster.csv")
+
+
+def _with_extra(tmp_path: Path, kind: str) -> tuple[Path, Path]:
+    """The ledger as written, and with two columns compcalc does not use (one named like a
+    reserved column, one holding floats) around it, as CSV or Parquet."""
+    plain = write(tmp_path / "plain.csv", LEDGER_HEADER, LEDGER_ROWS)
+    extra = write(
+        tmp_path / "extra.csv",
+        "Row, Customer Note ," + LEDGER_HEADER,
+        [f"{k},note {k}," + r for k, r in enumerate(LEDGER_ROWS)],
+    )
+    if kind == "csv":
+        return plain, extra
+    for path in (plain, extra):
+        table = pa.csv.read_csv(path, convert_options=pa.csv.ConvertOptions(
+            column_types={n: pa.string() for n in LEDGER_HEADER.split(",")}))  # fmt: skip
+        if "Row" in table.column_names:  # a float column: never read, so never refused
+            table = table.set_column(0, "Row", pa.array([0.5] * len(table)))
+        pq.write_table(table, path.with_suffix(".parquet"))
+    return plain.with_suffix(".parquet"), extra.with_suffix(".parquet")
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_ledger_reads_only_its_columns_and_names_the_others(tmp_path: Path, kind: str) -> None:
+    plain_path, extra_path = _with_extra(tmp_path, kind)
+    plain, extra = read_ledger(plain_path), read_ledger(extra_path)
+    assert extra.unread_columns == (" Customer Note ", "Row")
+    assert plain.unread_columns == ()
+    # The digest is of the columns read: the same rows with other columns beside them match.
+    assert extra.sha256 == plain.sha256
+    assert_frame_equal_but_source(extra.frame, plain.frame)
+    assert read_ledger([plain_path, extra_path]).unread_columns == (" Customer Note ", "Row")
+
+
+def test_ledger_frame_reads_only_its_columns(tmp_path: Path) -> None:
+    frame = pd.read_csv(write(tmp_path / "l.csv", LEDGER_HEADER, LEDGER_ROWS), dtype=str)
+    read = read_ledger(frame.fillna(""))
+    frame.insert(0, "mixed", [1.5, "x", None, 2, "y", 3.25, "z"])  # no Arrow type: not read
+    extra = read_ledger(frame.fillna(""))
+    assert extra.unread_columns == ("mixed",) and extra.sha256 == read.sha256
+
+
+def test_missing_column_names_every_column_of_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "l.csv", "transaction_id,employee_id,date,event,notes", ["T1,E1,,,"])
+    with pytest.raises(InputError, match="columns found: transaction_id, employee_id, date, "
+                       "event, notes"):  # fmt: skip
+        read_ledger(path)
+
+
+def test_a_row_with_extra_cells_is_refused_when_columns_are_left_unread(tmp_path: Path) -> None:
+    rows = [f"x,{r}" for r in LEDGER_ROWS]
+    rows[2] += ",shifted"
+    path = write(tmp_path / "l.csv", "note," + LEDGER_HEADER, rows)
+    with pytest.raises(InputError, match="Expected 8 fields in line 4, saw 9"):
+        read_ledger(path)
+
+
+def assert_frame_equal_but_source(left: pd.DataFrame, right: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(left.drop(columns="source"), right.drop(columns="source"))
 
 
 def test_dataframe_dates_decimals_and_mixed_money() -> None:

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from compcalc.inputs import Roster
+    from compcalc.inputs import Ledger, Roster
     from compcalc.offers.model import Distribution
     from compcalc.periods import Period
     from compcalc.rules import RuleSet
@@ -409,7 +409,7 @@ def _compute(
             return _compute_on_dask(args, rules, roster, period, paid_to_date, history)
         ledgers: list[Path] = args.ledger
         bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
-        ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
+        ledger = _read_ledgers(ledgers)
         fx_path: Path | None = getattr(args, "fx", None)
         fx = None if fx_path is None else api.read_fx(fx_path)
         bar.advance()
@@ -663,7 +663,7 @@ def _what_if(args: argparse.Namespace) -> tuple[PeriodResult, PeriodResult]:
         bar.advance()
         ledgers: list[Path] = args.ledger
         bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
-        ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
+        ledger = _read_ledgers(ledgers)
         bar.advance()
         fx = None if args.fx is None else api.read_fx(args.fx)
         period = _period(args.period)
@@ -842,7 +842,7 @@ def _distribution(args: argparse.Namespace) -> Distribution | None:
         if any(p is None for p in past):
             raise CompcalcError("--past-ledger needs --past-roster and --past-period too")
         ledgers: list[Path] = args.past_ledger
-        ledger = api.read_ledger(ledgers[0] if len(ledgers) == 1 else ledgers)
+        ledger = _read_ledgers(ledgers)
         return PastLedger(api.read_roster(args.past_roster), ledger, args.past_period)
     return None
 
@@ -963,6 +963,20 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
         if not diagnostic.source:  # errors raised from a plain message carry no location
             diagnostic = dataclasses.replace(diagnostic, source=PROG)
         print(diagnostic, file=sys.stderr)
+
+
+def _read_ledgers(paths: Sequence[Path]) -> Ledger:
+    """The ledger files as one ledger; says which of their columns were left unread."""
+    from . import api
+
+    ledger = api.read_ledger(paths[0] if len(paths) == 1 else paths)
+    if ledger.unread_columns:
+        print(
+            f"{PROG}: ledger {ledger.source}: column(s) {', '.join(ledger.unread_columns)} "
+            "not read (compcalc does not use them; its digest does not cover them)",
+            file=sys.stderr,
+        )
+    return ledger
 
 
 def _error(message: str) -> None:

@@ -15,7 +15,7 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -76,6 +76,8 @@ class TextTable:
     # The key column's text as dense ranks (equal texts, equal ranks; code point order), when
     # the table was read with a key: the digest's first sort key, reusable by the caller.
     key_rank: IntArray | None = None
+    # The source's columns left unread (names as written, in its order): read with ``columns``.
+    unread: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,27 +92,46 @@ def read_text_table(
     required: Sequence[str],
     money: Iterable[str],
     key: str | None = None,
+    columns: Collection[str] | None = None,
 ) -> TextTable:
     """Read a CSV/Parquet path or a DataFrame as stripped text columns, checking the header.
 
     ``key`` (a required column) orders the digest's rows first (see :func:`canonical_digest`).
+    ``columns`` (canonical names) are the only columns read when given: the others are
+    neither parsed nor digested, and are named in ``TextTable.unread``.
     Raises :class:`InputError` for an unreadable file, a missing required column, two columns
     with the same canonical name, or a money column stored as floating point.
     """
     if isinstance(source, pd.DataFrame):
         label = name or default_name
-        cells = _arrow_to_text(_frame_to_arrow(source, label, set(money)), set(money), label)
+        names = [str(c) for c in source.columns]
+        chosen = _chosen(names, columns)
+        picked = source if chosen is None else source.iloc[:, chosen]
+        cells = _arrow_to_text(_frame_to_arrow(picked, label, set(money)), set(money), label)
         lines = _no_lines(len(cells))
     else:
         path = Path(source)
         label = name or str(source)
-        cells, lines = _read_path(path, label, set(money))
-    cells = _canonical_columns(cells, label, required)
+        cells, lines, names = _read_path(path, label, set(money), columns)
+    cells = _canonical_columns(cells, label, required, names)
     cells = cells.apply(strip_text).reset_index(drop=True)
     row = np.arange(1, len(cells) + 1, dtype=np.int64)
     rank = text_rank(cells[key]) if key is not None else None
     digest = canonical_digest(cells, key=key, key_rank=rank)
-    return TextTable(cells, row, lines.reset_index(drop=True), label, digest, rank)
+    unread = tuple(n for n in names if _canonical_name(n) not in cells.columns)
+    return TextTable(cells, row, lines.reset_index(drop=True), label, digest, rank, unread)
+
+
+def _chosen(names: Sequence[str], columns: Collection[str] | None) -> list[int] | None:
+    """Positions of the ``names`` (as written) that are among ``columns`` (canonical names),
+    or None to read them all: no ``columns`` given, or a chosen name written twice (say
+    ``Amount`` and ``amount``, an error the whole header reports)."""
+    if columns is None:
+        return None
+    canonical = [_canonical_name(n) for n in names]
+    chosen = [i for i, c in enumerate(canonical) if c in columns]
+    picked = [canonical[i] for i in chosen]
+    return None if len(set(picked)) < len(picked) else chosen
 
 
 def strip_text(column: pd.Series) -> pd.Series:
@@ -149,20 +170,29 @@ def _ends_printable(chunk: pa.Array) -> bool:
     return bool(np.all((ends >= 0x21) & (ends <= 0x7E)))
 
 
-def _read_path(path: Path, label: str, money: set[str]) -> tuple[pd.DataFrame, pd.Series]:
+def _read_path(
+    path: Path, label: str, money: set[str], columns: Collection[str] | None
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    """The file's chosen columns (see :func:`_chosen`) as text, each row's file line, and the
+    names of all its columns as written."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
             data = path.read_bytes()
-            cells = _read_csv_text(data)
             header = _csv_header(data)
-            if len(header) == len(cells.columns):
-                cells.columns = pd.Index(header)
-            return cells, pd.Series(_csv_lines(data, len(cells)), dtype="Int64")
+            chosen = _chosen(header, columns)
+            cells = _read_csv_text(data, header, chosen)
+            wanted = header if chosen is None else [header[i] for i in chosen]
+            if len(wanted) == len(cells.columns):
+                cells.columns = pd.Index(wanted)
+            return cells, pd.Series(_csv_lines(data, len(cells)), dtype="Int64"), header
         if suffix in (".parquet", ".pq"):
-            table = pq.read_table(path)
+            names = pq.read_schema(path).names
+            chosen = _chosen(names, columns)
+            picked = None if chosen is None else [names[i] for i in chosen]
+            table = pq.read_table(path, columns=picked)
             cells = _arrow_to_text(table, money, label)
-            return cells, _no_lines(len(cells))
+            return cells, _no_lines(len(cells)), names
     except (OSError, ValueError, pa.ArrowException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise input_error(label, f"cannot read the file: {reason}") from exc
@@ -180,17 +210,21 @@ def _csv_header(data: bytes) -> list[str]:
     return next(csv.reader(stream), [])
 
 
-def _read_csv_text(data: bytes) -> pd.DataFrame:
+def _read_csv_text(data: bytes, header: Sequence[str], chosen: list[int] | None) -> pd.DataFrame:
+    """The cells of the columns at positions ``chosen`` of ``header`` (all when None) as text,
+    in file order."""
     # Every cell as text, nothing turned into NaN: "NA" may be a region, "007" an employee id.
     options: dict[str, Any] = {"dtype": str, "keep_default_na": False}
     frame: pd.DataFrame
     try:
-        frame = pd.read_csv(io.BytesIO(data), engine="pyarrow", **options)
+        usecols = None if chosen is None else [header[i] for i in chosen]
+        frame = pd.read_csv(io.BytesIO(data), engine="pyarrow", usecols=usecols, **options)
     except (ValueError, pa.ArrowException):
         # The pyarrow engine refuses some inputs the C engine reads (line breaks inside quoted
         # cells); the C engine's error, if it fails too, is the one reported. A row with more
         # cells than the header must never shift the columns: index_col=False, and pandas'
-        # warning that it would drop cells is an error here.
+        # warning that it would drop cells is an error here. It reads every column: with
+        # usecols it would drop a row's extra cells without a word.
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
             try:
@@ -199,6 +233,8 @@ def _read_csv_text(data: bytes) -> pd.DataFrame:
                 raise ValueError("a row has more cells than the header has columns") from None
             except pd.errors.ParserError as exc:
                 raise ValueError(str(exc).replace("Error tokenizing data. C error: ", "")) from None
+        if chosen is not None and len(frame.columns) == len(header):
+            frame = frame.iloc[:, chosen]
     return frame
 
 
@@ -287,7 +323,11 @@ def _canonical_name(name: object) -> str:
     return str(name).strip().lstrip("\ufeff").strip().lower()
 
 
-def _canonical_columns(cells: pd.DataFrame, label: str, required: Sequence[str]) -> pd.DataFrame:
+def _canonical_columns(
+    cells: pd.DataFrame, label: str, required: Sequence[str], header: Sequence[str]
+) -> pd.DataFrame:
+    """``cells`` with canonical column names; ``header`` is every column of the source as
+    written (read or not), for the message when a required one is missing."""
     names = [_canonical_name(c) for c in cells.columns]
     seen: dict[str, str] = {}
     for original, canonical in zip(cells.columns, names, strict=True):
@@ -305,7 +345,7 @@ def _canonical_columns(cells: pd.DataFrame, label: str, required: Sequence[str])
         raise input_error(label, f"column name(s) {', '.join(clash)} are reserved; rename them")
     missing = [c for c in required if c not in seen]
     if missing:
-        found = ", ".join(str(c) for c in cells.columns) or "none"
+        found = ", ".join(str(c) for c in header) or "none"
         raise input_error(
             label, f"missing required column(s) {', '.join(missing)}; columns found: {found}"
         )

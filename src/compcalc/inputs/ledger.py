@@ -48,6 +48,7 @@ _SALE, _REFUND = EVENTS.index("sale"), EVENTS.index("refund")  # their _event_ra
 EVENT_RANK = {event: rank for rank, event in enumerate(EVENTS)}
 REQUIRED_COLUMNS = ("transaction_id", "employee_id", "date", "event", "amount", "currency")
 OPTIONAL_COLUMNS = ("margin", "share")
+READ_COLUMNS = frozenset((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))  # any other is left unread
 MONEY_COLUMNS = ("amount", "margin")
 FRAME_COLUMNS = (
     "source", "row", "line", "transaction_id", "employee_id", "date", "event",
@@ -73,12 +74,16 @@ class Ledger:
     ``margin_minor`` (Int64, <NA> when empty), ``currency`` (str). When the input has the
     optional ``share`` column, ``frame`` also has ``share`` (Int64 in 1/SHARE_WHOLE parts of
     the transaction: 60 % is 600000; <NA> when empty, i.e. the whole sale, not split).
+
+    ``unread_columns`` names the input's other columns (as written, sorted): compcalc neither
+    read nor digested them, so ``sha256`` is of the columns above as the input gave them.
     """
 
     frame: pd.DataFrame
     rejected: tuple[RejectedRow, ...]
     source: str
     sha256: str
+    unread_columns: tuple[str, ...] = ()
 
 
 def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -> Ledger:
@@ -93,7 +98,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         return _read_several(list(source))
     table = read_text_table(
         source, name=name, default_name="<ledger>", required=REQUIRED_COLUMNS,
-        money=MONEY_COLUMNS, key="transaction_id",
+        money=MONEY_COLUMNS, key="transaction_id", columns=READ_COLUMNS,
     )  # fmt: skip
     cells = table.cells
     problems = Problems(len(cells))
@@ -127,13 +132,13 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     failed = problems.mask()
     rows = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
     rejected = sort_rejected(rows)
-    source, digest, first = table.source, table.sha256, table.key_rank
+    source, digest, first, unread = table.source, table.sha256, table.key_rank, table.unread
     del table, cells, event, rank, dates, amount, margin, share, rows  # text no longer needed
     if failed.any():  # no copy of the rows when all pass
         frame, first = frame[~failed], None if first is None else first[~failed]
     # The sorted frame replaces the read one column by column
     frame = canonical_order(frame, consume=True, first=first)
-    return Ledger(frame, rejected, source, digest)
+    return Ledger(frame, rejected, source, digest, tuple(sorted(unread)))
 
 
 def source_column(name: str, n: int) -> pd.Categorical:
@@ -236,11 +241,12 @@ def _read_several(sources: list[Source]) -> Ledger:
     if SHARE_COLUMN in frame.columns:  # files without the column: every sale is whole
         frame[SHARE_COLUMN] = frame[SHARE_COLUMN].astype("Int64")
     rejected = sort_rejected(row for part in parts for row in part.rejected)
+    unread = tuple(sorted({name for part in parts for name in part.unread_columns}))
     # Independent of the order the files are given in, as each file's digest is of its rows.
     digest = files_digest([part.sha256 for part in parts])
     del parts  # their frames are in ``frame`` now
     frame = canonical_order(frame, consume=True)
-    return Ledger(frame, rejected, " + ".join(labels), digest)
+    return Ledger(frame, rejected, " + ".join(labels), digest, unread)
 
 
 _ORDER_KEYS = (
@@ -548,7 +554,8 @@ def check_ledger(
     row = frame["row"].to_numpy(dtype=np.int64)
     new = to_rejected(found, values, row, frame["line"], frame["source"].to_numpy(dtype=object))
     accepted = canonical_order(_alive(frame, alive).drop(columns=["_tid", "_emp", "_cur"]))
-    return Ledger(accepted, sort_rejected([*ledger.rejected, *new]), ledger.source, ledger.sha256)
+    rejected = sort_rejected([*ledger.rejected, *new])
+    return Ledger(accepted, rejected, ledger.source, ledger.sha256, ledger.unread_columns)
 
 
 def _alive(frame: pd.DataFrame, alive: BoolArray) -> pd.DataFrame:
