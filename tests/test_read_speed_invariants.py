@@ -156,12 +156,16 @@ def test_canonical_order_matches_sorting_the_values(
     frame = _frame(rows, with_share)
     pd.testing.assert_frame_equal(canonical_order(frame), _reference_order(frame))
     # The file name as read_ledger keeps it, a category: ordered by its text whatever the
-    # categories' own order.
-    names = sorted(set(frame["source"]), reverse=True)
-    categorical = frame.assign(source=pd.Categorical(frame["source"], categories=names))
-    ordered = canonical_order(categorical)
-    ordered["source"] = ordered["source"].astype("str")
-    pd.testing.assert_frame_equal(ordered, _reference_order(frame))
+    # categories' own order (sorted ones are sorted by their codes, others by text). Each row
+    # comes from the other file too, so rows tie on everything but their file.
+    other = {"a.csv": "b.csv", "b.csv": "a.csv"}
+    frame = _frame([*rows, *(row[:-1] + (other[str(row[-1])],) for row in rows)], with_share)
+    for reverse in (False, True):
+        names = sorted(set(frame["source"]), reverse=reverse)
+        categorical = frame.assign(source=pd.Categorical(frame["source"], categories=names))
+        ordered = canonical_order(categorical)
+        ordered["source"] = ordered["source"].astype("str")
+        pd.testing.assert_frame_equal(ordered, _reference_order(frame))
 
 
 def test_canonical_order_by_hand() -> None:

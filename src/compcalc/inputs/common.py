@@ -616,23 +616,27 @@ def to_rejected(
     values: pd.DataFrame,
     row: IntArray,
     line: pd.Series,
-    source: str | npt.NDArray[np.object_],
+    source: str | pd.Series,
 ) -> list[RejectedRow]:
     """Turn findings (positions into ``values``) into RejectedRow objects.
 
-    ``source`` is one name for all rows, or each row's own (a ledger read from several files).
+    ``source`` is one name for all rows, or each row's own (a ledger read from several files:
+    only the rejected rows' names are ever made text).
     """
     if findings.empty:
         return []
     pos = findings["pos"].to_numpy(dtype=np.int64)
-    sources = np.full(pos.size, source, dtype=object) if isinstance(source, str) else source[pos]
+    if isinstance(source, str):
+        sources = np.full(pos.size, source, dtype=object)
+    else:
+        sources = source.take(pos).astype("str").to_numpy(dtype=object)
     columns = findings["column"].to_numpy(dtype=object)
     cell = np.empty(pos.size, dtype=object)
     for column in pd.unique(columns):  # one step per distinct column name
         hit = columns == column
         source_col = values[column] if column in values.columns else text_column(values, column)
         cell[hit] = source_col.loc[pos[hit]].to_numpy(dtype=object)  # index labels = positions
-    lines = line.fillna(0).to_numpy(dtype=np.int64)[pos]  # 0: no line (file lines start at 1)
+    lines = line.take(pos).fillna(0).to_numpy(dtype=np.int64)  # 0: no line (lines start at 1)
     return [
         RejectedRow(str(s), int(r), int(ln) or None, str(c), str(v), str(why))
         for s, r, ln, c, v, why in zip(

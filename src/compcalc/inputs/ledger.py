@@ -355,6 +355,9 @@ def _compare(before: pd.Series, after: pd.Series) -> tuple[BoolArray, BoolArray]
         greater = (first[0] > second[0]) | (equal_missing & (first[1] > second[1]))
         return greater, equal_missing & (first[1] == second[1])
     if isinstance(before.dtype, pd.CategoricalDtype):  # the file name: compare its text
+        if _text_ordered(before.dtype) and not (before.hasnans or after.hasnans):
+            before, after = (pd.Series(side.cat.codes.to_numpy()) for side in (before, after))
+            return _compare(before, after)
         before, after = before.astype("str"), after.astype("str")
     left = pa.array(before, from_pandas=True)
     right = pa.array(after, from_pandas=True)
@@ -383,7 +386,10 @@ def _sort_keys(values: pd.Series, *, distinct: bool = False) -> list[npt.NDArray
     """
     missing = values.isna().to_numpy(dtype=bool)
     if isinstance(values.dtype, pd.CategoricalDtype):  # the file name: by its text, as
-        values = values.astype("str")  # _compare orders it, whatever the categories' order
+        if _text_ordered(values.dtype):  # _compare orders it, whatever the categories' order
+            values = pd.Series(values.cat.codes.to_numpy(dtype=np.int64))
+        else:
+            values = values.astype("str")
     if pd.api.types.is_datetime64_dtype(values.dtype):
         numbers = values.to_numpy().view(np.int64)
     elif pd.api.types.is_integer_dtype(values.dtype):
@@ -396,6 +402,12 @@ def _sort_keys(values: pd.Series, *, distinct: bool = False) -> list[npt.NDArray
     if missing.any():
         return [missing.astype(np.int64), np.where(missing, 0, numbers)]
     return [numbers]
+
+
+def _text_ordered(dtype: pd.CategoricalDtype) -> bool:
+    """Whether the categories are in text order, so codes order like the texts (they are as
+    read_ledger makes them: one file name, or several sorted)."""
+    return bool(dtype.categories.is_monotonic_increasing)
 
 
 def _packed(keys: list[npt.NDArray[np.int64]]) -> list[npt.NDArray[np.int64]]:
@@ -438,14 +450,15 @@ class _Places:
 
     row: IntArray
     line: pd.Series
-    source: ObjectArray | None  # None: one file, no need to name it
+    source: pd.Series | None  # each row's file (categorical); None: one file, not named
 
     def __call__(self, positions: pd.Index | IntArray) -> ObjectArray:
         """The labels of the rows at frame ``positions``, in their order."""
         where = np.asarray(positions, dtype=np.int64)
         labels = place_labels(self.row[where], self.line.iloc[where].reset_index(drop=True))
         if self.source is not None:
-            labels = pd.Series(self.source[where], dtype="str") + " " + labels
+            names = self.source.take(where).astype("str").reset_index(drop=True)
+            labels = names + " " + labels
         return labels.to_numpy(dtype=object)
 
 
@@ -529,7 +542,7 @@ def check_ledger(
         frame["row"].to_numpy(dtype=np.int64),
         frame["line"],
         # several files: "line 7" alone would be ambiguous
-        frame["source"].astype(str).to_numpy(dtype=object) if several_sources else None,
+        frame["source"] if several_sources else None,
     )
     alive = np.ones(n, dtype=bool)
     findings = []
@@ -552,7 +565,7 @@ def check_ledger(
     needed = np.unique(found["pos"].to_numpy(dtype=np.int64))
     values = _value_text(frame.iloc[needed], digits[needed])
     row = frame["row"].to_numpy(dtype=np.int64)
-    new = to_rejected(found, values, row, frame["line"], frame["source"].to_numpy(dtype=object))
+    new = to_rejected(found, values, row, frame["line"], frame["source"])
     accepted = canonical_order(_alive(frame, alive).drop(columns=["_tid", "_emp", "_cur"]))
     rejected = sort_rejected([*ledger.rejected, *new])
     return Ledger(accepted, rejected, ledger.source, ledger.sha256, ledger.unread_columns)
