@@ -320,8 +320,8 @@ def _itemise(ctx: Context, kind: str) -> Steps:
     period are new credit, whatever their sign (a negative margin is still new credit).
     """
     sales = ctx.sales
-    before = ctx.state(ctx.prior_end).basis(kind)
-    refunded = ctx.state(ctx.period.end, disputes_as_of=ctx.prior_end).basis(kind)
+    before = ctx.basis(ctx.prior_end, kind)
+    refunded = ctx.basis(ctx.period.end, kind, disputes_as_of=ctx.prior_end)
     now_state = ctx.state(ctx.period.end)
     now = now_state.basis(kind)
     sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (

@@ -73,7 +73,7 @@ class Context:
     to_date: dict[int, list[tuple[str, tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
     _states: dict[tuple[dt.date, dt.date | None], SaleState] = field(default_factory=dict)
     _resolvers: dict[dt.date, Resolver] = field(default_factory=dict)
-    _bases: dict[tuple[dt.date, str], npt.NDArray[np.signedinteger[Any]]] = field(
+    _bases: dict[tuple[dt.date, str, dt.date | None], npt.NDArray[np.signedinteger[Any]]] = field(
         default_factory=dict
     )
     _events: dict[str, str] | None = None
@@ -97,19 +97,21 @@ class Context:
             self._states[key] = state_at(self.sales, as_of, self.rounding, disputes_as_of)
         return self._states[key]
 
-    def basis(self, as_of: dt.date, kind: str) -> Int:
-        """Each sale's credited basis (``amount`` or ``margin``) at the end of ``as_of``.
+    def basis(self, as_of: dt.date, kind: str, disputes_as_of: dt.date | None = None) -> Int:
+        """Each sale's credited basis (``amount`` or ``margin``) at the end of ``as_of``, with
+        disputes as they stood at ``disputes_as_of`` when given (see :func:`state_at`).
 
-        The replays of earlier periods need only this one column per month end; keeping it
-        instead of the whole sale state (six columns) holds a tenth of the memory, and in 32
-        bits when every figure fits (half again; the caller gets int64). The run's own dates
-        keep their whole state (the lines itemise it).
+        Only the period end keeps its whole sale state (its lines and notes itemise it); the
+        month ends of the replay and this period's steps need this one column, so it alone is
+        kept (a tenth of a state's memory), in 32 bits when every figure fits (half again;
+        the caller gets int64).
         """
-        if as_of in (self.period.end, self.prior_end) or (as_of, None) in self._states:
+        if as_of == self.period.end and disputes_as_of is None:
             return self.state(as_of).basis(kind)
-        key = (as_of, kind)
+        key = (as_of, kind, disputes_as_of)
         if key not in self._bases:
-            self._bases[key] = _narrow(credited_basis(self.sales, as_of, self.rounding, kind))
+            basis = credited_basis(self.sales, as_of, self.rounding, kind, disputes_as_of)
+            self._bases[key] = _narrow(basis)
         return np.asarray(self._bases[key], dtype=np.int64)
 
     def period_events(self) -> dict[str, str]:

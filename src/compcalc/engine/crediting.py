@@ -490,14 +490,22 @@ def state_at(
     return SaleState(as_of, sold, refunded, disputed, since, credited_amount, credited_margin)
 
 
-def credited_basis(sales: Sales, as_of: dt.date, rounding: Rounding, kind: str) -> Int:
-    """``state_at(sales, as_of, rounding).basis(kind)`` without the rest of the state.
+def credited_basis(
+    sales: Sales,
+    as_of: dt.date,
+    rounding: Rounding,
+    kind: str,
+    disputes_as_of: dt.date | None = None,
+) -> Int:
+    """``state_at(sales, as_of, rounding, disputes_as_of).basis(kind)`` without the rest of
+    the state.
 
     The replays of earlier months need this one column per month end: the dispute dates,
     and for an ``amount`` basis the shrunk margins, are never computed.
     """
     cutoff = day(as_of)
-    sold, refunded, disputed = _standing(sales, cutoff, cutoff)
+    dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
+    sold, refunded, disputed = _standing(sales, cutoff, dispute_cutoff)
     remaining = np.maximum(sales.amount - refunded, 0)
     earns = sold & ~disputed & (remaining > 0)
     if kind == "margin":
