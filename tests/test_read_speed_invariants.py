@@ -159,7 +159,7 @@ def test_canonical_order_matches_sorting_the_values(
     # categories' own order (sorted ones are sorted by their codes, others by text). Each row
     # comes from the other file too, so rows tie on everything but their file.
     other = {"a.csv": "b.csv", "b.csv": "a.csv"}
-    frame = _frame([*rows, *(row[:-1] + (other[str(row[-1])],) for row in rows)], with_share)
+    frame = _frame([*rows, *((*row[:-1], other[str(row[-1])]) for row in rows)], with_share)
     for reverse in (False, True):
         names = sorted(set(frame["source"]), reverse=reverse)
         categorical = frame.assign(source=pd.Categorical(frame["source"], categories=names))

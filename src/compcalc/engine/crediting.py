@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -444,19 +444,44 @@ def _exclusions(date: Dates, hire: Dates, termination: Dates, year_start: dt.dat
 
 @dataclass(frozen=True)
 class SaleState:
-    """Every sale's standing at one as-of date."""
+    """Every sale's standing at one as-of date.
+
+    The credited margin and the dates open disputes were opened are worked out when first
+    asked for: a plan paid on amounts never needs the one, only held sales' notes the other.
+    """
 
     as_of: dt.date
     sold: Bool  # sale date on or before as_of and eligible this plan year
     refunded: Int  # refunded amount to date
     disputed: Bool  # a dispute is open at as_of
-    dispute_since: Dates  # date the open dispute was opened (NaT if none)
     credited_amount: Int  # amount that earns now (0 unless credited)
-    credited_margin: Int
+    sales: Sales = field(repr=False)
+    rounding: Rounding = Rounding.HALF_UP
+    dispute_cutoff: np.datetime64 = field(default_factory=lambda: np.datetime64("NaT", "D"))
 
     @property
     def credited(self) -> Bool:
         return self.credited_amount > 0
+
+    @functools.cached_property
+    def credited_margin(self) -> Int:
+        """The margin that earns now: shrunk in proportion to what is left after refunds."""
+        remaining = np.maximum(self.sales.amount - self.refunded, 0)
+        margin = _margin_left(self.sales, self.refunded, remaining, self.rounding)
+        return np.where(self.credited, margin, 0)
+
+    @functools.cached_property
+    def dispute_since(self) -> Dates:
+        """The date the open dispute was opened (NaT where none is open)."""
+        sales = self.sales
+        since = np.full(len(sales), np.datetime64("NaT"), dtype="datetime64[D]")
+        open_mask = (sales.dispute_date <= self.dispute_cutoff) & sales.dispute_opens
+        last_open = np.full(len(sales), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(
+            last_open, sales.dispute_sale[open_mask], sales.dispute_date[open_mask].astype(np.int64)
+        )
+        since[self.disputed] = last_open[self.disputed].astype("datetime64[D]")
+        return since
 
     def basis(self, kind: str) -> Int:
         return self.credited_margin if kind == "margin" else self.credited_amount
@@ -473,21 +498,12 @@ def state_at(
     """
     cutoff = day(as_of)
     dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
-    size = len(sales)
     sold, refunded, disputed = _standing(sales, cutoff, dispute_cutoff)
-    since = np.full(size, np.datetime64("NaT"), dtype="datetime64[D]")
-    open_mask = (sales.dispute_date <= dispute_cutoff) & sales.dispute_opens
-    last_open = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(
-        last_open, sales.dispute_sale[open_mask], sales.dispute_date[open_mask].astype(np.int64)
-    )
-    since[disputed] = last_open[disputed].astype("datetime64[D]")
     remaining = np.maximum(sales.amount - refunded, 0)
-    earns = sold & ~disputed & (remaining > 0)
-    credited_amount = np.where(earns, remaining, 0)
-    # Margin shrinks in proportion to what is left of the sale after partial refunds.
-    credited_margin = np.where(earns, _margin_left(sales, refunded, remaining, rounding), 0)
-    return SaleState(as_of, sold, refunded, disputed, since, credited_amount, credited_margin)
+    credited_amount = np.where(sold & ~disputed & (remaining > 0), remaining, 0)
+    return SaleState(
+        as_of, sold, refunded, disputed, credited_amount, sales, rounding, dispute_cutoff
+    )
 
 
 def credited_basis(
