@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compcalc.engine.context import Context
 from compcalc.engine.crediting import (
     Sales,
     allocate_shares,
@@ -38,6 +39,7 @@ from compcalc.inputs.ledger import (
     is_sorted,
 )
 from compcalc.money import Rounding, allocate
+from compcalc.periods import parse_period
 from generated import generated_tables
 
 KEYS = [
@@ -263,4 +265,38 @@ def test_credited_basis_is_the_sale_state_basis(tmp_path: Path) -> None:
             for kind in ("amount", "margin"):
                 got = credited_basis(sales, as_of, rounding, kind)
                 assert got.tolist() == state.basis(kind).tolist(), (as_of, rounding, kind)
+            # Refunds to as_of, disputes as they stood a month earlier (a period's steps)
+            earlier = as_of - dt.timedelta(days=30)
+            state = state_at(sales, as_of, rounding, disputes_as_of=earlier)
+            for kind in ("amount", "margin"):
+                got = credited_basis(sales, as_of, rounding, kind, disputes_as_of=earlier)
+                assert got.tolist() == state.basis(kind).tolist(), (as_of, rounding, kind)
     assert disputed_some_day
+
+
+def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> None:
+    """Context.basis keeps month-end bases as their differences from the full figures, and
+    gives back exactly credited_basis, for every date, both bases, with and without the
+    disputes of an earlier date."""
+    sales = _generated_sales(tmp_path)
+    period = parse_period("2027-03")
+    ctx = Context(
+        rules=None, employees=pd.DataFrame(), period=period, year_start=dt.date(2026, 10, 1),
+        year_end=dt.date(2027, 9, 30), sales=sales, resolver=None, digits=2,
+        rounding=Rounding.HALF_EVEN, paid_to_date=None,
+    )  # type: ignore[arg-type]  # fmt: skip
+    kept = 0
+    for offset in range(0, 366, 7):
+        as_of = dt.date(2026, 10, 1) + dt.timedelta(days=offset)
+        for disputes_as_of in (None, as_of - dt.timedelta(days=30)):
+            for kind in ("amount", "margin"):
+                expected = credited_basis(sales, as_of, ctx.rounding, kind, disputes_as_of)
+                got = ctx.basis(as_of, kind, disputes_as_of)
+                assert got.dtype == np.int64
+                assert got.tolist() == expected.tolist(), (as_of, kind, disputes_as_of)
+                got[:] = -1  # the caller's own copy: the next call is unchanged
+                assert ctx.basis(as_of, kind, disputes_as_of).tolist() == expected.tolist()
+                if (as_of, disputes_as_of) != (period.end, None):
+                    at, _ = ctx._bases[(as_of, kind, disputes_as_of)]
+                    kept = max(kept, len(at))
+    assert 0 < kept < len(sales) // 4  # some differ (refunds, disputes), most do not

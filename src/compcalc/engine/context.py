@@ -73,7 +73,9 @@ class Context:
     to_date: dict[int, list[tuple[str, tuple[tuple[str, str], ...]]]] = field(default_factory=dict)
     _states: dict[tuple[dt.date, dt.date | None], SaleState] = field(default_factory=dict)
     _resolvers: dict[dt.date, Resolver] = field(default_factory=dict)
-    _bases: dict[tuple[dt.date, str, dt.date | None], npt.NDArray[np.signedinteger[Any]]] = field(
+    # Credited bases off the period end, as (positions, values) where they differ from the
+    # plain basis (see basis)
+    _bases: dict[tuple[dt.date, str, dt.date | None], tuple[npt.NDArray[Any], Int]] = field(
         default_factory=dict
     )
     _events: dict[str, str] | None = None
@@ -102,17 +104,29 @@ class Context:
         disputes as they stood at ``disputes_as_of`` when given (see :func:`state_at`).
 
         Only the period end keeps its whole sale state (its lines and notes itemise it); the
-        month ends of the replay and this period's steps need this one column, so it alone is
-        kept (a tenth of a state's memory), in 32 bits when every figure fits (half again;
-        the caller gets int64).
+        month ends of the replay and this period's steps need this one column, and keep only
+        where it differs from the sales' full figure on the sales made by then (the refunded
+        and disputed ones, a few in a hundred): a few MB a month instead of a column.
         """
         if as_of == self.period.end and disputes_as_of is None:
             return self.state(as_of).basis(kind)
         key = (as_of, kind, disputes_as_of)
         if key not in self._bases:
             basis = credited_basis(self.sales, as_of, self.rounding, kind, disputes_as_of)
-            self._bases[key] = _narrow(basis)
-        return np.asarray(self._bases[key], dtype=np.int64)
+            at = np.flatnonzero(basis != self._plain_basis(as_of, kind))
+            self._bases[key] = (_narrow(at), basis[at])
+            del basis
+        at, values = self._bases[key]
+        out = self._plain_basis(as_of, kind)
+        out[at] = values
+        return out
+
+    def _plain_basis(self, as_of: dt.date, kind: str) -> Int:
+        """Each sale's full amount or margin if sold (and eligible) by ``as_of``, else 0: what
+        the basis would be with no refund and no dispute."""
+        sales = self.sales
+        sold = (sales.date <= np.datetime64(as_of, "D")) & sales.eligible
+        return np.where(sold, sales.margin if kind == "margin" else sales.amount, 0)
 
     def period_events(self) -> dict[str, str]:
         """This period's refund and dispute events per transaction, in words (computed once)."""
