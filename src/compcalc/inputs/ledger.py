@@ -32,11 +32,11 @@ from compcalc.inputs.common import (
     join_places,
     parse_dates,
     place_labels,
+    rank_then_ties,
     read_text_table,
     sort_rejected,
     text_column,
     text_rank,
-    tied_positions,
     to_rejected,
 )
 from compcalc.inputs.roster import Roster
@@ -276,20 +276,18 @@ def canonical_order(
     # its disputes and refunds: a few rows each), so they are never ranked in full.
     if first is None:
         first = _packed(_sort_keys(frame["transaction_id"], distinct=True))[0]
-    order = np.argsort(first, kind="stable")
-    ranked = first[order]
-    at = tied_positions([ranked])
-    if len(at):
-        rows = order[at]  # runs of one transaction, each in input order
-        keys: list[npt.NDArray[np.int64]] = [ranked[at]]
+
+    def by_columns(rows: IntArray, ranks: IntArray) -> IntArray:
+        keys: list[npt.NDArray[np.int64]] = [ranks]
         for column in columns[1:]:
             if column == "_rank":
                 keys.append(_event_ranks(frame["event"].take(rows)))
             else:
                 keys.extend(_sort_keys(frame[column].take(rows)))
-        order[at] = rows[np.lexsort(_packed(keys)[::-1])]
-        del keys, rows
-    del first, ranked, at
+        return np.asarray(np.lexsort(_packed(keys)[::-1]), dtype=np.int64)
+
+    order = rank_then_ties(first, by_columns)
+    del first
     if not consume:
         return frame[kept].take(order).reset_index(drop=True)
     out = {column: frame.pop(column).array.take(order) for column in kept}
