@@ -57,7 +57,8 @@ def parse_minor_units(
     """
     clean = text.astype("str").fillna("").str.strip()
     n = len(clean)
-    d = np.broadcast_to(np.asarray(digits, dtype=np.int64), (n,)).copy()
+    # Small integers in small types: ten million rows of int64 are 80 MB per temporary.
+    d = np.broadcast_to(np.asarray(digits).astype(np.int8), (n,))
     scan = _scan(_arrow(clean))
     plain, whole_len, frac_len = scan.plain, scan.whole_len, scan.frac_len
     limit = np.minimum(MAX_INTEGER_DIGITS, _MAX_TOTAL_DIGITS - np.maximum(d, 0))
@@ -65,13 +66,16 @@ def parse_minor_units(
     too_big = plain & (whole_len > limit)
     ok = plain & ~too_precise & ~too_big & (d >= 0)
     # 12.5 with 2 minor digits is 125 x 10**(2 - 1); at most 18 significant digits where ok.
-    scale = np.power(np.int64(10), np.clip(d - frac_len, 0, _MAX_TOTAL_DIGITS))
-    units = np.where(ok, scan.value * scale, 0)
-    units = np.where(ok & scan.negative, -units, units)
+    shift = np.clip(d.astype(np.int32) - frac_len, 0, _MAX_TOTAL_DIGITS)
+    units = np.power(np.int64(10), shift, dtype=np.int64)
+    del shift
+    units *= scan.value
+    units[~ok] = 0
+    np.negative(units, out=units, where=ok & scan.negative)
     reasons = _reasons(
         clean, plain, too_precise, too_big, frac_len, whole_len, limit, d, currency, column
     )
-    return units.astype(np.int64), reasons
+    return units, reasons
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,8 @@ class _Scan:
 
     plain: npt.NDArray[np.bool_]
     negative: npt.NDArray[np.bool_]
-    whole_len: IntArray
-    frac_len: IntArray
+    whole_len: npt.NDArray[np.int32]
+    frac_len: npt.NDArray[np.int32]
     value: IntArray
 
 
@@ -164,7 +168,10 @@ def _scan_bytes(cells: pa.Array, length: IntArray) -> _Scan:
     )
     whole_len = np.where(plain, np.where(dotted, at, length) - sign - zeros, 0)
     frac_len = np.where(plain & dotted, length - at - 1, 0)
-    return _Scan(plain, negative & plain, whole_len, frac_len, np.where(plain, value, 0))
+    return _Scan(
+        plain, negative & plain, whole_len.astype(np.int32), frac_len.astype(np.int32),
+        np.where(plain, value, 0),
+    )  # fmt: skip
 
 
 def _scan_text(cells: pa.Array) -> _Scan:
@@ -177,8 +184,8 @@ def _scan_text(cells: pa.Array) -> _Scan:
     dot = _numpy(pc.find_substring(body, "."))
     # Leading zeros carry no size: 000123 has 3 integer digits (trimming stops at the point).
     zeros = length - _numpy(pc.binary_length(pc.utf8_ltrim(body, characters="0")))
-    whole_len = np.where(plain, np.where(dot >= 0, dot, length) - zeros, 0).astype(np.int64)
-    frac_len = np.where(plain & (dot >= 0), length - dot - 1, 0).astype(np.int64)
+    whole_len = np.where(plain, np.where(dot >= 0, dot, length) - zeros, 0).astype(np.int32)
+    frac_len = np.where(plain & (dot >= 0), length - dot - 1, 0).astype(np.int32)
     exact = plain & (whole_len + frac_len <= _MAX_TOTAL_DIGITS)
     value = np.zeros(len(plain), dtype=np.int64)
     if exact.any():  # a "0" in front keeps "0.00" (all zeros trimmed) a number
@@ -203,10 +210,10 @@ def _reasons(
     plain: npt.NDArray[np.bool_],
     too_precise: npt.NDArray[np.bool_],
     too_big: npt.NDArray[np.bool_],
-    frac_len: IntArray,
-    whole_len: IntArray,
-    limit: IntArray,
-    d: IntArray,
+    frac_len: npt.NDArray[np.integer[Any]],
+    whole_len: npt.NDArray[np.integer[Any]],
+    limit: npt.NDArray[np.integer[Any]],
+    d: npt.NDArray[np.integer[Any]],
     currency: pd.Series | str | None,
     column: str,
 ) -> pd.Series:
@@ -247,7 +254,7 @@ def _form_reasons(text: pd.Series) -> npt.NDArray[np.object_]:
     return np.asarray(np.select(conditions, choices, default=_OTHER), dtype=object)
 
 
-def _num(values: IntArray) -> npt.NDArray[np.object_]:
+def _num(values: npt.NDArray[np.integer[Any]]) -> npt.NDArray[np.object_]:
     return np.asarray(values.astype(str), dtype=object)
 
 
