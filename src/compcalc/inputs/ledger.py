@@ -869,9 +869,10 @@ def _check_dispute_sequence(rows: pd.DataFrame, ctx: _Context) -> None:
     # The first out-of-sequence event of each transaction, cited by the ones after it.
     first_pos = np.full(len(ctx.frame) + 1, -1, dtype=np.int64)
     first_pos[codes[first]] = disputes.index.to_numpy()[first]
-    cited = np.full(len(codes), "", dtype=object)  # only the rejected events cite one
-    cited[after] = ctx.labels(first_pos[codes[after]])
-    tid = disputes["transaction_id"].to_numpy(dtype=object)
+    # Words only for the rejected events (a few), never for every dispute of the ledger.
+    cited = ctx.labels(first_pos[codes[after]])
+    tid = disputes["transaction_id"].iloc[np.flatnonzero(after)].to_numpy(dtype=object)
+    first, opened = first[after], opened[after]
     reason = np.where(
         first & ~opened,
         "dispute_resolved with no open dispute on transaction " + tid,
@@ -881,4 +882,4 @@ def _check_dispute_sequence(rows: pd.DataFrame, ctx: _Context) -> None:
             "follows the out-of-sequence dispute event on " + cited + " of transaction " + tid,
         ),
     )
-    ctx.reject(disputes.index[after], "event", pd.Series(reason[after]))
+    ctx.reject(disputes.index[after], "event", pd.Series(reason))
