@@ -507,18 +507,27 @@ def _escape_text(text: str) -> str:
 
 def check_currencies(text: pd.Series) -> tuple[IntArray, pd.Series]:
     """Minor-unit digits per row (-1 where unusable) and the reason for unusable currencies."""
-    known = known_currencies()
-    codes, uniques = pd.factorize(text)
-    # One lookup per distinct code, then spread to the rows by their factor codes.
-    per_code = np.array(
-        [minor_digits(code) if code in known else -1 for code in uniques] + [-1], dtype=np.int64
-    )
-    digits = per_code[codes]  # code -1 (missing) picks the trailing -1
+    digits = currency_digits(*pd.factorize(text))
     reasons = pd.Series(None, index=text.index, dtype=object)
     bad = digits < 0
     reasons[bad] = "unknown currency '" + text[bad] + "': expected an ISO 4217 code such as USD"
     reasons[(text == "").to_numpy()] = "currency is empty"
     return digits, reasons
+
+
+def currency_digits(codes: npt.NDArray[np.integer[Any]], uniques: Iterable[object]) -> IntArray:
+    """Minor-unit digits per row (-1 where unusable) of currencies factorized as ``codes``
+    into ``uniques`` (-1: missing): one lookup per distinct code, spread by the codes.
+
+    >>> currency_digits(np.array([0, 1, -1, 0]), ["JPY", "XYZ"]).tolist()
+    [0, -1, -1, 0]
+    """
+    known = known_currencies()
+    per_code = np.array(
+        [minor_digits(str(code)) if code in known else -1 for code in uniques] + [-1],
+        dtype=np.int64,
+    )
+    return np.asarray(per_code[codes], dtype=np.int64)  # code -1 (missing): the trailing -1
 
 
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"

@@ -28,6 +28,7 @@ from compcalc.inputs.common import (
     RejectedRow,
     Source,
     check_currencies,
+    currency_digits,
     is_in,
     join_places,
     parse_dates,
@@ -533,7 +534,7 @@ def check_ledger(
     else:
         share_given = np.zeros(n, dtype=bool)
         share = np.full(n, SHARE_WHOLE, dtype=np.int64)
-    digits, _ = check_currencies(frame["currency"])
+    digits = currency_digits(cur_codes, currencies)
     if several_sources is None:
         several_sources = frame["source"].nunique() > 1
     labels = _Places(
