@@ -76,6 +76,7 @@ class TextTable:
     # The key column's text as dense ranks (equal texts, equal ranks; code point order), when
     # the table was read with a key: the digest's first sort key, reusable by the caller.
     key_rank: IntArray | None = None
+    key_order: IntArray | None = None  # np.argsort(key_rank, kind="stable"), made once
     # The source's columns left unread (names as written, in its order): read with ``columns``.
     unread: tuple[str, ...] = ()
 
@@ -117,9 +118,11 @@ def read_text_table(
     cells = cells.apply(strip_text).reset_index(drop=True)
     row = np.arange(1, len(cells) + 1, dtype=np.int64)
     rank = text_rank(cells[key]) if key is not None else None
-    digest = canonical_digest(cells, key=key, key_rank=rank)
+    order = None if rank is None else np.argsort(rank, kind="stable").astype(np.int64)
+    digest = canonical_digest(cells, key=key, key_rank=rank, key_order=order)
     unread = tuple(n for n in names if _canonical_name(n) not in cells.columns)
-    return TextTable(cells, row, lines.reset_index(drop=True), label, digest, rank, unread)
+    line = lines.reset_index(drop=True)
+    return TextTable(cells, row, line, label, digest, rank, order, unread)
 
 
 def _chosen(names: Sequence[str], columns: Collection[str] | None) -> list[int] | None:
@@ -371,7 +374,11 @@ def text_column(cells: pd.DataFrame, column: str) -> pd.Series:
 
 
 def canonical_digest(
-    cells: pd.DataFrame, *, key: str | None = None, key_rank: IntArray | None = None
+    cells: pd.DataFrame,
+    *,
+    key: str | None = None,
+    key_rank: IntArray | None = None,
+    key_order: IntArray | None = None,
 ) -> str:
     """SHA-256 of the table's text cells, independent of row order and column order.
 
@@ -383,7 +390,7 @@ def canonical_digest(
     endian) in that row order, then their bytes in that order. The lengths make it
     unambiguous whatever the cells hold. Row numbers are not part of it, so shuffling a file
     keeps the digest while changing any cell changes it. ``key_rank`` is :func:`text_rank` of
-    the key when the caller has it already.
+    the key when the caller has it already, ``key_order`` its stable argsort.
     """
     names = sorted(str(c) for c in cells.columns)
     header = "\x1f".join(_escape_text(name) for name in names)
@@ -396,7 +403,7 @@ def canonical_digest(
         order = _row_order(columns)
     else:
         rank = text_rank(cells[key]) if key_rank is None else key_rank
-        order = _row_order(columns, rank)
+        order = _row_order(columns, rank, None if key_rank is None else key_order)
     for column in columns:
         lengths = np.concatenate([np.diff(_offsets(chunk)) for chunk in column.chunks])
         digest.update(lengths[order].astype("<u8").tobytes())
@@ -419,7 +426,11 @@ def _offsets(text: pa.Array) -> npt.NDArray[np.int64]:
     return offsets[text.offset : text.offset + len(text) + 1]
 
 
-def _row_order(columns: Sequence[pa.ChunkedArray], rank: IntArray | None = None) -> IntArray:
+def _row_order(
+    columns: Sequence[pa.ChunkedArray],
+    rank: IntArray | None = None,
+    rank_order: IntArray | None = None,
+) -> IntArray:
     """Indices sorting rows by ``rank`` (when given), then by each column's text in turn.
 
     With a mostly distinct ``rank``, numpy sorts the integers and Arrow compares texts only
@@ -439,21 +450,25 @@ def _row_order(columns: Sequence[pa.ChunkedArray], rank: IntArray | None = None)
         })  # fmt: skip
         return np.asarray(pc.sort_indices(runs, sort_keys=[("rank", "ascending"), *by_text]))
 
-    return rank_then_ties(rank, by_columns)
+    return rank_then_ties(rank, by_columns, rank_order)
 
 
 def rank_then_ties(
-    rank: IntArray, within: Callable[[IntArray, IntArray], npt.NDArray[np.integer]]
+    rank: IntArray,
+    within: Callable[[IntArray, IntArray], npt.NDArray[np.integer]],
+    order: IntArray | None = None,
 ) -> IntArray:
     """Indices sorting rows by the integers ``rank`` (one numpy sort), with each run of equal
     ranks then put in order by ``within(rows, ranks)``: the order (positions into ``rows``) of
     all the tied rows at once, which must keep their ranks' order. With mostly distinct ranks
-    (transaction ids) the slower comparisons see only the few rows that share one.
+    (transaction ids) the slower comparisons see only the few rows that share one. ``order``
+    is ``np.argsort(rank, kind="stable")`` when the caller has it (it is not changed).
 
     >>> rank_then_ties(np.array([1, 0, 1]), lambda rows, ranks: np.argsort(-rows)).tolist()
     [1, 2, 0]
     """
-    order = np.argsort(rank, kind="stable").astype(np.int64)
+    order = np.argsort(rank, kind="stable") if order is None else order.copy()
+    order = order.astype(np.int64, copy=False)
     ranked = rank[order]
     at = tied_positions([ranked])
     if len(at):

@@ -134,11 +134,13 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     rows = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
     rejected = sort_rejected(rows)
     source, digest, first, unread = table.source, table.sha256, table.key_rank, table.unread
+    first_order = table.key_order
     del table, cells, event, rank, dates, amount, margin, share, rows  # text no longer needed
     if failed.any():  # no copy of the rows when all pass
         frame, first = frame[~failed], None if first is None else first[~failed]
+        first_order = None
     # The sorted frame replaces the read one column by column
-    frame = canonical_order(frame, consume=True, first=first)
+    frame = canonical_order(frame, consume=True, first=first, first_order=first_order)
     return Ledger(frame, rejected, source, digest, tuple(sorted(unread)))
 
 
@@ -256,7 +258,11 @@ _ORDER_KEYS = (
 
 
 def canonical_order(
-    frame: pd.DataFrame, *, consume: bool = False, first: IntArray | None = None
+    frame: pd.DataFrame,
+    *,
+    consume: bool = False,
+    first: IntArray | None = None,
+    first_order: IntArray | None = None,
 ) -> pd.DataFrame:
     """Sort ledger rows by content (transaction, date, event rank, amounts ...), row last.
 
@@ -266,7 +272,8 @@ def canonical_order(
     With ``consume=True`` the sorted frame is built a column at a time, each taken out of
     ``frame`` as it is sorted (``frame`` is left without them): for a caller that drops its
     frame anyway, at most one column is held twice instead of the whole ledger. ``first`` is
-    the transaction ids' :func:`text_rank` (or any integers in their order) when known.
+    the transaction ids' :func:`text_rank` (or any integers in their order) when known, and
+    ``first_order`` its stable argsort when known too.
     """
     shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
     columns = (*_ORDER_KEYS, *shared, "source", "row")
@@ -276,7 +283,7 @@ def canonical_order(
     # The transaction first, for every row; the later columns only where it ties (a sale and
     # its disputes and refunds: a few rows each), so they are never ranked in full.
     if first is None:
-        first = _packed(_sort_keys(frame["transaction_id"], distinct=True))[0]
+        first, first_order = _packed(_sort_keys(frame["transaction_id"], distinct=True))[0], None
 
     def by_columns(rows: IntArray, ranks: IntArray) -> IntArray:
         keys: list[npt.NDArray[np.int64]] = [ranks]
@@ -287,7 +294,7 @@ def canonical_order(
                 keys.extend(_sort_keys(frame[column].take(rows)))
         return np.asarray(np.lexsort(_packed(keys)[::-1]), dtype=np.int64)
 
-    order = rank_then_ties(first, by_columns)
+    order = rank_then_ties(first, by_columns, first_order)
     del first
     if not consume:
         return frame[kept].take(order).reset_index(drop=True)
