@@ -125,8 +125,8 @@ class Context:
         """Each sale's full amount or margin if sold (and eligible) by ``as_of``, else 0: what
         the basis would be with no refund and no dispute."""
         sales = self.sales
-        sold = (sales.date <= np.datetime64(as_of, "D")) & sales.eligible
-        return np.where(sold, sales.margin if kind == "margin" else sales.amount, 0)
+        sold = sales.sold_by(np.datetime64(as_of, "D"))
+        return (sales.margin if kind == "margin" else sales.amount) * sold  # 0 where not sold
 
     def period_events(self) -> dict[str, str]:
         """This period's refund and dispute events per transaction, in words (computed once)."""

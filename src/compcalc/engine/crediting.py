@@ -82,6 +82,19 @@ class Sales:
         """Sales with no exclusion reason (compared once, not per as-of date)."""
         return np.asarray(self.excluded_reason == "", dtype=bool)
 
+    @functools.cached_property
+    def sold_day(self) -> npt.NDArray[np.int32]:
+        """Each eligible sale's date in days since 1970, the largest int32 for the others:
+        ``sold_day <= days(as_of)`` is "sold and eligible by as_of" in one 32-bit comparison
+        (the replays ask it for every month end)."""
+        days = self.date.astype("datetime64[D]").astype(np.int64)
+        return np.where(self.eligible, days, np.iinfo(np.int32).max).astype(np.int32)
+
+    def sold_by(self, cutoff: np.datetime64) -> Bool:
+        """Sales dated on or before ``cutoff`` and eligible this plan year."""
+        # A Python int: compared in 32 bits, no 64-bit copy of the column
+        return np.asarray(self.sold_day <= int(cutoff.astype("datetime64[D]").astype(np.int64)))
+
 
 @dataclass(frozen=True)
 class Money:
@@ -533,7 +546,7 @@ def _standing(sales: Sales, cutoff: np.datetime64, dispute_cutoff: np.datetime64
     """Which sales are sold (and eligible) by ``cutoff``, what was refunded by then, and
     which are under a dispute open at ``dispute_cutoff``."""
     size = len(sales)
-    sold = (sales.date <= cutoff) & sales.eligible
+    sold = sales.sold_by(cutoff)
     refunded = np.zeros(size, dtype=np.int64)
     refund_mask = sales.refund_date <= cutoff
     np.add.at(refunded, sales.refund_sale[refund_mask], sales.refund_amount[refund_mask])
