@@ -9,6 +9,7 @@ manager, and hand-worked ledgers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -272,6 +273,17 @@ def test_credited_basis_is_the_sale_state_basis(tmp_path: Path) -> None:
                 got = credited_basis(sales, as_of, rounding, kind, disputes_as_of=earlier)
                 assert got.tolist() == state.basis(kind).tolist(), (as_of, rounding, kind)
     assert disputed_some_day
+
+
+def test_sold_by_is_dated_and_eligible_by_the_day(tmp_path: Path) -> None:
+    sales = _generated_sales(tmp_path)
+    date = sales.date.copy()
+    date[0] = np.datetime64("NaT")  # a hand-built sale without a date is never sold
+    sales = dataclasses.replace(sales, date=date)
+    for day in ("1969-12-31", "1970-01-01", "2026-10-01", "2027-03-15", "2027-09-30"):
+        cutoff = np.datetime64(day, "D")
+        expected = (sales.date <= cutoff) & sales.eligible
+        assert sales.sold_by(cutoff).tolist() == expected.tolist(), day
 
 
 def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> None:

@@ -786,6 +786,28 @@ def test_a_row_with_extra_cells_is_refused_when_columns_are_left_unread(tmp_path
         read_ledger(path)
 
 
+def test_blank_lines_before_the_header_are_skipped_with_columns_unread(tmp_path: Path) -> None:
+    plain = read_ledger(write(tmp_path / "plain.csv", LEDGER_HEADER, LEDGER_ROWS))
+    path = tmp_path / "blank.csv"
+    rows = [LEDGER_HEADER + ",note", *(r + ",x" for r in LEDGER_ROWS)]
+    path.write_text("\r\n\n" + "\n".join(rows))
+    ledger = read_ledger(path)
+    assert ledger.unread_columns == ("note",) and ledger.sha256 == plain.sha256
+    assert ledger.frame["line"].tolist()[:1] == [4]  # the file's own line numbers
+
+
+def test_a_parquet_folder_of_part_files_is_read_like_one_file(tmp_path: Path) -> None:
+    _, extra = _with_extra(tmp_path, "parquet")
+    folder = tmp_path / "ledger.parquet"
+    folder.mkdir()
+    table = pq.read_table(extra)
+    pq.write_table(table.slice(0, 3), folder / "part-0.parquet")
+    pq.write_table(table.slice(3), folder / "part-1.parquet")
+    ledger = read_ledger(folder)
+    assert ledger.unread_columns == (" Customer Note ", "Row")
+    assert ledger.sha256 == read_ledger(extra).sha256
+
+
 def assert_frame_equal_but_source(left: pd.DataFrame, right: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(left.drop(columns="source"), right.drop(columns="source"))
 

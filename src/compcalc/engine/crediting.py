@@ -87,8 +87,9 @@ class Sales:
         """Each eligible sale's date in days since 1970, the largest int32 for the others:
         ``sold_day <= days(as_of)`` is "sold and eligible by as_of" in one 32-bit comparison
         (the replays ask it for every month end)."""
-        days = self.date.astype("datetime64[D]").astype(np.int64)
-        return np.where(self.eligible, days, np.iinfo(np.int32).max).astype(np.int32)
+        date = self.date.astype("datetime64[D]")
+        known = self.eligible & ~np.isnat(date)  # a missing date (NaT) is never "by" a day
+        return np.where(known, date.astype(np.int64), np.iinfo(np.int32).max).astype(np.int32)
 
     def sold_by(self, cutoff: np.datetime64) -> Bool:
         """Sales dated on or before ``cutoff`` and eligible this plan year."""

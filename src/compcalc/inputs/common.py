@@ -127,14 +127,15 @@ def read_text_table(
 
 def _chosen(names: Sequence[str], columns: Collection[str] | None) -> list[int] | None:
     """Positions of the ``names`` (as written) that are among ``columns`` (canonical names),
-    or None to read them all: no ``columns`` given, or a chosen name written twice (say
+    or None to read them all: no ``columns`` given, none of them found (the header check
+    says which are missing, naming what is there), or a chosen name written twice (say
     ``Amount`` and ``amount``, an error the whole header reports)."""
     if columns is None:
         return None
     canonical = [_canonical_name(n) for n in names]
     chosen = [i for i, c in enumerate(canonical) if c in columns]
     picked = [canonical[i] for i in chosen]
-    return None if len(set(picked)) < len(picked) else chosen
+    return None if not chosen or len(set(picked)) < len(picked) else chosen
 
 
 def strip_text(column: pd.Series) -> pd.Series:
@@ -190,7 +191,10 @@ def _read_path(
                 cells.columns = pd.Index(wanted)
             return cells, pd.Series(_csv_lines(data, len(cells)), dtype="Int64"), header
         if suffix in (".parquet", ".pq"):
-            names = pq.read_schema(path).names
+            # A file, or a folder of part files (as Spark, Hive or Dask write a dataset)
+            names = pq.ParquetDataset(path).schema.names if path.is_dir() else (
+                pq.read_schema(path).names
+            )  # fmt: skip
             chosen = _chosen(names, columns)
             picked = None if chosen is None else [names[i] for i in chosen]
             table = pq.read_table(path, columns=picked)
@@ -208,9 +212,10 @@ def _no_lines(n: int) -> pd.Series:
 
 
 def _csv_header(data: bytes) -> list[str]:
-    """The header record as written (the parsers rename a repeated name to ``name.1``)."""
+    """The header record as written (the parsers rename a repeated name to ``name.1``): the
+    first record that is not blank, as the parsers skip blank lines before it."""
     stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
-    return next(csv.reader(stream), [])
+    return next((record for record in csv.reader(stream) if record), [])
 
 
 def _read_csv_text(data: bytes, header: Sequence[str], chosen: list[int] | None) -> pd.DataFrame:
