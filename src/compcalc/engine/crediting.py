@@ -527,20 +527,12 @@ def credited_basis(
     kind: str,
     disputes_as_of: dt.date | None = None,
 ) -> Int:
-    """``state_at(sales, as_of, rounding, disputes_as_of).basis(kind)`` without the rest of
-    the state.
+    """``state_at(sales, as_of, rounding, disputes_as_of).basis(kind)``, the state dropped.
 
-    The replays of earlier months need this one column per month end: the dispute dates,
-    and for an ``amount`` basis the shrunk margins, are never computed.
+    The replays of earlier months need this one column per month end: the state works out
+    the dispute dates, and for an ``amount`` basis the shrunk margins, only when asked.
     """
-    cutoff = day(as_of)
-    dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
-    sold, refunded, disputed = _standing(sales, cutoff, dispute_cutoff)
-    remaining = np.maximum(sales.amount - refunded, 0)
-    earns = sold & ~disputed & (remaining > 0)
-    if kind == "margin":
-        return np.where(earns, _margin_left(sales, refunded, remaining, rounding), 0)
-    return np.where(earns, remaining, 0)
+    return state_at(sales, as_of, rounding, disputes_as_of).basis(kind)
 
 
 def _standing(sales: Sales, cutoff: np.datetime64, dispute_cutoff: np.datetime64) -> Any:
