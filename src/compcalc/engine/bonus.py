@@ -18,6 +18,7 @@ from ..money import as_fraction, format_amounts, format_percent_of, format_rate,
 from ..rules.resolve import Resolver
 from ..rules.schema import Bonus
 from .context import Context, LineDraft, group_ids, make_line
+from .tiers import Groups
 
 Int = npt.NDArray[np.int64]
 
@@ -64,6 +65,8 @@ class BonusPlan:
         local[rows] = np.arange(len(rows))
         self.owner = local[ctx.sales.employee]
         self.mine = self.owner >= 0
+        self.sales_at = np.flatnonzero(self.mine)  # the plan's sales, ascending
+        self._groups = Groups(self.owner[self.sales_at], len(rows))
 
     def _share_of(self, amounts: Int, fractions: npt.NDArray[np.object_]) -> Int:
         """round(amount x fraction) per employee, exactly: one division per distinct fraction."""
@@ -75,9 +78,12 @@ class BonusPlan:
         return out
 
     def measure(self, as_of_basis: Int) -> Int:
-        measure = np.zeros(len(self.rows), dtype=np.int64)
-        np.add.at(measure, self.owner[self.mine], as_of_basis[self.mine])
-        return measure
+        """Credited basis per employee, from every sale's basis (one per sale of the ledger)."""
+        return self.measure_at(as_of_basis[self.sales_at])
+
+    def measure_at(self, basis_at: Int) -> Int:
+        """Credited basis per employee, from the bases of the plan's sales (at ``sales_at``)."""
+        return np.asarray(self._groups.sum(basis_at), dtype=np.int64)
 
     def reaches(self, measure: Int, fractions: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         """Attainment at or above each employee's fraction."""
@@ -231,5 +237,5 @@ def _paid_before(plan: BonusPlan, ctx: Context) -> Int:
     # period's end, under the rules in force then.
     end = latest[-1].end
     then = BonusPlan(plan.component, plan.path, plan.rows, ctx, plan.base, ctx.resolver_at(end))
-    due, _ = then.due(then.measure(ctx.basis(end, "amount")))
+    due, _ = then.due(then.measure_at(ctx.basis(end, "amount", at=then.sales_at)))
     return due

@@ -42,6 +42,7 @@ from ..rules.schema import Commission, Dated, TierMethod
 from ..statements.model import Ids
 from .context import Context, LineDraft, group_ids, make_line, stable_order
 from .tiers import (
+    Groups,
     Schedule,
     at_band,
     cumulative,
@@ -50,7 +51,6 @@ from .tiers import (
     flat_schedule,
     per_transaction,
     reached_band,
-    sum_by,
     tier_schedule,
 )
 
@@ -107,10 +107,12 @@ class CommissionPlan:
         local[rows] = np.arange(len(rows))
         self.mine = local[ctx.sales.employee] >= 0
         self.owner = local[ctx.sales.employee]
-        # The plan's sales grouped by employee (stable): each sum over them is one pass
-        taken = np.flatnonzero(self.mine)
-        self._taken = taken[stable_order(self.owner[taken], len(rows))]
-        self._taken_owner = self.owner[self._taken]
+        # The plan's sales (ascending), and the order grouping them by employee (stable):
+        # each sum over them is one pass
+        self.sales_at = np.flatnonzero(self.mine)
+        self._by_owner = stable_order(self.owner[self.sales_at], len(rows))
+        self._taken_owner = self.owner[self.sales_at[self._by_owner]]
+        self._groups = Groups(self._taken_owner, len(rows))
         # Words of the lines, each figure formatted once per employee (see _figures)
         self._quota = self.quota.tolist()
         self._quota_text: list[str] | None = None
@@ -125,12 +127,17 @@ class CommissionPlan:
         return self.component.cap is not None and self.component.cap.per == "period"
 
     def due(self, sale_basis: Int) -> Due:
+        """The due for every sale's basis (``sale_basis``: one per sale of the ledger)."""
+        return self.due_at(sale_basis[self.sales_at])
+
+    def due_at(self, basis_at: Int) -> Due:
+        """The due for the bases of the plan's own sales (those at ``sales_at``)."""
         size = len(self.rows)
-        owner, basis = self._taken_owner, sale_basis[self._taken]
-        measure = np.asarray(sum_by(owner, basis, size), dtype=np.int64)
+        owner, basis = self._taken_owner, basis_at[self._by_owner]
+        measure = np.asarray(self._groups.sum(basis), dtype=np.int64)
         is_per_sale = self.schedule.method == TierMethod.PER_TRANSACTION.value
         outcome = (
-            per_transaction(self.schedule, basis, owner, size)
+            per_transaction(self.schedule, basis, owner, size, self._groups)
             if is_per_sale
             else cumulative(self.schedule, measure)
         )
@@ -388,7 +395,7 @@ def _replay(component: Commission, path: str, rows: Int, ctx: Context) -> list[R
     plans: dict[tuple[int, ...], CommissionPlan] = {}
     for period in earlier[len(walk) :]:
         then = _plan_as_of(component, path, rows, ctx, period.end, plans)
-        due = then.due(ctx.basis(period.end, component.basis)).due
+        due = then.due_at(ctx.basis(period.end, component.basis, at=then.sales_at)).due
         payable = due - paid
         if then.per_period_cap and then.cap is not None:
             payable = np.minimum(payable, then.cap)
@@ -474,7 +481,7 @@ def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
         then = CommissionPlan(
             plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
         )
-        due_then = then.due(ctx.basis(ctx.prior_end, plan.component.basis)).due
+        due_then = then.due_at(ctx.basis(ctx.prior_end, plan.component.basis, at=then.sales_at)).due
     replayed = paid if ctx.paid_to_date is None else _paid_before(plan, replace_paid(ctx))
     causes[0] = replayed - paid
     causes[1] = due0.due - due_then

@@ -99,34 +99,52 @@ class Context:
             self._states[key] = state_at(self.sales, as_of, self.rounding, disputes_as_of)
         return self._states[key]
 
-    def basis(self, as_of: dt.date, kind: str, disputes_as_of: dt.date | None = None) -> Int:
+    def basis(
+        self,
+        as_of: dt.date,
+        kind: str,
+        disputes_as_of: dt.date | None = None,
+        at: Int | None = None,
+    ) -> Int:
         """Each sale's credited basis (``amount`` or ``margin``) at the end of ``as_of``, with
-        disputes as they stood at ``disputes_as_of`` when given (see :func:`state_at`).
+        disputes as they stood at ``disputes_as_of`` when given (see :func:`state_at`); only
+        the sales at positions ``at`` (ascending) when given, in that order.
 
         Only the period end keeps its whole sale state (its lines and notes itemise it); the
         month ends of the replay and this period's steps need this one column, and keep only
         where it differs from the sales' full figure on the sales made by then (the refunded
-        and disputed ones, a few in a hundred): a few MB a month instead of a column.
+        and disputed ones, a few in a hundred): a few MB a month instead of a column. A plan
+        replaying its month ends asks for its own sales only (``at``), so the replays of all
+        plans together cost about one pass over the ledger a month, not one per plan.
         """
         if as_of == self.period.end and disputes_as_of is None:
-            return self.state(as_of).basis(kind)
+            whole = self.state(as_of).basis(kind)
+            return whole if at is None else whole[at]
         key = (as_of, kind, disputes_as_of)
         if key not in self._bases:
             basis = credited_basis(self.sales, as_of, self.rounding, kind, disputes_as_of)
-            at = np.flatnonzero(basis != self._plain_basis(as_of, kind))
-            self._bases[key] = (_narrow(at), basis[at])
+            differ = np.flatnonzero(basis != self._plain_basis(as_of, kind))
+            self._bases[key] = (_narrow(differ), basis[differ])
             del basis
-        at, values = self._bases[key]
-        out = self._plain_basis(as_of, kind)
-        out[at] = values
+        differ, values = self._bases[key]
+        out = self._plain_basis(as_of, kind, at)
+        if at is None:
+            out[differ] = values
+        else:  # the differences among the sales at ``at`` (both ascending)
+            found = np.minimum(np.searchsorted(at, differ), max(len(at) - 1, 0))
+            hit = at[found] == differ if len(at) else np.zeros(len(differ), dtype=bool)
+            out[found[hit]] = values[hit]
         return out
 
-    def _plain_basis(self, as_of: dt.date, kind: str) -> Int:
+    def _plain_basis(self, as_of: dt.date, kind: str, at: Int | None = None) -> Int:
         """Each sale's full amount or margin if sold (and eligible) by ``as_of``, else 0: what
-        the basis would be with no refund and no dispute."""
+        the basis would be with no refund and no dispute (of the sales at ``at`` if given)."""
         sales = self.sales
-        sold = sales.sold_by(np.datetime64(as_of, "D"))
-        return (sales.margin if kind == "margin" else sales.amount) * sold  # 0 where not sold
+        column = sales.margin if kind == "margin" else sales.amount
+        if at is None:
+            return column * sales.sold_by(np.datetime64(as_of, "D"))  # 0 where not sold
+        cutoff = int(np.datetime64(as_of, "D").astype(np.int64))
+        return column[at] * (sales.sold_day[at] <= cutoff)
 
     def period_events(self) -> dict[str, str]:
         """This period's refund and dispute events per transaction, in words (computed once)."""

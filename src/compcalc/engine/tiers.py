@@ -181,13 +181,18 @@ def cumulative(schedule: Schedule, measure: IntArray) -> Outcome:
 
 
 def per_transaction(
-    schedule: Schedule, sale_measure: IntArray, owner: IntArray, size: int
+    schedule: Schedule,
+    sale_measure: IntArray,
+    owner: IntArray,
+    size: int,
+    groups: Groups | None = None,
 ) -> Outcome:
-    """Bands restart for each sale; sums per employee (``owner``: local employee index)."""
+    """Bands restart for each sale; sums per employee (``owner``: local employee index;
+    ``groups``: ``Groups(owner, size)`` when the caller keeps one)."""
     x = safe_ints(np.asarray(sale_measure), schedule.edge_scale) * schedule.edge_scale
     per_sale = _marginal(schedule, x, lambda band: band[owner])
-    exact = sum_by(owner, per_sale.exact, size)
-    return Outcome(exact, tuple(sum_by(owner, s, size) for s in per_sale.slices))
+    by = Groups(owner, size) if groups is None else groups
+    return Outcome(by.sum(per_sale.exact), tuple(by.sum(s) for s in per_sale.slices))
 
 
 def _marginal(schedule: Schedule, x: IntArray, pick: Any) -> Outcome:
@@ -217,13 +222,35 @@ def sum_by(owner: IntArray, values: IntArray, size: int) -> IntArray:
     >>> sum_by(np.array([0, 0, 2]), np.array([5, 7, 1]), 4).tolist()
     [12, 0, 1, 0]
     """
-    out: IntArray = np.zeros(size, dtype=values.dtype)
-    if len(owner) and bool(np.all(owner[1:] >= owner[:-1])):
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-        out[owner[starts]] = np.add.reduceat(values, starts)
-    else:
-        np.add.at(out, owner, values)
-    return out
+    return Groups(owner, size).sum(values)
+
+
+class Groups:
+    """Exact sums per owner of many value columns over the same ``owner`` (local employee
+    index per value, ``0 .. size-1``): where each owner's run starts is found once, so each
+    sum is one ``np.add.reduceat`` when ``owner`` is sorted (``np.add.at`` otherwise).
+
+    >>> Groups(np.array([0, 0, 2]), 4).sum(np.array([5, 7, 1])).tolist()
+    [12, 0, 1, 0]
+    """
+
+    __slots__ = ("_firsts", "_owner", "_size", "_starts")
+
+    def __init__(self, owner: IntArray, size: int) -> None:
+        self._owner, self._size = owner, size
+        self._starts: IntArray | None = None
+        self._firsts: IntArray | None = None
+        if len(owner) and bool(np.all(owner[1:] >= owner[:-1])):
+            self._starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            self._firsts = owner[self._starts]
+
+    def sum(self, values: IntArray) -> IntArray:
+        out: IntArray = np.zeros(self._size, dtype=values.dtype)
+        if self._starts is not None:
+            out[self._firsts] = np.add.reduceat(values, self._starts)
+        elif len(self._owner):
+            np.add.at(out, self._owner, values)
+        return out
 
 
 def describe(
