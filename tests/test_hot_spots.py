@@ -298,6 +298,11 @@ def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> 
         rounding=Rounding.HALF_EVEN, paid_to_date=None,
     )  # type: ignore[arg-type]  # fmt: skip
     kept = 0
+    pick = np.random.default_rng(7)
+    subsets = [
+        np.flatnonzero(pick.random(len(sales)) < share) for share in (0.0, 0.01, 0.3, 1.0)
+    ]  # ascending positions, as a plan's sales_at, from none to every sale
+    subsets.append(np.array([len(sales) - 1]))  # the last sale alone
     for offset in range(0, 366, 7):
         as_of = dt.date(2026, 10, 1) + dt.timedelta(days=offset)
         for disputes_as_of in (None, as_of - dt.timedelta(days=30)):
@@ -308,7 +313,34 @@ def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> 
                 assert got.tolist() == expected.tolist(), (as_of, kind, disputes_as_of)
                 got[:] = -1  # the caller's own copy: the next call is unchanged
                 assert ctx.basis(as_of, kind, disputes_as_of).tolist() == expected.tolist()
+                for at in subsets:  # a plan's own sales only: the same figures at them
+                    part = ctx.basis(as_of, kind, disputes_as_of, at=at)
+                    assert part.tolist() == expected[at].tolist(), (as_of, kind, len(at))
                 if (as_of, disputes_as_of) != (period.end, None):
                     at, _ = ctx._bases[(as_of, kind, disputes_as_of)]
                     kept = max(kept, len(at))
     assert 0 < kept < len(sales) // 4  # some differ (refunds, disputes), most do not
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(-(2**40), 2**40)), max_size=40),
+    st.booleans(),
+)
+def test_groups_sum_exactly_per_owner_in_any_order(
+    pairs: list[tuple[int, int]], grouped: bool
+) -> None:
+    """tiers.Groups: one pass over owners found once (sorted) or np.add.at (any order), the
+    same exact sums either way, for every column summed over the same owners."""
+    from compcalc.engine.tiers import Groups
+
+    if grouped:
+        pairs = sorted(pairs, key=lambda pair: pair[0])
+    owner = np.array([o for o, _ in pairs], dtype=np.int64)
+    values = np.array([v for _, v in pairs], dtype=np.int64)
+    groups = Groups(owner, 6)
+    for column in (values, -values, values * 3):
+        expected = [
+            sum(int(v) for o, v in zip(owner, column, strict=True) if o == k) for k in range(6)
+        ]
+        assert groups.sum(column).tolist() == expected

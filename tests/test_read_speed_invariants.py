@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compcalc.inputs import amounts, canonical_digest, common, parse_minor_units
+from compcalc.inputs import amounts, canonical_digest, common, parse_minor_units, read_ledger
 from compcalc.inputs.ledger import EVENTS, FRAME_COLUMNS, SHARE_COLUMN, canonical_order
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +301,43 @@ def test_strip_text_keeps_the_column_when_nothing_to_strip() -> None:
     column = pd.Series(["T1", "a b", "", "x"], dtype="str")
     assert common.strip_text(column) is column
     assert common.strip_text(pd.Series([" T1"], dtype="str")).tolist() == ["T1"]
+
+
+@settings(max_examples=100)
+@given(st.lists(CELL_TEXT, max_size=12), st.integers(0, 12), st.booleans())
+def test_one_chunk_keeps_the_cells(cells: list[str], cut: int, missing: bool) -> None:
+    """A column joined into one chunk has the same cells, nulls and dtype, and its index."""
+    values: list[str | None] = [*cells, None] if missing else list(cells)
+    parts = [pa.array(values[:cut], pa.string()), pa.array(values[cut:], pa.string())]
+    column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(parts)), dtype="str")
+    column = column.iloc[len(values) // 3 :]  # a slice: its own index and offset
+    got = common.one_chunk(column)
+    assert got.isna().tolist() == column.isna().tolist()
+    assert got.fillna("~").tolist() == column.fillna("~").tolist()
+    assert got.index.equals(column.index) and str(got.dtype) == str(column.dtype)
+    assert _chunks(got) <= 1
+
+
+def test_a_parquet_ledger_of_many_row_groups_is_read_into_one_chunk(tmp_path: Path) -> None:
+    n = 300
+    table = pa.table({
+        "transaction_id": [f"T{k:04d}" for k in range(n)],
+        "employee_id": ["E1"] * n,
+        "date": ["2026-10-01"] * n,
+        "event": ["sale"] * n,
+        "amount": ["1.00"] * n,
+        "currency": ["USD"] * n,
+    })  # fmt: skip
+    pq.write_table(table, tmp_path / "ledger.parquet", row_group_size=7)
+    assert pq.ParquetFile(tmp_path / "ledger.parquet").num_row_groups > 1
+    ledger = read_ledger(tmp_path / "ledger.parquet")
+    for name in ("transaction_id", "employee_id", "event", "currency"):
+        assert _chunks(ledger.frame[name]) == 1, name
+
+
+def _chunks(column: pd.Series) -> int:
+    text = pa.array(column.array)
+    return text.num_chunks if isinstance(text, pa.ChunkedArray) else 1
 
 
 # ---------------------------------------------------------------------------------------------
