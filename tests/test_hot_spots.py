@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compcalc.engine.context import Context
+from compcalc.engine.context import Context, GroupSales
 from compcalc.engine.crediting import (
     Sales,
     allocate_shares,
@@ -299,10 +299,13 @@ def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> 
     )  # type: ignore[arg-type]  # fmt: skip
     kept = 0
     pick = np.random.default_rng(7)
-    subsets = [
-        np.flatnonzero(pick.random(len(sales)) < share) for share in (0.0, 0.01, 0.3, 1.0)
-    ]  # ascending positions, as a plan's sales_at, from none to every sale
-    subsets.append(np.array([len(sales) - 1]))  # the last sale alone
+    staff = int(sales.employee.max()) + 1
+    groups = [  # a plan's employees, from none to all, each with its sales grouped
+        GroupSales(sales, np.flatnonzero(pick.random(staff) < share), staff)
+        for share in (0.0, 0.01, 0.3, 1.0)
+    ]
+    groups.append(GroupSales(sales, np.array([sales.employee[-1]]), staff))
+    assert len(groups[0]) == 0 and len(groups[3]) == len(sales)
     for offset in range(0, 366, 7):
         as_of = dt.date(2026, 10, 1) + dt.timedelta(days=offset)
         for disputes_as_of in (None, as_of - dt.timedelta(days=30)):
@@ -313,9 +316,9 @@ def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> 
                 assert got.tolist() == expected.tolist(), (as_of, kind, disputes_as_of)
                 got[:] = -1  # the caller's own copy: the next call is unchanged
                 assert ctx.basis(as_of, kind, disputes_as_of).tolist() == expected.tolist()
-                for at in subsets:  # a plan's own sales only: the same figures at them
-                    part = ctx.basis(as_of, kind, disputes_as_of, at=at)
-                    assert part.tolist() == expected[at].tolist(), (as_of, kind, len(at))
+                for group in groups:  # a plan's own sales only: the same figures at them
+                    part = ctx.basis(as_of, kind, disputes_as_of, at=group)
+                    assert part.tolist() == expected[group.positions].tolist(), (as_of, kind)
                 if (as_of, disputes_as_of) != (period.end, None):
                     at, _ = ctx._bases[(as_of, kind, disputes_as_of)]
                     kept = max(kept, len(at))

@@ -18,7 +18,6 @@ from ..money import as_fraction, format_amounts, format_percent_of, format_rate,
 from ..rules.resolve import Resolver
 from ..rules.schema import Bonus
 from .context import Context, LineDraft, group_ids, make_line
-from .tiers import Groups
 
 Int = npt.NDArray[np.int64]
 
@@ -61,12 +60,9 @@ class BonusPlan:
             )
             for n, s in enumerate(component.steps or [])
         ]
-        local = np.full(len(ctx.employees), -1, dtype=np.int64)
-        local[rows] = np.arange(len(rows))
-        self.owner = local[ctx.sales.employee]
+        self.own_sales = ctx.group_sales(rows)  # grouped by employee: sums in one pass
+        self.owner = self.own_sales.owner_of_sale
         self.mine = self.owner >= 0
-        self.sales_at = np.flatnonzero(self.mine)  # the plan's sales, ascending
-        self._groups = Groups(self.owner[self.sales_at], len(rows))
 
     def _share_of(self, amounts: Int, fractions: npt.NDArray[np.object_]) -> Int:
         """round(amount x fraction) per employee, exactly: one division per distinct fraction."""
@@ -79,11 +75,12 @@ class BonusPlan:
 
     def measure(self, as_of_basis: Int) -> Int:
         """Credited basis per employee, from every sale's basis (one per sale of the ledger)."""
-        return self.measure_at(as_of_basis[self.sales_at])
+        return self.measure_of(as_of_basis[self.own_sales.positions])
 
-    def measure_at(self, basis_at: Int) -> Int:
-        """Credited basis per employee, from the bases of the plan's sales (at ``sales_at``)."""
-        return np.asarray(self._groups.sum(basis_at), dtype=np.int64)
+    def measure_of(self, basis: Int) -> Int:
+        """Credited basis per employee, from the bases of the plan's sales in their order
+        (``own_sales``)."""
+        return np.asarray(self.own_sales.groups.sum(basis), dtype=np.int64)
 
     def reaches(self, measure: Int, fractions: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         """Attainment at or above each employee's fraction."""
@@ -237,5 +234,5 @@ def _paid_before(plan: BonusPlan, ctx: Context) -> Int:
     # period's end, under the rules in force then.
     end = latest[-1].end
     then = BonusPlan(plan.component, plan.path, plan.rows, ctx, plan.base, ctx.resolver_at(end))
-    due, _ = then.due(then.measure_at(ctx.basis(end, "amount", at=then.sales_at)))
+    due, _ = then.due(then.measure_of(ctx.basis(end, "amount", at=then.own_sales)))
     return due

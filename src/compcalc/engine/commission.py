@@ -40,9 +40,8 @@ from ..money import (
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Dated, TierMethod
 from ..statements.model import Ids
-from .context import Context, LineDraft, group_ids, make_line, stable_order
+from .context import Context, LineDraft, group_ids, make_line
 from .tiers import (
-    Groups,
     Schedule,
     at_band,
     cumulative,
@@ -103,16 +102,10 @@ class CommissionPlan:
         if component.cap is not None:
             cap_values = resolver.values(component.cap.amount, f"{path}.cap.amount", rows)
             self.cap = ctx.to_minor(cap_values, f"{path}.cap.amount")
-        local = np.full(len(ctx.employees), -1, dtype=np.int64)
-        local[rows] = np.arange(len(rows))
-        self.mine = local[ctx.sales.employee] >= 0
-        self.owner = local[ctx.sales.employee]
-        # The plan's sales (ascending), and the order grouping them by employee (stable):
-        # each sum over them is one pass
-        self.sales_at = np.flatnonzero(self.mine)
-        self._by_owner = stable_order(self.owner[self.sales_at], len(rows))
-        self._taken_owner = self.owner[self.sales_at[self._by_owner]]
-        self._groups = Groups(self._taken_owner, len(rows))
+        # The plan's sales grouped by employee: each sum over them is one pass
+        self.own_sales = ctx.group_sales(rows)
+        self.owner = self.own_sales.owner_of_sale
+        self.mine = self.owner >= 0
         # Words of the lines, each figure formatted once per employee (see _figures)
         self._quota = self.quota.tolist()
         self._quota_text: list[str] | None = None
@@ -128,16 +121,15 @@ class CommissionPlan:
 
     def due(self, sale_basis: Int) -> Due:
         """The due for every sale's basis (``sale_basis``: one per sale of the ledger)."""
-        return self.due_at(sale_basis[self.sales_at])
+        return self.due_of(sale_basis[self.own_sales.positions])
 
-    def due_at(self, basis_at: Int) -> Due:
-        """The due for the bases of the plan's own sales (those at ``sales_at``)."""
-        size = len(self.rows)
-        owner, basis = self._taken_owner, basis_at[self._by_owner]
-        measure = np.asarray(self._groups.sum(basis), dtype=np.int64)
+    def due_of(self, basis: Int) -> Due:
+        """The due for the bases of the plan's own sales, in their order (``own_sales``)."""
+        size, owner, groups = len(self.rows), self.own_sales.owner, self.own_sales.groups
+        measure = np.asarray(groups.sum(basis), dtype=np.int64)
         is_per_sale = self.schedule.method == TierMethod.PER_TRANSACTION.value
         outcome = (
-            per_transaction(self.schedule, basis, owner, size, self._groups)
+            per_transaction(self.schedule, basis, owner, size, groups)
             if is_per_sale
             else cumulative(self.schedule, measure)
         )
@@ -395,7 +387,7 @@ def _replay(component: Commission, path: str, rows: Int, ctx: Context) -> list[R
     plans: dict[tuple[int, ...], CommissionPlan] = {}
     for period in earlier[len(walk) :]:
         then = _plan_as_of(component, path, rows, ctx, period.end, plans)
-        due = then.due_at(ctx.basis(period.end, component.basis, at=then.sales_at)).due
+        due = then.due_of(ctx.basis(period.end, component.basis, at=then.own_sales)).due
         payable = due - paid
         if then.per_period_cap and then.cap is not None:
             payable = np.minimum(payable, then.cap)
@@ -481,7 +473,8 @@ def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
         then = CommissionPlan(
             plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
         )
-        due_then = then.due_at(ctx.basis(ctx.prior_end, plan.component.basis, at=then.sales_at)).due
+        then_basis = ctx.basis(ctx.prior_end, plan.component.basis, at=then.own_sales)
+        due_then = then.due_of(then_basis).due
     replayed = paid if ctx.paid_to_date is None else _paid_before(plan, replace_paid(ctx))
     causes[0] = replayed - paid
     causes[1] = due0.due - due_then

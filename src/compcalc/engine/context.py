@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +31,7 @@ from .crediting import (
     period_events,
     state_at,
 )
+from .tiers import Groups
 
 Int = npt.NDArray[np.int64]
 
@@ -84,6 +86,9 @@ class Context:
     # Shared too by the copies dataclasses.replace makes (the replay does not depend on the
     # run's own period or paid_to_date).
     _replays: dict[Any, Any] = field(default_factory=dict)
+    _group_sales: weakref.WeakValueDictionary[bytes, GroupSales] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
 
     def record_to_date(self, row: int, component_id: str, figures: dict[str, str]) -> None:
         """Keep one component's year-to-date figures for an employee's statement."""
@@ -99,16 +104,27 @@ class Context:
             self._states[key] = state_at(self.sales, as_of, self.rounding, disputes_as_of)
         return self._states[key]
 
+    def group_sales(self, rows: Int) -> GroupSales:
+        """The sales of the employees at ``rows`` grouped by employee: a component's plan, its
+        replayed month ends and its true-up share one while any of them holds it (weakly
+        kept, so the run never holds one no plan uses)."""
+        key = rows.tobytes()
+        found = self._group_sales.get(key)
+        if found is None:
+            found = GroupSales(self.sales, rows, len(self.employees))
+            self._group_sales[key] = found
+        return found
+
     def basis(
         self,
         as_of: dt.date,
         kind: str,
         disputes_as_of: dt.date | None = None,
-        at: Int | None = None,
+        at: GroupSales | None = None,
     ) -> Int:
         """Each sale's credited basis (``amount`` or ``margin``) at the end of ``as_of``, with
         disputes as they stood at ``disputes_as_of`` when given (see :func:`state_at`); only
-        the sales at positions ``at`` (ascending) when given, in that order.
+        those of a group's sales when ``at`` is given, in its order.
 
         Only the period end keeps its whole sale state (its lines and notes itemise it); the
         month ends of the replay and this period's steps need this one column, and keep only
@@ -119,7 +135,7 @@ class Context:
         """
         if as_of == self.period.end and disputes_as_of is None:
             whole = self.state(as_of).basis(kind)
-            return whole if at is None else whole[at]
+            return whole if at is None else whole[at.positions]
         key = (as_of, kind, disputes_as_of)
         if key not in self._bases:
             basis = credited_basis(self.sales, as_of, self.rounding, kind, disputes_as_of)
@@ -127,24 +143,21 @@ class Context:
             self._bases[key] = (_narrow(differ), basis[differ])
             del basis
         differ, values = self._bases[key]
-        out = self._plain_basis(as_of, kind, at)
         if at is None:
+            out = self._plain_basis(as_of, kind)
             out[differ] = values
-        else:  # the differences among the sales at ``at`` (both ascending)
-            found = np.minimum(np.searchsorted(at, differ), max(len(at) - 1, 0))
-            hit = at[found] == differ if len(at) else np.zeros(len(differ), dtype=bool)
-            out[found[hit]] = values[hit]
+        else:
+            out = at.plain_basis(as_of, kind)
+            found, hit = at.find(differ)
+            out[found] = values[hit]
         return out
 
-    def _plain_basis(self, as_of: dt.date, kind: str, at: Int | None = None) -> Int:
+    def _plain_basis(self, as_of: dt.date, kind: str) -> Int:
         """Each sale's full amount or margin if sold (and eligible) by ``as_of``, else 0: what
-        the basis would be with no refund and no dispute (of the sales at ``at`` if given)."""
+        the basis would be with no refund and no dispute."""
         sales = self.sales
         column = sales.margin if kind == "margin" else sales.amount
-        if at is None:
-            return column * sales.sold_by(np.datetime64(as_of, "D"))  # 0 where not sold
-        cutoff = int(np.datetime64(as_of, "D").astype(np.int64))
-        return column[at] * (sales.sold_day[at] <= cutoff)
+        return column * sales.sold_by(np.datetime64(as_of, "D"))  # 0 where not sold
 
     def period_events(self) -> dict[str, str]:
         """This period's refund and dispute events per transaction, in words (computed once)."""
@@ -340,6 +353,60 @@ def make_line(
             tuple(sorted(details.items())) if details else (),
         ),
     )
+
+
+class GroupSales:
+    """The sales of a group of employees (a plan's rows), grouped by employee (stable).
+
+    A plan sums its sales' bases per employee at every month end it replays; with its sales
+    in this order each sum is one pass (:class:`~.tiers.Groups`), and their full figures and
+    sale days, taken once, give each month end's plain basis without touching the ledger.
+    """
+
+    def __init__(self, sales: Sales, rows: Int, employees: int) -> None:
+        self._sales = sales
+        local = np.full(employees, -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        self.owner_of_sale = local[sales.employee]  # -1 for the sales of others
+        ascending = np.flatnonzero(self.owner_of_sale >= 0)
+        by_owner = stable_order(self.owner_of_sale[ascending], len(rows))
+        self._ascending = ascending
+        self._by_owner = by_owner
+        self.positions = ascending[by_owner]  # the group's sales, grouped by employee
+        self.owner = self.owner_of_sale[self.positions]  # sorted local employee index
+        self.groups = Groups(self.owner, len(rows))
+        self._slot: Int | None = None
+        self._figures: dict[str, npt.NDArray[np.signedinteger[Any]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def figures(self, kind: str) -> Int:
+        """The group's sales' full ``amount`` or ``margin``, in the group's order."""
+        if kind not in self._figures:
+            column = self._sales.margin if kind == "margin" else self._sales.amount
+            self._figures[kind] = column[self.positions]
+        return np.asarray(self._figures[kind], dtype=np.int64)
+
+    def plain_basis(self, as_of: dt.date, kind: str) -> Int:
+        """Full figure if sold (and eligible) by ``as_of``, else 0, in the group's order."""
+        if "day" not in self._figures:
+            self._figures["day"] = self._sales.sold_day[self.positions]
+        cutoff = int(np.datetime64(as_of, "D").astype(np.int64))
+        return self.figures(kind) * (self._figures["day"] <= cutoff)
+
+    def find(self, positions: npt.NDArray[np.integer]) -> tuple[Int, npt.NDArray[np.bool_]]:
+        """Where the ascending sale ``positions`` that are the group's fall in its order, and
+        which of ``positions`` those are."""
+        ascending = self._ascending
+        if not len(ascending):
+            return np.zeros(0, dtype=np.int64), np.zeros(len(positions), dtype=bool)
+        at = np.minimum(np.searchsorted(ascending, positions), len(ascending) - 1)
+        hit = ascending[at] == positions
+        if self._slot is None:  # the inverse of by_owner: ascending[j] is positions[slot[j]]
+            self._slot = np.empty(len(self._by_owner), dtype=np.int64)
+            self._slot[self._by_owner] = np.arange(len(self._by_owner))
+        return self._slot[at[hit]], hit
 
 
 def stable_order(keys: Int, size: int) -> npt.NDArray[np.intp]:

@@ -173,7 +173,8 @@ def one_chunk(column: pd.Series) -> pd.Series:
     if not isinstance(text, pa.ChunkedArray) or text.num_chunks <= 1:
         return column
     joined = text.cast(pa.large_string()).combine_chunks()  # 64-bit offsets: no overflow
-    return pd.Series(column.dtype.__from_arrow__(joined), index=column.index, name=column.name)
+    array = column.dtype.__from_arrow__(joined)  # type: ignore[attr-defined]  # no copy
+    return pd.Series(array, index=column.index, name=column.name)
 
 
 def _ends_printable(chunk: pa.Array) -> bool:
