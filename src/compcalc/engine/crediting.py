@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import Diagnostic, RunError
-from ..inputs.common import check_currencies
+from ..inputs.common import currency_digits
 from ..inputs.fx import RATE_SCALE, FxTable
 from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE, is_sorted, ordered_codes
 from ..money import Rounding, minor_digits, round_div, safe_ints
@@ -135,14 +135,17 @@ def build_sales(
     # comparing neighbours: the canonical ledger is sorted by transaction); sales, refunds and
     # disputes meet on these codes, never by hashing the id strings.
     ledger = ledger.assign(_code=ordered_codes(ledger["transaction_id"]))
-    # The sale rows without the columns no sale figure uses (file, row and line, event: the
-    # selection copies every column it keeps, ten million rows of text among them).
-    kept = [c for c in ledger.columns if c not in ("source", "row", "line", "event")]
-    sale_rows = _sorted(
-        ledger.loc[(ledger["event"] == "sale").to_numpy(), kept], ["transaction_id", "employee_id"]
-    )
-    sale_ids = Texts(pa.array(sale_rows["transaction_id"].array, from_pandas=True))
-    employee = _positions(employee_position, sale_rows["employee_id"])
+    # The sale rows in (transaction, employee) order, as positions: the canonical order has
+    # them so. Their text columns are taken one at a time as codes or Arrow text, never as a
+    # selected frame (ten million rows of text copied whole).
+    employees = _Codes.of(ledger["employee_id"], ordered=True)
+    currencies = _Codes.of(ledger["currency"])
+    sale_at = _sale_positions(ledger, employees.codes)
+    numbers = [c for c in ("date", "amount_minor", "margin_minor", "_code", SHARE_COLUMN)
+               if c in ledger.columns]  # fmt: skip
+    sale_rows = ledger[numbers].take(sale_at).reset_index(drop=True)
+    sale_ids = Texts(pa.array(ledger["transaction_id"].array, from_pandas=True).take(sale_at))
+    employee = _positions(employee_position, employees.at(sale_at))
     date = sale_rows["date"].to_numpy().astype("datetime64[D]")
     margin = sale_rows["margin_minor"]
     sale_code = sale_rows["_code"].to_numpy(dtype=np.int64)  # rises with position
@@ -155,8 +158,8 @@ def build_sales(
     share = _shares(sale_rows)
     rows_per_group = np.bincount(group, minlength=size)
     first = np.searchsorted(group, np.arange(size))  # each transaction's first share
-    sale_currency = _shared_text(sale_rows["currency"])
-    rates = _Rates.of(sale_rows, sale_currency, date, money)
+    sale_currency = currencies.at(sale_at)
+    rates = _Rates.of(sale_currency, date, money, sale_ids)
     sale_total = sale_rows["amount_minor"].to_numpy(dtype=np.int64)
     total = rates.convert(sale_total, np.arange(len(sale_rows)))
     margin_total = rates.convert(
@@ -198,7 +201,7 @@ def build_sales(
         share=share,
         split=(rows_per_group[group] > 1) | (share != SHARE_WHOLE),
         total=total,
-        sale_currency=sale_currency,
+        sale_currency=sale_currency.texts(),
         sale_total=sale_total,
         rate=rates.rate,
         rate_date=rates.date,
@@ -206,29 +209,58 @@ def build_sales(
     )
 
 
-def _shared_text(values: pd.Series) -> npt.NDArray[np.object_]:
-    """``values.to_numpy(dtype=object)``, each distinct text one Python object shared by its
-    rows: a few currencies over ten million sales, not ten million string objects.
+@dataclass(frozen=True)
+class _Codes:
+    """A text column factorized once: each row's code (-1: missing) into ``distinct``."""
 
-    >>> _shared_text(pd.Series(["USD", "EUR", "USD"], dtype="str")).tolist()
-    ['USD', 'EUR', 'USD']
-    """
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)  # a missing value kept
-    texts = np.asarray(distinct, dtype=object)
-    return texts[codes] if len(texts) else np.zeros(len(values), dtype=object)
+    codes: npt.NDArray[np.intp]
+    distinct: npt.NDArray[np.object_]
+
+    @classmethod
+    def of(cls, values: pd.Series, *, ordered: bool = False) -> _Codes:
+        """``ordered``: codes that sort like the texts (code point order), missing last."""
+        codes, distinct = pd.factorize(values, sort=ordered)
+        return cls(np.asarray(codes), np.asarray(distinct, dtype=object))
+
+    def at(self, positions: Int) -> _Codes:
+        return _Codes(self.codes[positions], self.distinct)
+
+    def texts(self) -> npt.NDArray[np.object_]:
+        """Each row's text (None where missing), each distinct text one Python object shared
+        by its rows: a few currencies over ten million sales, not ten million strings.
+
+        >>> _Codes.of(pd.Series(["USD", "EUR", "USD"], dtype="str")).texts().tolist()
+        ['USD', 'EUR', 'USD']
+        """
+        texts = np.concatenate([self.distinct, np.array([None], dtype=object)])
+        return texts[self.codes]  # code -1 (missing): the trailing None
 
 
-def _positions(employee_position: pd.Series, employee_ids: pd.Series) -> Int:
+def _sale_positions(ledger: pd.DataFrame, employee_codes: npt.NDArray[np.intp]) -> Int:
+    """Positions of the sale rows, stably in (transaction, employee) order: as they come when
+    the ledger is in canonical order (a split's rows are in employee order there)."""
+    at = np.flatnonzero((ledger["event"] == "sale").to_numpy(dtype=bool, na_value=False))
+    code = ledger["_code"].to_numpy(dtype=np.int64)[at]
+    who = employee_codes[at].astype(np.int64)
+    who[who < 0] = np.iinfo(np.int64).max  # a missing id last, as sort_values puts it
+    later = (code[1:] > code[:-1]) | ((code[1:] == code[:-1]) & (who[1:] >= who[:-1]))
+    if bool(later.all()):
+        return at
+    return np.asarray(at[np.lexsort((who, code))], dtype=np.int64)  # lexsort is stable
+
+
+def _positions(employee_position: pd.Series, employee_ids: _Codes) -> Int:
     """Each id's roster position (``employee_position``: roster position by employee id)."""
     keys = pd.Index(employee_position.index.to_numpy(dtype=object), dtype=object)
-    codes, distinct = pd.factorize(employee_ids)  # each distinct id looked up once
+    codes, distinct = employee_ids.codes, employee_ids.distinct
     found = None
     if keys.is_unique and not bool(np.any(codes < 0)):
-        found = keys.get_indexer(pd.Index(np.asarray(distinct, dtype=object), dtype=object))
+        found = keys.get_indexer(pd.Index(distinct, dtype=object))  # each distinct id once
         found = found[codes] if len(found) else np.zeros(0, dtype=np.int64)
     positions: Int
     if found is None or bool(np.any(found < 0)):  # refuse as reindex does, in its words
-        positions = employee_position.reindex(employee_ids).to_numpy(dtype=np.int64)
+        ids = pd.Index(employee_ids.texts(), dtype=object)
+        positions = employee_position.reindex(ids).to_numpy(dtype=np.int64)
     else:
         positions = employee_position.to_numpy(dtype=np.int64)[found]
     return positions
@@ -352,15 +384,10 @@ class _Rates:
     rounding: Rounding
 
     @classmethod
-    def of(
-        cls,
-        sale_rows: pd.DataFrame,
-        currency: npt.NDArray[np.object_],
-        date: Dates,
-        money: Money | None,
-    ) -> _Rates:
-        """The rates of ``sale_rows``, whose currencies are ``currency`` (one per row)."""
-        n = len(sale_rows)
+    def of(cls, currency: _Codes, date: Dates, money: Money | None, ids: Texts) -> _Rates:
+        """The rates of sale rows in the currencies ``currency``, dated ``date``, with the
+        transaction ids ``ids`` (to name the sales a missing rate leaves unpaid)."""
+        n = len(currency.codes)
         # With every sale in the pay currency: read-only views of one value (no memory per
         # sale), as no sale has a rate to hold.
         none = (
@@ -370,28 +397,32 @@ class _Rates:
         )
         if money is None:
             return cls(none[0], none[1], none[2], none[2], Rounding.HALF_UP)
-        foreign = (sale_rows["currency"] != money.currency).to_numpy(dtype=bool, na_value=True)
+        # One comparison per distinct currency; a missing one (code -1, last) is foreign
+        other = np.array([c != money.currency for c in currency.distinct] + [True], dtype=bool)
+        foreign = other[currency.codes]
         if not foreign.any():
             return cls(none[0], none[1], none[2], none[2], money.rounding)
+        texts = currency.texts()
         rate = np.zeros(n, dtype=np.int64)
         rate_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         fx = money.fx
         if fx is None:
-            codes = ", ".join(sorted(set(currency[foreign].tolist())))
+            codes = ", ".join(sorted(set(texts[foreign].tolist())))
             raise RunError(
                 f"sales in {codes} need an FX table to be paid in {money.currency} (--fx FILE)"
             )
         found = np.full(n, -1, dtype=np.int64)
-        found[foreign] = fx.find(currency[foreign], money.currency, date[foreign])
+        found[foreign] = fx.find(texts[foreign], money.currency, date[foreign])
         needed = foreign & (found < 0)
         if money.through is not None:
             needed &= date <= day(money.through)
         if needed.any():
-            _missing_rates(sale_rows[needed], currency[needed], date[needed], money.currency, fx)
+            at = np.flatnonzero(needed)
+            _missing_rates(ids.take(at), texts[at], date[at], money.currency, fx)
         usable = foreign & (found >= 0)
         rate[usable] = fx.rate[found[usable]]
         rate_date[usable] = fx.date[found[usable]]
-        digits, _ = check_currencies(sale_rows["currency"])
+        digits = currency_digits(currency.codes, currency.distinct)
         shift = minor_digits(money.currency) - digits
         up = np.power(10, np.maximum(shift, 0).astype(object))
         down = np.power(10, np.maximum(-shift, 0).astype(object))
@@ -410,12 +441,11 @@ class _Rates:
 
 
 def _missing_rates(
-    rows: pd.DataFrame, base: npt.NDArray[np.object_], dates: Dates, quote: str, fx: FxTable
+    ids: list[str], base: npt.NDArray[np.object_], dates: Dates, quote: str, fx: FxTable
 ) -> None:
-    """RunError naming each (pair, date) with no rate on or before it, and its transactions."""
-    missing = pd.DataFrame(
-        {"pair": base + "->" + quote, "date": dates.astype(str), "tid": rows["transaction_id"]}
-    )
+    """RunError naming each (pair, date) with no rate on or before it, and its transactions
+    (``ids``: the transaction of each)."""
+    missing = pd.DataFrame({"pair": base + "->" + quote, "date": dates.astype(str), "tid": ids})
     problems = []
     for key, found in missing.groupby(["pair", "date"], sort=True):
         pair, when = (str(part) for part in key)
