@@ -347,3 +347,39 @@ def test_groups_sum_exactly_per_owner_in_any_order(
             sum(int(v) for o, v in zip(owner, column, strict=True) if o == k) for k in range(6)
         ]
         assert groups.sum(column).tolist() == expected
+
+
+def test_sales_are_the_same_from_rows_in_any_order(tmp_path: Path) -> None:
+    """build_sales takes the sale rows by position in (transaction, employee) order, whatever
+    order the frame's rows come in: the same sales from the canonical frame and from it
+    reversed, with split sales (several employees' rows of one transaction) among them."""
+    roster_table, ledger_table = generated_tables(40, 3_000)
+    pq.write_table(roster_table, tmp_path / "roster.parquet")
+    pq.write_table(ledger_table, tmp_path / "ledger.parquet")
+    staff = read_roster(tmp_path / "roster.parquet")
+    frame = check_ledger(read_ledger(tmp_path / "ledger.parquet"), staff).frame
+    sales = frame[frame["event"] == "sale"]
+    tid = sales["transaction_id"].iloc[0]
+    others = staff.frame["employee_id"][staff.frame["employee_id"] > sales["employee_id"].iloc[0]]
+    split = sales.iloc[[0]].assign(employee_id=others.iloc[0], **{SHARE_COLUMN: 4_000})
+    frame = pd.concat([frame, split], ignore_index=True)  # a second share of the first sale
+    frame.loc[frame.index[0], SHARE_COLUMN] = SHARE_WHOLE - 4_000
+    frame = canonical_order(
+        check_ledger(
+            dataclasses.replace(read_ledger(tmp_path / "ledger.parquet"), frame=frame, rejected=()),
+            staff,
+        ).frame
+    )
+    assert (frame["transaction_id"] == tid).sum() >= 2
+    position = pd.Series(np.arange(len(staff.frame)), index=staff.frame["employee_id"].to_numpy())
+    never = np.full(len(staff.frame), np.datetime64("NaT"), dtype="datetime64[D]")
+    year = dt.date(2026, 10, 1)
+    straight = build_sales(frame, position, never, never, year)
+    reverse = build_sales(frame.iloc[::-1].reset_index(drop=True), position, never, never, year)
+    assert straight.split.any()
+    for name in ("transaction", "employee", "date", "amount", "margin", "share", "split"):
+        assert getattr(reverse, name).tolist() == getattr(straight, name).tolist(), name
+    assert reverse.sale_currency.tolist() == straight.sale_currency.tolist()
+    assert reverse.transaction_id.window(0, len(straight.date)) == (
+        straight.transaction_id.window(0, len(straight.date))
+    )
