@@ -449,7 +449,7 @@ def group_ids(
         order = stable_order(owners, size)
     else:
         order = np.lexsort((keys if codes is not None else keys.astype(str), owners))
-    owners, at = owners[order], picked[order]
+    owners, at = owners[order], _narrow(picked[order])  # the lines keep it to the end
     bounds = np.searchsorted(owners, np.arange(size + 1)).tolist()
     return [Ids(ids, start, end, at) for start, end in pairwise(bounds)]
 

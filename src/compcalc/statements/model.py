@@ -78,7 +78,7 @@ class Ids(Sequence[str]):
         values: npt.NDArray[np.object_] | Texts,
         start: int,
         stop: int,
-        at: npt.NDArray[np.int64] | None = None,
+        at: npt.NDArray[np.signedinteger[Any]] | None = None,
     ) -> None:
         self._values = values
         self._start = start
@@ -89,7 +89,7 @@ class Ids(Sequence[str]):
         """Where the ids are in the shared array (for the caller that made the windows)."""
         if self._at is None:
             return np.arange(self._start, self._stop, dtype=np.int64)
-        return self._at[self._start : self._stop]
+        return self._at[self._start : self._stop].astype(np.int64, copy=False)
 
     def __len__(self) -> int:
         return self._stop - self._start
