@@ -366,3 +366,22 @@ def test_dates_parsed_once_per_text_match_every_row(texts: list[str]) -> None:
             assert reason == "date is not a real calendar date"
         else:
             assert reason == "date must be a date written YYYY-MM-DD"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(*(st.integers(0, 2) for _ in range(4))), min_size=1, max_size=40),
+)
+def test_order_by_keys_is_one_stable_lexsort(cases: list[tuple[int, int, int, int]]) -> None:
+    """Keys worked out only for the rows still tied give the order one stable lexsort of
+    every key over all rows gives (each key may come as one or two integer arrays)."""
+    table = np.array(cases, dtype=np.int64)
+    rank = np.sort(table[:, 0], kind="stable")
+    rows = np.argsort(table[:, 0], kind="stable")  # each row's number, in rank order
+    keys = [
+        lambda at: [table[at, 1]],
+        lambda at: [table[at, 2], table[at, 3]],
+        lambda at: [-at],  # the row number, backwards: every tie broken
+    ]
+    expected = np.lexsort([-rows, table[rows, 3], table[rows, 2], table[rows, 1], rank])
+    assert common.order_by_keys(rows, rank, keys).tolist() == expected.tolist()

@@ -31,6 +31,7 @@ from compcalc.inputs.common import (
     currency_digits,
     is_in,
     join_places,
+    order_by_keys,
     parse_dates,
     place_labels,
     rank_then_ties,
@@ -285,16 +286,13 @@ def canonical_order(
     if first is None:
         first, first_order = _packed(_sort_keys(frame["transaction_id"], distinct=True))[0], None
 
-    def by_columns(rows: IntArray, ranks: IntArray) -> IntArray:
-        keys: list[npt.NDArray[np.int64]] = [ranks]
-        for column in columns[1:]:
-            if column == "_rank":
-                keys.append(_event_ranks(frame["event"].take(rows)))
-            else:
-                keys.extend(_sort_keys(frame[column].take(rows)))
-        return np.asarray(np.lexsort(_packed(keys)[::-1]), dtype=np.int64)
+    def key(column: str) -> Callable[[IntArray], list[npt.NDArray[np.int64]]]:
+        if column == "_rank":
+            return lambda rows: [_event_ranks(frame["event"].take(rows))]
+        return lambda rows: _sort_keys(frame[column].take(rows))
 
-    order = rank_then_ties(first, by_columns, first_order)
+    keys = [key(column) for column in columns[1:]]
+    order = rank_then_ties(first, lambda rows, ranks: order_by_keys(rows, ranks, keys), first_order)
     del first
     if not consume:
         return frame[kept].take(order).reset_index(drop=True)
