@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,25 @@ def test_failure_on_a_new_file_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError):
         write_atomic(target, _Unencodable("new"))
     assert os.listdir(tmp_path) == []
+
+
+def test_writes_pieces_in_order(tmp_path: Path) -> None:
+    target = tmp_path / "result.json"
+    write_atomic(target, (piece for piece in (b"[", b"1,", b"2]")))
+    assert target.read_bytes() == b"[1,2]"
+
+
+def test_a_failure_between_pieces_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    """A run's JSON is written a statement at a time: a piece that cannot be made half way
+    (orjson refusing a text) must not leave half a file."""
+
+    def pieces() -> Iterator[bytes]:
+        yield b'{"statements": ['
+        raise TypeError("refused text")
+
+    target = tmp_path / "result.json"
+    target.write_text("old")
+    with pytest.raises(TypeError, match="refused text"):
+        write_atomic(target, pieces())
+    assert target.read_text() == "old"
+    assert os.listdir(tmp_path) == ["result.json"]

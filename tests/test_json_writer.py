@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,6 +145,13 @@ def test_result_json_is_json_dumps_of_its_dict(
     assert expected == _before(result)  # to_dict keeps the fields and values it had
     assert result.to_json() == expected
     assert result.to_json_bytes() == expected.encode()
+    try:  # the pieces a writer streams: the same bytes, a statement at a time
+        pieces: list[bytes] | None = list(result.json_pieces())
+    except orjson.JSONEncodeError:  # text orjson refuses: to_json_bytes took the slow way
+        pieces = None
+    if pieces is not None:
+        assert b"".join(pieces) == expected.encode()
+        assert len(pieces) == (len(result.statements) + 2 if result.statements else 1)
     assert PeriodResult.from_dict(json.loads(expected)).to_json() == expected
 
 

@@ -11,13 +11,15 @@ import contextlib
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 _O_BINARY: int = getattr(os, "O_BINARY", 0)  # Windows only: no newline translation
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Replace ``path`` with ``data`` (text is written as UTF-8) in one atomic step.
+def write_atomic(path: Path, data: str | bytes | Iterable[bytes]) -> None:
+    """Replace ``path`` with ``data`` (text is written as UTF-8; an iterable of bytes piece by
+    piece, never held whole) in one atomic step.
 
     Parent directories are created. On any failure the temporary file is removed and an
     existing file at ``path`` is left untouched. An existing file keeps its permissions;
@@ -32,7 +34,11 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if isinstance(data, str | bytes):
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            else:
+                for piece in data:
+                    handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         _keep_mode(path, temporary)

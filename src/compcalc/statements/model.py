@@ -348,29 +348,33 @@ class PeriodResult:
         dicts are freed as soon as they are written instead of the whole run's living at once.
         """
         try:
-            return self._json_by_statement()
+            return b"".join(self.json_pieces())
         except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): the slow way
             return canonical_json(self.to_dict()).encode()
 
-    def _json_by_statement(self) -> bytes:
+    def json_pieces(self) -> Iterator[bytes]:
+        """:meth:`to_json_bytes` in pieces, a statement at a time, for a writer that never
+        holds the whole (a 10M-row run's JSON is 600 MB). Raises ``orjson.JSONEncodeError``
+        (a ``TypeError``) for text orjson refuses, possibly after some pieces: such a
+        writer then starts again with :meth:`to_json_bytes`, which takes the slow way.
+        """
         outer = orjson.dumps(self._dict(_PLACEHOLDER), option=_JSON_OPTIONS, default=_plain)
         # Raw newlines in JSON text are only ever indentation (strings escape theirs), so the
         # top-level key is found exactly once, at its indentation.
         key = b'\n  "statements": '
         before, after = outer.split(key + orjson.dumps(_PLACEHOLDER))
         if not self.statements:
-            return b"".join((before, key, b"[]", after))
+            yield b"".join((before, key, b"[]", after))
+            return
         rules: dict[RuleRef, dict[str, str]] = {}  # the few rule references, one dict each
-        parts = [before, key, b"[\n    "]
+        yield b"".join((before, key, b"[\n    "))
         for n, statement in enumerate(self.statements):
-            if n:
-                parts.append(b",\n    ")
             text = orjson.dumps(
                 _statement_dict(statement, rules), option=_ITEM_OPTIONS, default=_plain
             )
-            parts.append(text.replace(b"\n", b"\n    "))  # two levels deeper than on its own
-        parts += (b"\n  ]", after)
-        return b"".join(parts)
+            # two levels deeper than on its own
+            yield (b",\n    " if n else b"") + text.replace(b"\n", b"\n    ")
+        yield b"\n  ]" + after
 
     def to_frame(self) -> pd.DataFrame:
         """One row per statement line; amounts stay exact (Decimal objects)."""
