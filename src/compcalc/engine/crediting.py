@@ -68,7 +68,7 @@ class Sales:
     share: Int  # the employee's share in SHARE_WHOLE parts (SHARE_WHOLE: the whole sale)
     split: Bool  # the transaction is credited to several employees (or one with a share)
     total: Int  # the whole transaction in the pay currency (before the split)
-    sale_currency: npt.NDArray[np.object_]  # the ledger's currency of the transaction
+    sale_currency: TextCodes  # the ledger's currency of the transaction
     sale_total: Int  # the whole transaction in the ledger currency's minor units
     rate: Int  # FX rate times fx.RATE_SCALE; 0 when the sale is in the pay currency
     rate_date: Dates  # the date of that rate (NaT when not converted)
@@ -138,8 +138,8 @@ def build_sales(
     # The sale rows in (transaction, employee) order, as positions: the canonical order has
     # them so. Their text columns are taken one at a time as codes or Arrow text, never as a
     # selected frame (ten million rows of text copied whole).
-    employees = _Codes.of(ledger["employee_id"], ordered=True)
-    currencies = _Codes.of(ledger["currency"])
+    employees = TextCodes.of(ledger["employee_id"], ordered=True)
+    currencies = TextCodes.of(ledger["currency"])
     sale_at = _sale_positions(ledger, employees.codes)
     numbers = [c for c in ("date", "amount_minor", "margin_minor", "_code", SHARE_COLUMN)
                if c in ledger.columns]  # fmt: skip
@@ -201,7 +201,7 @@ def build_sales(
         share=share,
         split=(rows_per_group[group] > 1) | (share != SHARE_WHOLE),
         total=total,
-        sale_currency=sale_currency.texts(),
+        sale_currency=sale_currency,
         sale_total=sale_total,
         rate=rates.rate,
         rate_date=rates.date,
@@ -210,33 +210,53 @@ def build_sales(
 
 
 @dataclass(frozen=True)
-class _Codes:
-    """A text column factorized once: each row's code (-1: missing) into ``distinct``."""
+class TextCodes:
+    """A text column factorized once: each row's code (-1: missing) into ``distinct``, in
+    the smallest integer type that holds them (a few currencies: one byte a row).
 
-    codes: npt.NDArray[np.intp]
+    >>> currency = TextCodes.of(pd.Series(["USD", "EUR", None, "USD"], dtype="str"))
+    >>> currency.codes.dtype, currency[1], currency.tolist()
+    (dtype('int8'), 'EUR', ['USD', 'EUR', None, 'USD'])
+    """
+
+    codes: npt.NDArray[np.signedinteger[Any]]
     distinct: npt.NDArray[np.object_]
 
     @classmethod
-    def of(cls, values: pd.Series, *, ordered: bool = False) -> _Codes:
+    def of(cls, values: pd.Series, *, ordered: bool = False) -> TextCodes:
         """``ordered``: codes that sort like the texts (code point order), missing last."""
         codes, distinct = pd.factorize(values, sort=ordered)
-        return cls(np.asarray(codes), np.asarray(distinct, dtype=object))
+        small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                     if len(distinct) <= np.iinfo(t).max)  # fmt: skip
+        return cls(np.asarray(codes).astype(small), np.asarray(distinct, dtype=object))
 
-    def at(self, positions: Int) -> _Codes:
-        return _Codes(self.codes[positions], self.distinct)
+    def at(self, positions: Int) -> TextCodes:
+        return TextCodes(self.codes[positions], self.distinct)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, row: int) -> str | None:
+        code = int(self.codes[row])
+        return None if code < 0 else str(self.distinct[code])
+
+    def tolist(self) -> list[str | None]:
+        return self.texts().tolist()  # type: ignore[no-any-return]
 
     def texts(self) -> npt.NDArray[np.object_]:
         """Each row's text (None where missing), each distinct text one Python object shared
         by its rows: a few currencies over ten million sales, not ten million strings.
 
-        >>> _Codes.of(pd.Series(["USD", "EUR", "USD"], dtype="str")).texts().tolist()
+        >>> TextCodes.of(pd.Series(["USD", "EUR", "USD"], dtype="str")).texts().tolist()
         ['USD', 'EUR', 'USD']
         """
         texts = np.concatenate([self.distinct, np.array([None], dtype=object)])
-        return texts[self.codes]  # code -1 (missing): the trailing None
+        return np.asarray(texts[self.codes], dtype=object)  # code -1: the trailing None
 
 
-def _sale_positions(ledger: pd.DataFrame, employee_codes: npt.NDArray[np.intp]) -> Int:
+def _sale_positions(
+    ledger: pd.DataFrame, employee_codes: npt.NDArray[np.signedinteger[Any]]
+) -> Int:
     """Positions of the sale rows, stably in (transaction, employee) order: as they come when
     the ledger is in canonical order (a split's rows are in employee order there)."""
     at = np.flatnonzero((ledger["event"] == "sale").to_numpy(dtype=bool, na_value=False))
@@ -249,7 +269,7 @@ def _sale_positions(ledger: pd.DataFrame, employee_codes: npt.NDArray[np.intp]) 
     return np.asarray(at[np.lexsort((who, code))], dtype=np.int64)  # lexsort is stable
 
 
-def _positions(employee_position: pd.Series, employee_ids: _Codes) -> Int:
+def _positions(employee_position: pd.Series, employee_ids: TextCodes) -> Int:
     """Each id's roster position (``employee_position``: roster position by employee id)."""
     keys = pd.Index(employee_position.index.to_numpy(dtype=object), dtype=object)
     codes, distinct = employee_ids.codes, employee_ids.distinct
@@ -384,7 +404,7 @@ class _Rates:
     rounding: Rounding
 
     @classmethod
-    def of(cls, currency: _Codes, date: Dates, money: Money | None, ids: Texts) -> _Rates:
+    def of(cls, currency: TextCodes, date: Dates, money: Money | None, ids: Texts) -> _Rates:
         """The rates of sale rows in the currencies ``currency``, dated ``date``, with the
         transaction ids ``ids`` (to name the sales a missing rate leaves unpaid)."""
         n = len(currency.codes)
