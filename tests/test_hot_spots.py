@@ -383,3 +383,26 @@ def test_sales_are_the_same_from_rows_in_any_order(tmp_path: Path) -> None:
     assert reverse.transaction_id.window(0, len(straight.date)) == (
         straight.transaction_id.window(0, len(straight.date))
     )
+
+
+def test_exclusion_reasons_by_hand() -> None:
+    """Before the plan year wins over the employment dates; after leaving over before hire
+    (a termination before the hire date, as a roster may have by mistake)."""
+    from compcalc.engine.crediting import _exclusions
+
+    day = np.datetime64
+    dates = np.array(["2026-09-30", "2026-10-05", "2026-10-20", "2026-11-10", "2026-10-02"],
+                     dtype="datetime64[D]")  # fmt: skip
+    hire = np.array(
+        [day("2026-10-10")] * 3 + [day("NaT"), day("2026-10-03")], dtype="datetime64[D]"
+    )
+    left = np.array(["NaT", "NaT", "2026-10-15", "2026-11-01", "2026-10-01"], dtype="datetime64[D]")
+    got = _exclusions(dates, hire, left, dt.date(2026, 10, 1))
+    assert got.tolist() == [
+        "sold before this plan year began (2026-10-01)",
+        "sold before the employee's hire date",
+        "sold after the employee's termination date",
+        "sold after the employee's termination date",
+        "sold after the employee's termination date",  # both: after leaving, as before
+    ]
+    assert got.codes.dtype == np.int8 and got[1] == "sold before the employee's hire date"

@@ -57,7 +57,7 @@ class Sales:
     amount: Int  # this share of the transaction, in the pay currency's minor units
     margin: Int  # 0 where the ledger gave none
     has_margin: Bool
-    excluded_reason: npt.NDArray[np.object_]  # "" when eligible this plan year
+    excluded_reason: TextCodes  # "" when eligible this plan year
     refund_sale: Int
     refund_date: Dates
     refund_amount: Int  # this share's part of the refund, in the pay currency
@@ -80,7 +80,7 @@ class Sales:
     @functools.cached_property
     def eligible(self) -> Bool:
         """Sales with no exclusion reason (compared once, not per as-of date)."""
-        return np.asarray(self.excluded_reason == "", dtype=bool)
+        return np.asarray(self.excluded_reason.codes == 0, dtype=bool)  # "" is code 0
 
     @functools.cached_property
     def sold_day(self) -> npt.NDArray[np.int32]:
@@ -495,15 +495,22 @@ def _check_totals_fit(amount: Int) -> None:
         )
 
 
-def _exclusions(date: Dates, hire: Dates, termination: Dates, year_start: dt.date) -> Any:
-    reason = np.full(len(date), "", dtype=object)
-    before_year = date < day(year_start)
-    reason[before_year] = f"sold before this plan year began ({year_start})"
-    before_hire = ~np.isnat(hire) & (date < hire)
-    reason[before_hire & ~before_year] = "sold before the employee's hire date"
-    after_leaving = ~np.isnat(termination) & (date > termination)
-    reason[after_leaving & ~before_year] = "sold after the employee's termination date"
-    return reason
+def _exclusions(date: Dates, hire: Dates, termination: Dates, year_start: dt.date) -> TextCodes:
+    """Why each sale earns nothing this plan year ("", code 0, when it may earn)."""
+    reasons = np.array(
+        [
+            "",
+            f"sold before this plan year began ({year_start})",
+            "sold before the employee's hire date",
+            "sold after the employee's termination date",
+        ],
+        dtype=object,
+    )
+    code = np.zeros(len(date), dtype=np.int8)
+    code[~np.isnat(hire) & (date < hire)] = 2
+    code[~np.isnat(termination) & (date > termination)] = 3  # over 2, as it always has
+    code[date < day(year_start)] = 1  # over both
+    return TextCodes(code, reasons)
 
 
 @dataclass(frozen=True)
@@ -715,7 +722,7 @@ def apply_clawback_window(sales: Sales, window_days: int) -> tuple[Sales, Ignore
     month_before: Dates = month_start - np.timedelta64(1, "D")
     paid_then = (
         (sales.date[r_sale] <= month_before)
-        & (sales.excluded_reason[r_sale] == "")
+        & sales.eligible[r_sale]
         & (open_at(r_sale, month_before) == 0)
     )
     protected = (r_date > limit[r_sale]) & paid_then & (open_at(r_sale, r_date) == 0)

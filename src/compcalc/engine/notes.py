@@ -31,7 +31,7 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
         note = _note(ctx, i, "forfeited", "refunded in full this period", int(sales.amount[i]))
         excluded[int(sales.employee[i])].append(note)
     touched = events_between(sales, ctx.prior_end, ctx.period.end)
-    for i in np.flatnonzero(touched & (sales.excluded_reason != "")).tolist():
+    for i in np.flatnonzero(touched & ~sales.eligible).tolist():
         reason = str(sales.excluded_reason[i])
         if sales.date[i] < np.datetime64(ctx.year_start, "D"):
             reason += (
