@@ -365,9 +365,11 @@ class GroupSales:
 
     def __init__(self, sales: Sales, rows: Int, employees: int) -> None:
         self._sales = sales
-        local = np.full(employees, -1, dtype=np.int64)
+        small = np.int32 if employees < 2**31 else np.int64
+        local: npt.NDArray[np.signedinteger[Any]] = np.full(employees, -1, dtype=small)
         local[rows] = np.arange(len(rows))
-        self.owner_of_sale = local[sales.employee]  # -1 for the sales of others
+        # -1 for the sales of others; 32 bits: it is as long as the ledger
+        self.owner_of_sale: npt.NDArray[np.signedinteger[Any]] = local[sales.employee]
         ascending = np.flatnonzero(self.owner_of_sale >= 0)
         by_owner = stable_order(self.owner_of_sale[ascending], len(rows))
         self._ascending = ascending
@@ -409,7 +411,7 @@ class GroupSales:
         return self._slot[at[hit]], hit
 
 
-def stable_order(keys: Int, size: int) -> npt.NDArray[np.intp]:
+def stable_order(keys: npt.NDArray[np.signedinteger[Any]], size: int) -> npt.NDArray[np.intp]:
     """``np.argsort(keys, kind="stable")`` for keys in ``0 .. size-1`` (employee rows).
 
     Below 2**16 the keys are narrowed to 16 bits, which numpy sorts by radix in linear time.
@@ -423,7 +425,7 @@ def stable_order(keys: Int, size: int) -> npt.NDArray[np.intp]:
 
 def group_ids(
     mask: npt.NDArray[np.bool_],
-    owner: Int,
+    owner: npt.NDArray[np.signedinteger[Any]],
     ids: npt.NDArray[np.object_] | Texts,
     size: int,
     codes: Int | None = None,
