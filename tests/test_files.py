@@ -102,3 +102,10 @@ def test_a_failure_between_pieces_leaves_the_old_file_and_no_temporary(tmp_path:
         write_atomic(target, pieces())
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["result.json"]
+
+
+def test_writes_bytearrays_and_memoryviews_whole(tmp_path: Path) -> None:
+    for data in (bytearray(b"ab\x00"), memoryview(b"ab\x00")):
+        target = tmp_path / f"{type(data).__name__}.bin"
+        write_atomic(target, data)
+        assert target.read_bytes() == b"ab\x00"

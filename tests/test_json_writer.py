@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -169,7 +171,10 @@ def test_what_orjson_refuses_goes_through_json_dumps() -> None:
     odd = PeriodResult(
         "2026-10", "2026-10-01", "2026-10-31", "\ud800", "1", "a", "b", "c", "0", "USD", ()
     )
-    assert odd.to_json() == _stdlib(odd.to_dict())
+    # No UTF-8 has a lone surrogate: it is written as its JSON escape, the same text
+    assert json.loads(odd.to_json()) == json.loads(_stdlib(odd.to_dict()))
+    assert odd.to_json_bytes() == odd.to_json().encode()
+    assert b'"\\ud800"' in odd.to_json_bytes()
 
 
 def test_to_dict_gives_each_line_its_own_rule() -> None:
@@ -181,3 +186,25 @@ def test_to_dict_gives_each_line_its_own_rule() -> None:
     lines = result.to_dict()["statements"][0]["lines"]
     lines[0]["rule"]["component"] = "changed"
     assert lines[1]["rule"]["component"] == "commission"
+
+
+def test_the_command_writes_the_slow_way_whole_when_a_piece_is_refused(tmp_path: Path) -> None:
+    """compcalc run --out streams the JSON a statement at a time; a statement orjson refuses
+    (a lone surrogate in a name, after the first piece was written) sends the whole file
+    the slow way, never half of it, and leaves no temporary file."""
+    from compcalc import cli
+
+    line = _line(1, "x", ["T1"], False)
+    statement = Statement("E1", "A\ud800", "kam", "USD", Decimal("0.01"), (line,))
+    result = PeriodResult(
+        "2026-10", "2026-10-01", "2026-10-31", "r", "1", "a", "b", "c", "0", "USD", (statement,)
+    )
+    pieces = result.json_pieces()
+    next(pieces)  # the part before the statements is made ...
+    with pytest.raises(orjson.JSONEncodeError):
+        next(pieces)  # ... the statement is refused
+    target = tmp_path / "out" / "result.json"
+    cli._write_json(target, result, None)
+    assert target.read_bytes() == result.to_json_bytes()
+    assert json.loads(target.read_bytes()) == json.loads(_stdlib(result.to_dict()))
+    assert [p.name for p in target.parent.iterdir()] == ["result.json"]

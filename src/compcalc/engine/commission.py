@@ -125,11 +125,11 @@ class CommissionPlan:
 
     def due_of(self, basis: Int) -> Due:
         """The due for the bases of the plan's own sales, in their order (``own_sales``)."""
-        size, owner, groups = len(self.rows), self.own_sales.owner, self.own_sales.groups
+        size, groups = len(self.rows), self.own_sales.groups
         measure = np.asarray(groups.sum(basis), dtype=np.int64)
         is_per_sale = self.schedule.method == TierMethod.PER_TRANSACTION.value
         outcome = (
-            per_transaction(self.schedule, basis, owner, size, groups)
+            per_transaction(self.schedule, basis, groups)
             if is_per_sale
             else cumulative(self.schedule, measure)
         )

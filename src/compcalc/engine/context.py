@@ -108,7 +108,7 @@ class Context:
         """The sales of the employees at ``rows`` grouped by employee: a component's plan, its
         replayed month ends and its true-up share one while any of them holds it (weakly
         kept, so the run never holds one no plan uses)."""
-        key = rows.tobytes()
+        key = rows.astype(np.int64).tobytes()
         found = self._group_sales.get(key)
         if found is None:
             found = GroupSales(self.sales, rows, len(self.employees))
@@ -156,8 +156,7 @@ class Context:
         """Each sale's full amount or margin if sold (and eligible) by ``as_of``, else 0: what
         the basis would be with no refund and no dispute."""
         sales = self.sales
-        column = sales.margin if kind == "margin" else sales.amount
-        return column * sales.sold_by(np.datetime64(as_of, "D"))  # 0 where not sold
+        return sold_figures(sales.margin if kind == "margin" else sales.amount, sales, as_of)
 
     def period_events(self) -> dict[str, str]:
         """This period's refund and dispute events per transaction, in words (computed once)."""
@@ -355,6 +354,14 @@ def make_line(
     )
 
 
+def sold_figures(figures: Int, sold: Sales | npt.NDArray[np.int32], as_of: dt.date) -> Int:
+    """``figures`` where the sale is sold (and eligible) by ``as_of``, else 0; ``sold`` is the
+    sales (all of them) or the :attr:`Sales.sold_day` of those the figures are of."""
+    sold_day = sold.sold_day if isinstance(sold, Sales) else sold
+    # A Python int: compared in 32 bits, no 64-bit copy of the column
+    return figures * (sold_day <= int(np.datetime64(as_of, "D").astype(np.int64)))
+
+
 class GroupSales:
     """The sales of a group of employees (a plan's rows), grouped by employee (stable).
 
@@ -378,7 +385,8 @@ class GroupSales:
         self.owner = self.owner_of_sale[self.positions]  # sorted local employee index
         self.groups = Groups(self.owner, len(rows))
         self._slot: Int | None = None
-        self._figures: dict[str, npt.NDArray[np.signedinteger[Any]]] = {}
+        self._figures: dict[str, Int] = {}
+        self._sold_day: npt.NDArray[np.int32] | None = None
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -387,15 +395,14 @@ class GroupSales:
         """The group's sales' full ``amount`` or ``margin``, in the group's order."""
         if kind not in self._figures:
             column = self._sales.margin if kind == "margin" else self._sales.amount
-            self._figures[kind] = column[self.positions]
-        return np.asarray(self._figures[kind], dtype=np.int64)
+            self._figures[kind] = np.asarray(column[self.positions], dtype=np.int64)
+        return self._figures[kind]
 
     def plain_basis(self, as_of: dt.date, kind: str) -> Int:
         """Full figure if sold (and eligible) by ``as_of``, else 0, in the group's order."""
-        if "day" not in self._figures:
-            self._figures["day"] = self._sales.sold_day[self.positions]
-        cutoff = int(np.datetime64(as_of, "D").astype(np.int64))
-        return self.figures(kind) * (self._figures["day"] <= cutoff)
+        if self._sold_day is None:
+            self._sold_day = self._sales.sold_day[self.positions]
+        return sold_figures(self.figures(kind), self._sold_day, as_of)
 
     def find(self, positions: npt.NDArray[np.integer]) -> tuple[Int, npt.NDArray[np.bool_]]:
         """Where the ascending sale ``positions`` that are the group's fall in its order, and
@@ -460,8 +467,9 @@ _INT32 = np.iinfo(np.int32)
 
 
 def _narrow(values: Int) -> npt.NDArray[np.signedinteger[Any]]:
-    """``values`` as int32 when every one fits (minor units of sales under about 21 million
-    dollars), else as they are: exact either way.
+    """``values`` as int32 when every one fits (sale positions in a ledger of fewer than two
+    billion rows, minor units of sales under about 21 million dollars), else as they are:
+    exact either way.
 
     >>> _narrow(np.array([0, 2**31 - 1])).dtype, _narrow(np.array([2**31])).dtype
     (dtype('int32'), dtype('int64'))

@@ -180,19 +180,12 @@ def cumulative(schedule: Schedule, measure: IntArray) -> Outcome:
     return _marginal(schedule, x, lambda band: band)
 
 
-def per_transaction(
-    schedule: Schedule,
-    sale_measure: IntArray,
-    owner: IntArray,
-    size: int,
-    groups: Groups | None = None,
-) -> Outcome:
-    """Bands restart for each sale; sums per employee (``owner``: local employee index;
-    ``groups``: ``Groups(owner, size)`` when the caller keeps one)."""
+def per_transaction(schedule: Schedule, sale_measure: IntArray, groups: Groups) -> Outcome:
+    """Bands restart for each sale; sums per employee (``groups``: each sale's local employee
+    index, :class:`Groups`)."""
     x = safe_ints(np.asarray(sale_measure), schedule.edge_scale) * schedule.edge_scale
-    per_sale = _marginal(schedule, x, lambda band: band[owner])
-    by = Groups(owner, size) if groups is None else groups
-    return Outcome(by.sum(per_sale.exact), tuple(by.sum(s) for s in per_sale.slices))
+    per_sale = _marginal(schedule, x, lambda band: band[groups.owner])
+    return Outcome(groups.sum(per_sale.exact), tuple(groups.sum(s) for s in per_sale.slices))
 
 
 def _marginal(schedule: Schedule, x: IntArray, pick: Any) -> Outcome:
@@ -216,15 +209,6 @@ def _retroactive(schedule: Schedule, x: IntArray) -> Outcome:
     return Outcome(exact, slices)
 
 
-def sum_by(owner: IntArray, values: IntArray, size: int) -> IntArray:
-    """Sum of ``values`` per owner (0 for none), exactly; one pass when ``owner`` is sorted.
-
-    >>> sum_by(np.array([0, 0, 2]), np.array([5, 7, 1]), 4).tolist()
-    [12, 0, 1, 0]
-    """
-    return Groups(owner, size).sum(values)
-
-
 class Groups:
     """Exact sums per owner of many value columns over the same ``owner`` (local employee
     index per value, ``0 .. size-1``): where each owner's run starts is found once, so each
@@ -234,10 +218,10 @@ class Groups:
     [12, 0, 1, 0]
     """
 
-    __slots__ = ("_firsts", "_owner", "_size", "_starts")
+    __slots__ = ("_firsts", "_starts", "owner", "size")
 
     def __init__(self, owner: IntArray, size: int) -> None:
-        self._owner, self._size = owner, size
+        self.owner, self.size = owner, size
         self._starts: IntArray | None = None
         self._firsts: IntArray | None = None
         if len(owner) and bool(np.all(owner[1:] >= owner[:-1])):
@@ -245,11 +229,11 @@ class Groups:
             self._firsts = owner[self._starts]
 
     def sum(self, values: IntArray) -> IntArray:
-        out: IntArray = np.zeros(self._size, dtype=values.dtype)
+        out: IntArray = np.zeros(self.size, dtype=values.dtype)
         if self._starts is not None:
             out[self._firsts] = np.add.reduceat(values, self._starts)
-        elif len(self._owner):
-            np.add.at(out, self._owner, values)
+        elif len(self.owner):
+            np.add.at(out, self.owner, values)
         return out
 
 

@@ -634,12 +634,12 @@ class _Curve:
 
     def due(self, measure: Sequence[int], masked: bool = True) -> list[int]:
         """Exact due (times the schedule's scale) for one measure per combination."""
-        from ..engine.tiers import cumulative, per_transaction
+        from ..engine.tiers import Groups, cumulative, per_transaction
 
         size = len(self.combos)
         credited = np.array(measure, dtype=object if max(measure) >= 2**60 else np.int64)
         if self.per_deal:
-            outcome = per_transaction(self.schedule, credited, np.arange(size), size)
+            outcome = per_transaction(self.schedule, credited, Groups(np.arange(size), size))
         else:
             outcome = cumulative(self.schedule, credited)
         dues = [int(v) for v in outcome.exact.tolist()]

@@ -17,7 +17,9 @@ from pathlib import Path
 _O_BINARY: int = getattr(os, "O_BINARY", 0)  # Windows only: no newline translation
 
 
-def write_atomic(path: Path, data: str | bytes | Iterable[bytes]) -> None:
+def write_atomic(
+    path: Path, data: str | bytes | bytearray | memoryview | Iterable[bytes]
+) -> None:
     """Replace ``path`` with ``data`` (text is written as UTF-8; an iterable of bytes piece by
     piece, never held whole) in one atomic step.
 
@@ -34,8 +36,10 @@ def write_atomic(path: Path, data: str | bytes | Iterable[bytes]) -> None:
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY, 0o666)
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            if isinstance(data, str | bytes):
-                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if isinstance(data, str):
+                handle.write(data.encode("utf-8"))
+            elif isinstance(data, bytes | bytearray | memoryview):
+                handle.write(data)
             else:
                 for piece in data:
                     handle.write(piece)

@@ -336,10 +336,7 @@ class PeriodResult:
 
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, two-space indent, UTF-8 text, trailing newline."""
-        try:
-            return self.to_json_bytes().decode()
-        except UnicodeEncodeError:  # text with a lone surrogate (from a DataFrame): no bytes
-            return canonical_json(self.to_dict())
+        return self.to_json_bytes().decode()  # a lone surrogate: as its escape (\ud800)
 
     def to_json_bytes(self) -> bytes:
         """:meth:`to_json` encoded in UTF-8, for writing to a file without a text copy.
@@ -350,7 +347,9 @@ class PeriodResult:
         try:
             return b"".join(self.json_pieces())
         except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): the slow way
-            return canonical_json(self.to_dict()).encode()
+            # UTF-8 has no lone surrogate; it only ever stands in a JSON string, where the
+            # escape "\ud800" that backslashreplace writes is the same text
+            return canonical_json(self.to_dict()).encode(errors="backslashreplace")
 
     def json_pieces(self) -> Iterator[bytes]:
         """:meth:`to_json_bytes` in pieces, a statement at a time, for a writer that never
