@@ -51,8 +51,9 @@ class Sales:
     """
 
     transaction_id: Texts  # the ids as Arrow text: read as str only where a line shows one
-    transaction: Int  # the transaction's number: rises with transaction_id, shared by its shares
-    employee: Int  # position of the employee in the roster frame
+    # the transaction's number: rises with transaction_id, shared by its shares
+    transaction: npt.NDArray[np.signedinteger[Any]]
+    employee: npt.NDArray[np.signedinteger[Any]]  # position of the employee in the roster frame
     date: Dates
     amount: Int  # this share of the transaction, in the pay currency's minor units
     margin: Int  # 0 where the ledger gave none
@@ -185,8 +186,9 @@ def build_sales(
     d_event, d_sale = _expand(d_group, first, rows_per_group)
     return Sales(
         transaction_id=sale_ids,
-        transaction=group,
-        employee=employee,
+        # 32 bits when they fit (as long as the ledger; the run keeps them to the end)
+        transaction=_small(group),
+        employee=_small(employee),
         date=date,
         amount=amount,
         margin=allocate_shares(margin_total, share, group),
@@ -207,6 +209,16 @@ def build_sales(
         rate_date=rates.date,
         refund_shown=shown[r_event],
     )
+
+
+def _small(values: Int) -> npt.NDArray[np.signedinteger[Any]]:
+    """Non-negative ``values`` (counts, positions) in 32 bits when the largest fits.
+
+    >>> _small(np.array([0, 7])).dtype, _small(np.array([2**31])).dtype
+    (dtype('int32'), dtype('int64'))
+    """
+    fits = not len(values) or int(values.max()) <= np.iinfo(np.int32).max
+    return values.astype(np.int32) if fits else values
 
 
 @dataclass(frozen=True)
