@@ -81,7 +81,7 @@ class Sales:
     @functools.cached_property
     def eligible(self) -> Bool:
         """Sales with no exclusion reason (compared once, not per as-of date)."""
-        return np.asarray(self.excluded_reason.codes == 0, dtype=bool)  # "" is code 0
+        return self.excluded_reason.equals("")
 
     @functools.cached_property
     def sold_day(self) -> npt.NDArray[np.int32]:
@@ -227,8 +227,8 @@ class TextCodes:
     the smallest integer type that holds them (a few currencies: one byte a row).
 
     >>> currency = TextCodes.of(pd.Series(["USD", "EUR", None, "USD"], dtype="str"))
-    >>> currency.codes.dtype, currency[1], currency.tolist()
-    (dtype('int8'), 'EUR', ['USD', 'EUR', None, 'USD'])
+    >>> currency.codes.dtype, currency[1], currency.tolist(), currency.equals("USD").tolist()
+    (dtype('int8'), 'EUR', ['USD', 'EUR', None, 'USD'], [True, False, False, True])
     """
 
     codes: npt.NDArray[np.signedinteger[Any]]
@@ -254,6 +254,13 @@ class TextCodes:
 
     def tolist(self) -> list[str | None]:
         return self.texts().tolist()  # type: ignore[no-any-return]
+
+    def equals(self, text: str) -> Bool:
+        """Which rows hold ``text`` (one comparison per distinct text, then the codes)."""
+        where = np.flatnonzero(self.distinct == text)
+        if not len(where):
+            return np.zeros(len(self.codes), dtype=bool)
+        return np.asarray(self.codes == int(where[0]), dtype=bool)
 
     def texts(self) -> npt.NDArray[np.object_]:
         """Each row's text (None where missing), each distinct text one Python object shared
