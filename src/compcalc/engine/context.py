@@ -156,7 +156,8 @@ class Context:
         """Each sale's full amount or margin if sold (and eligible) by ``as_of``, else 0: what
         the basis would be with no refund and no dispute."""
         sales = self.sales
-        return sold_figures(sales.margin if kind == "margin" else sales.amount, sales, as_of)
+        figures = sales.margin if kind == "margin" else sales.amount
+        return sold_figures(figures, sales.sold_day, as_of)
 
     def period_events(self) -> dict[str, str]:
         """This period's refund and dispute events per transaction, in words (computed once)."""
@@ -354,10 +355,9 @@ def make_line(
     )
 
 
-def sold_figures(figures: Int, sold: Sales | npt.NDArray[np.int32], as_of: dt.date) -> Int:
-    """``figures`` where the sale is sold (and eligible) by ``as_of``, else 0; ``sold`` is the
-    sales (all of them) or the :attr:`Sales.sold_day` of those the figures are of."""
-    sold_day = sold.sold_day if isinstance(sold, Sales) else sold
+def sold_figures(figures: Int, sold_day: npt.NDArray[np.int32], as_of: dt.date) -> Int:
+    """``figures`` where the sale is sold (and eligible) by ``as_of``, else 0 (``sold_day``:
+    the :attr:`Sales.sold_day` of the sales the figures are of)."""
     # A Python int: compared in 32 bits, no 64-bit copy of the column
     return figures * (sold_day <= int(np.datetime64(as_of, "D").astype(np.int64)))
 

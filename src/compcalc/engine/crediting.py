@@ -441,23 +441,25 @@ class _Rates:
         foreign = other[currency.codes]
         if not foreign.any():
             return cls(none[0], none[1], none[2], none[2], money.rounding)
-        texts = currency.texts()
+        foreign_at = np.flatnonzero(foreign)
+        named = currency.at(foreign_at).texts()  # the foreign sales' currencies only
         rate = np.zeros(n, dtype=np.int64)
         rate_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
         fx = money.fx
         if fx is None:
-            codes = ", ".join(sorted(set(texts[foreign].tolist())))
+            codes = ", ".join(sorted(set(named.tolist())))
             raise RunError(
                 f"sales in {codes} need an FX table to be paid in {money.currency} (--fx FILE)"
             )
         found = np.full(n, -1, dtype=np.int64)
-        found[foreign] = fx.find(texts[foreign], money.currency, date[foreign])
+        found[foreign_at] = fx.find(named, money.currency, date[foreign_at])
         needed = foreign & (found < 0)
         if money.through is not None:
             needed &= date <= day(money.through)
         if needed.any():
             at = np.flatnonzero(needed)
-            _missing_rates(ids.take(at), texts[at], date[at], money.currency, fx)
+            base = currency.at(at).texts()
+            _missing_rates(ids.take(at), base, date[at], money.currency, fx)
         usable = foreign & (found >= 0)
         rate[usable] = fx.rate[found[usable]]
         rate_date[usable] = fx.date[found[usable]]
