@@ -326,6 +326,31 @@ def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> 
     assert 0 < kept < len(sales) // 4  # some differ (refunds, disputes), most do not
 
 
+def test_a_plans_ids_in_its_own_order_are_the_general_grouping(tmp_path: Path) -> None:
+    """GroupSales.ids (a mask over the plan's own sales, no sort) names per employee exactly
+    the ids group_ids finds from a mask over every sale, for plans of none to all employees
+    and masks that pick none, some or all of their sales."""
+    from compcalc.engine.context import group_ids
+
+    sales = _generated_sales(tmp_path)
+    staff = int(sales.employee.max()) + 1
+    pick = np.random.default_rng(11)
+    for share in (0.0, 0.02, 0.5, 1.0):
+        rows = np.flatnonzero(pick.random(staff) < share)
+        group = GroupSales(sales, rows, staff)
+        local = np.full(staff, -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
+        owner = local[sales.employee]
+        for chance in (0.0, 0.1, 0.9, 1.0):
+            mask = pick.random(len(group)) < chance
+            full = np.zeros(len(sales), dtype=bool)
+            full[group.positions[mask]] = True
+            expected = group_ids(full & (owner >= 0), owner, sales.transaction_id, len(rows))
+            got = group.ids(mask, sales.transaction_id)
+            assert [tuple(g) for g in got] == [tuple(e) for e in expected], (share, chance)
+            assert sum(len(g) for g in got) == int(mask.sum())
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 5), st.integers(-(2**40), 2**40)), max_size=40),

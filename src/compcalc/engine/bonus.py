@@ -17,7 +17,7 @@ import numpy.typing as npt
 from ..money import as_fraction, format_amounts, format_percent_of, format_rate, round_div
 from ..rules.resolve import Resolver
 from ..rules.schema import Bonus
-from .context import Context, LineDraft, group_ids, make_line
+from .context import Context, LineDraft, make_line
 
 Int = npt.NDArray[np.int64]
 
@@ -61,8 +61,6 @@ class BonusPlan:
             for n, s in enumerate(component.steps or [])
         ]
         self.own_sales = ctx.group_sales(rows)  # grouped by employee: sums in one pass
-        self.owner = self.own_sales.owner_of_sale
-        self.mine = self.owner >= 0
 
     def _share_of(self, amounts: Int, fractions: npt.NDArray[np.object_]) -> Int:
         """round(amount x fraction) per employee, exactly: one division per distinct fraction."""
@@ -185,10 +183,8 @@ def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, base: Int)
         )
     if not pays_now:
         return []
-    sales = ctx.sales
-    ids = group_ids(
-        now.credited & plan.mine, plan.owner, sales.transaction_id, len(rows), sales.transaction
-    )
+    own = plan.own_sales
+    ids = own.ids(now.credited[own.positions], ctx.sales.transaction_id)
     amounts = (due - paid).tolist()
     amount_text = format_amounts(due - paid, ctx.digits)
     label = component.label or "Bonus"

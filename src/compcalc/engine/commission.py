@@ -40,7 +40,7 @@ from ..money import (
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Dated, TierMethod
 from ..statements.model import Ids
-from .context import Context, LineDraft, group_ids, make_line
+from .context import Context, GroupSales, LineDraft, make_line
 from .tiers import (
     Schedule,
     at_band,
@@ -104,8 +104,6 @@ class CommissionPlan:
             self.cap = ctx.to_minor(cap_values, f"{path}.cap.amount")
         # The plan's sales grouped by employee: each sum over them is one pass
         self.own_sales = ctx.group_sales(rows)
-        self.owner = self.own_sales.owner_of_sale
-        self.mine = self.owner >= 0
         # Words of the lines, each figure formatted once per employee (see _figures)
         self._quota = self.quota.tolist()
         self._quota_text: list[str] | None = None
@@ -118,10 +116,6 @@ class CommissionPlan:
     @property
     def per_period_cap(self) -> bool:
         return self.component.cap is not None and self.component.cap.per == "period"
-
-    def due(self, sale_basis: Int) -> Due:
-        """The due for every sale's basis (``sale_basis``: one per sale of the ledger)."""
-        return self.due_of(sale_basis[self.own_sales.positions])
 
     def due_of(self, basis: Int) -> Due:
         """The due for the bases of the plan's own sales, in their order (``own_sales``)."""
@@ -285,21 +279,12 @@ class CommissionPlan:
 def commission_lines(component: Commission, path: str, rows: Int, ctx: Context) -> list[LineDraft]:
     """Statement lines of one commission component for the employees in ``rows``."""
     plan = CommissionPlan(component, path, rows, ctx, ctx.resolver)
-    sales = ctx.sales
-    steps = _itemise(ctx, component.basis)
-    dues = [plan.due(basis) for basis in steps.bases]
+    own, tids = plan.own_sales, ctx.sales.transaction_id
+    steps = _itemise(ctx, component.basis, own)
+    dues = [plan.due_of(basis) for basis in steps.bases]
     paid = _paid_before(plan, ctx)
-    categories = steps.changed
-    ids = {
-        item: group_ids(
-            mask & plan.mine, plan.owner, sales.transaction_id, len(rows), sales.transaction
-        )
-        for item, mask in categories.items()
-    }
-    credited_before = steps.bases[0] != 0
-    ids["earlier"] = group_ids(
-        credited_before & plan.mine, plan.owner, sales.transaction_id, len(rows), sales.transaction
-    )
+    ids = {item: own.ids(mask, tids) for item, mask in steps.changed.items()}
+    ids["earlier"] = own.ids(steps.bases[0] != 0, tids)
     return _lines(plan, dues, paid, ids, ctx.period_events())
 
 
@@ -307,32 +292,40 @@ def commission_lines(component: Commission, path: str, rows: Int, ctx: Context) 
 class Steps:
     """Sale bases after each itemisation step, and which sales each step changed."""
 
+    # One entry per sale of the plan, in its order (GroupSales.positions):
     bases: list[Int]  # before, after clawbacks, holds, releases, new credit (= now)
     changed: dict[str, npt.NDArray[np.bool_]]
 
 
-def _itemise(ctx: Context, kind: str) -> Steps:
-    """Walk each sale's basis from the previous period end to now, one cause at a time.
+def _itemise(ctx: Context, kind: str, own: GroupSales) -> Steps:
+    """Walk each of a plan's sales (``own``, in its order) from the previous period end to
+    now, one cause at a time.
 
     Earlier sales first take this period's refunds (clawback), then its disputes: a sale
     disputed at the end is held back, one no longer disputed is released. Sales dated in the
     period are new credit, whatever their sign (a negative margin is still new credit).
+    Only the plan's own sales are walked: the columns are as long as its share of the
+    ledger, not the whole of it.
     """
-    sales = ctx.sales
-    before = ctx.basis(ctx.prior_end, kind)
-    refunded = ctx.basis(ctx.period.end, kind, disputes_as_of=ctx.prior_end)
+    at = own.positions
+    before = ctx.basis(ctx.prior_end, kind, at=own)
+    refunded = ctx.basis(ctx.period.end, kind, disputes_as_of=ctx.prior_end, at=own)
     now_state = ctx.state(ctx.period.end)
-    now = now_state.basis(kind)
-    sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (
-        sales.date <= np.datetime64(ctx.period.end, "D")
+    now = now_state.basis(kind)[at]
+    disputed = now_state.disputed[at]
+    date = ctx.sales.date[at]
+    sold_now = (date > np.datetime64(ctx.prior_end, "D")) & (
+        date <= np.datetime64(ctx.period.end, "D")
     )
+    del date
     earlier = ~sold_now
+    moved = now != refunded
     changed = {
         "clawback": earlier & (refunded != before),
         # By the dispute's state, not the basis's direction: a negative margin falls when
         # released and rises when held.
-        "held_back": earlier & (now != refunded) & now_state.disputed,
-        "released": earlier & (now != refunded) & ~now_state.disputed,
+        "held_back": earlier & moved & disputed,
+        "released": earlier & moved & ~disputed,
         "new_credit": sold_now & (now != before),
     }
     after_refunds = np.where(changed["clawback"], refunded, before)

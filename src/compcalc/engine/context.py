@@ -375,15 +375,19 @@ class GroupSales:
         small = np.int32 if employees < 2**31 else np.int64
         local: npt.NDArray[np.signedinteger[Any]] = np.full(employees, -1, dtype=small)
         local[rows] = np.arange(len(rows))
-        # -1 for the sales of others; 32 bits: it is as long as the ledger
-        self.owner_of_sale: npt.NDArray[np.signedinteger[Any]] = local[sales.employee]
-        ascending = np.flatnonzero(self.owner_of_sale >= 0)
-        by_owner = stable_order(self.owner_of_sale[ascending], len(rows))
+        # -1 for the sales of others: a column as long as the ledger, dropped once the
+        # group's own sales are found
+        owner_of_sale = local[sales.employee]
+        ascending = np.flatnonzero(owner_of_sale >= 0)
+        owner = owner_of_sale[ascending]
+        del owner_of_sale
+        by_owner = stable_order(owner, len(rows))
         self._ascending = ascending
         self._by_owner = by_owner
         self.positions = ascending[by_owner]  # the group's sales, grouped by employee
-        self.owner = self.owner_of_sale[self.positions]  # sorted local employee index
+        self.owner = owner[by_owner]  # sorted local employee index
         self.groups = Groups(self.owner, len(rows))
+        self.size = len(rows)
         self._slot: Int | None = None
         self._figures: dict[str, Int] = {}
         self._sold_day: npt.NDArray[np.int32] | None = None
@@ -403,6 +407,19 @@ class GroupSales:
         if self._sold_day is None:
             self._sold_day = self._sales.sold_day[self.positions]
         return sold_figures(self.figures(kind), self._sold_day, as_of)
+
+    def ids(self, mask: npt.NDArray[np.bool_], ids: Texts) -> list[Ids]:
+        """For each employee of the group, the ids (``ids``: the sales' transaction ids) of its
+        sales where ``mask`` is set (one flag per sale of the group, in its order), sorted.
+
+        The group's order has them so already: by employee, then by position among the
+        sales, which rises with the transaction id. No sort, and no column as long as the
+        ledger (:func:`group_ids` is the general form).
+        """
+        picked = np.flatnonzero(mask)
+        bounds = np.searchsorted(self.owner[picked], np.arange(self.size + 1)).tolist()
+        at = _narrow(self.positions[picked])  # the lines keep it to the end
+        return [Ids(ids, start, end, at) for start, end in pairwise(bounds)]
 
     def find(self, positions: npt.NDArray[np.integer]) -> tuple[Int, npt.NDArray[np.bool_]]:
         """Where the ascending sale ``positions`` that are the group's fall in its order, and
