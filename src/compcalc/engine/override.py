@@ -27,7 +27,7 @@ import pandas as pd
 from ..money import as_fraction, format_amounts, format_rate, round_div, safe_ints
 from ..rules.resolve import Resolver
 from ..rules.schema import Override
-from .context import Context, LineDraft, group_ids, make_line
+from .context import Context, LineDraft, make_line
 from .crediting import allocate_shares
 from .draw import money_param
 
@@ -83,20 +83,20 @@ def member_credit(
     is_manager = np.zeros(len(roster) + 1, dtype=bool)  # the extra slot serves boss == -1
     is_manager[managers] = True
     member = is_manager[boss]
-    sale_boss = np.where(member[sales.employee], boss[sales.employee], 0)
+    # The members' sales only, grouped by member: every column below is as long as the
+    # members' share of the ledger, and each total is one pass over it.
+    local = np.flatnonzero(member)
+    team = ctx.group_sales(local)
+    sale_boss = boss[local[team.owner]]
     hire = roster["hire_date"].to_numpy().astype("datetime64[D]")[sale_boss]
     left = roster["termination_date"].to_numpy().astype("datetime64[D]")[sale_boss]
-    counts = (
-        member[sales.employee]
-        & (np.isnat(hire) | (sales.date >= hire))
-        & (np.isnat(left) | (sales.date <= left))
-    )
+    date = sales.date[team.positions]
+    counts = (np.isnat(hire) | (date >= hire)) & (np.isnat(left) | (date <= left))
+    del sale_boss, hire, left, date
 
     def credit(as_of: dt.date) -> tuple[Int, Int]:
-        basis = np.where(counts, ctx.basis(as_of, kind), 0).astype(np.int64)
-        total = np.zeros(len(employees), dtype=np.int64)
-        np.add.at(total, sales.employee[counts], basis[counts])
-        return basis, total
+        basis = np.where(counts, ctx.basis(as_of, kind, at=team), 0).astype(np.int64)
+        return basis, np.asarray(team.groups.sum(basis), dtype=np.int64)
 
     now_basis, now = credit(ctx.period.end)
     before_basis, before = credit(ctx.prior_end)
@@ -104,24 +104,14 @@ def member_credit(
     earlier = ctx.earlier()
     if ctx.paid_to_date is None and earlier and earlier[-1].end != ctx.prior_end:
         last = credit(earlier[-1].end)[1]
-    cited = group_ids(
-        (now_basis != 0) | (now_basis != before_basis),
-        sales.employee,
-        sales.transaction_id,
-        len(employees),
-        sales.transaction,
-    )
-    counted = group_ids(
-        before_basis != 0, sales.employee, sales.transaction_id, len(employees), sales.transaction
-    )
-    local = np.flatnonzero(member)
+    ids = sales.transaction_id
     return MemberCredit(
         rows=rows[local].astype(np.int64),
-        now=now[local],
-        before=before[local],
-        last=last[local],
-        cited=tuple(cited[k] for k in local.tolist()),
-        earlier=tuple(counted[k] for k in local.tolist()),
+        now=now,
+        before=before,
+        last=last,
+        cited=tuple(team.ids((now_basis != 0) | (now_basis != before_basis), ids)),
+        earlier=tuple(team.ids(before_basis != 0, ids)),
     )
 
 
