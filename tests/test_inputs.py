@@ -449,13 +449,37 @@ def test_ledger_frame_types_and_canonical_order(tmp_path: Path) -> None:
     assert dtypes["date"] == "datetime64[s]"
     assert dtypes["amount_minor"] == "int64"
     assert dtypes["margin_minor"] == "Int64"
-    assert dtypes["event"] == dtypes["transaction_id"] == dtypes["currency"] == "str"
+    assert dtypes["transaction_id"] == dtypes["employee_id"] == "str"
+    # A byte a row: the four events in their order, the currencies in text order
+    assert frame["event"].dtype == pd.CategoricalDtype(
+        ["sale", "dispute_opened", "dispute_resolved", "refund"]
+    )
+    assert frame["currency"].cat.categories.tolist() == sorted(set(frame["currency"]))
+    assert frame["event"].cat.codes.dtype == frame["currency"].cat.codes.dtype == np.int8
     assert frame["event"].tolist() == [
         "sale", "refund", "dispute_opened", "dispute_resolved", "sale", "sale", "refund",
     ]  # fmt: skip
     assert frame["amount_minor"].tolist() == [10000, 3000, 0, 0, 1000, 125, 125]
     assert frame["margin_minor"].tolist() == [2000, pd.NA, pd.NA, pd.NA, pd.NA, -5, pd.NA]
     assert frame.index.tolist() == list(range(7))
+
+
+def test_a_parquet_ledger_in_any_order_has_the_csv_content_and_no_lines(tmp_path: Path) -> None:
+    """Sorted into canonical order, a Parquet ledger's file lines stay all missing (made anew,
+    not taken) while every other column is the CSV's, text and categories alike."""
+    rows = list(reversed(LEDGER_ROWS))
+    from_csv = read_ledger(ledger_csv(tmp_path, rows))
+    text = pd.read_csv(ledger_csv(tmp_path, rows), dtype=str, keep_default_na=False)
+    text.to_parquet(tmp_path / "ledger.parquet")
+    from_parquet = read_ledger(tmp_path / "ledger.parquet")
+    assert from_csv.rejected == from_parquet.rejected == ()
+    lines = from_parquet.frame["line"]
+    assert lines.dtype == "Int64" and lines.isna().all() and len(lines) == len(rows)
+    assert from_csv.frame["line"].tolist() == sorted(from_csv.frame["line"].tolist())[::-1]
+    pd.testing.assert_frame_equal(
+        from_parquet.frame.drop(columns=["source", "line"]),
+        from_csv.frame.drop(columns=["source", "line"]),
+    )
 
 
 def test_ledger_row_rejections(tmp_path: Path) -> None:

@@ -323,8 +323,17 @@ def _digest(heads: list[tuple[str, str, tuple[Any, ...]]]) -> str:
     return files_digest([head[1] for head in heads])
 
 
+def _as_text(frame: pd.DataFrame) -> None:
+    """The file name, event and currency as text, in place: the shuffles store Arrow tables,
+    whose dictionaries (one name per file, each file's own currencies) would not unify
+    across a hundred files in int8 codes."""
+    for column in ("source", "event", "currency"):
+        frame[column] = frame[column].astype("str")
+
+
 def _meta() -> pd.DataFrame:
     frame = no_sales()
+    _as_text(frame)  # as the parts have them (_keyed)
     frame[SHARE_COLUMN] = pd.Series([], dtype="Int64")
     frame[BUCKET] = pd.Series([], dtype="int64")
     return frame
@@ -340,9 +349,7 @@ def _keyed(ledger: Ledger, column: str, count: int) -> pd.DataFrame:
     """The file's accepted rows with their bucket by ``column`` and the share column (empty:
     the whole sale, as ``read_ledger`` reads files without it)."""
     frame = ledger.frame.copy()
-    # The file name as text: the shuffle stores Arrow tables, whose dictionaries of one name
-    # per file would not unify across a hundred files in int8 codes.
-    frame["source"] = frame["source"].astype("str")
+    _as_text(frame)
     if SHARE_COLUMN not in frame.columns:
         frame[SHARE_COLUMN] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
     frame[BUCKET] = _buckets(frame[column], count)

@@ -231,7 +231,13 @@ def _read_path(
 
 def _no_lines(n: int) -> pd.Series:
     """File lines of ``n`` rows that have none (Parquet, DataFrames): all missing, as Int64."""
-    return pd.Series(pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)))
+    return pd.Series(all_missing(n))
+
+
+def all_missing(n: int) -> pd.arrays.IntegerArray:
+    """``n`` missing Int64 values, their values zeroed by the system as first read (a column
+    as long as the ledger that takes no memory but its one-byte mask)."""
+    return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
 
 
 def _csv_header(data: bytes) -> list[str]:
@@ -583,12 +589,29 @@ def _escape_text(text: str) -> str:
 # Shared cell checks
 
 
+def text_categories(text: pd.Series) -> pd.Series:
+    """A text column as categories: its distinct texts in code point order, a code a row
+    (one byte for up to 127 distinct texts; a missing text stays missing).
+
+    >>> column = text_categories(pd.Series(["USD", "EUR", None, "USD"], dtype="str"))
+    >>> column.tolist()[:2], column.cat.categories.tolist(), column.cat.codes.dtype
+    (['USD', 'EUR'], ['EUR', 'USD'], dtype('int8'))
+    """
+    codes, uniques = pd.factorize(text, sort=True)
+    categories = pd.Index(np.asarray(uniques, dtype=object), dtype="str")
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=categories), index=text.index, name=text.name
+    )
+
+
 def check_currencies(text: pd.Series) -> tuple[IntArray, pd.Series]:
-    """Minor-unit digits per row (-1 where unusable) and the reason for unusable currencies."""
+    """Minor-unit digits per row (-1 where unusable) and the reason for unusable currencies
+    (``text``: as text or as categories)."""
     digits = currency_digits(*pd.factorize(text))
     reasons = pd.Series(None, index=text.index, dtype=object)
     bad = digits < 0
-    reasons[bad] = "unknown currency '" + text[bad] + "': expected an ISO 4217 code such as USD"
+    named = text[bad].astype("str")
+    reasons[bad] = "unknown currency '" + named + "': expected an ISO 4217 code such as USD"
     reasons[(text == "").to_numpy()] = "currency is empty"
     return digits, reasons
 

@@ -27,6 +27,7 @@ from compcalc.inputs.common import (
     Problems,
     RejectedRow,
     Source,
+    all_missing,
     check_currencies,
     currency_digits,
     is_in,
@@ -37,6 +38,7 @@ from compcalc.inputs.common import (
     rank_then_ties,
     read_text_table,
     sort_rejected,
+    text_categories,
     text_column,
     text_rank,
     to_rejected,
@@ -48,6 +50,8 @@ _SALE, _REFUND = EVENTS.index("sale"), EVENTS.index("refund")  # their _event_ra
 # Canonical order of events on one transaction and day: the sale first, a dispute opened
 # before it is resolved, refunds last.
 EVENT_RANK = {event: rank for rank, event in enumerate(EVENTS)}
+# The frame's event column: the four events as categories in that order (a byte a row)
+EVENT_TYPE = pd.CategoricalDtype(list(EVENTS))
 REQUIRED_COLUMNS = ("transaction_id", "employee_id", "date", "event", "amount", "currency")
 OPTIONAL_COLUMNS = ("margin", "share")
 READ_COLUMNS = frozenset((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))  # any other is left unread
@@ -72,8 +76,10 @@ class Ledger:
     ``frame`` columns (0..n-1 index, canonical order): ``source`` (categorical: the file
     each row came from, as named in messages), ``row`` (int64), ``line`` (Int64,
     <NA> unless CSV), ``transaction_id``, ``employee_id`` (str), ``date`` (datetime64[s]),
-    ``event`` (str), ``amount_minor`` (int64; 0 where a dispute event has no amount),
-    ``margin_minor`` (Int64, <NA> when empty), ``currency`` (str). When the input has the
+    ``event`` (categorical, :data:`EVENT_TYPE`: the four events in their order),
+    ``amount_minor`` (int64; 0 where a dispute event has no amount), ``margin_minor``
+    (Int64, <NA> when empty), ``currency`` (categorical, the currencies in text order: a
+    byte a row where text would take about ten). When the input has the
     optional ``share`` column, ``frame`` also has ``share`` (Int64 in 1/SHARE_WHOLE parts of
     the transaction: 60 % is 600000; <NA> when empty, i.e. the whole sale, not split).
 
@@ -118,7 +124,9 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         ("unknown event '" + event.iloc[unknown] + "': expected sale, dispute_opened, "
          "dispute_resolved or refund").to_numpy(dtype=object),
     )  # fmt: skip
-    digits, currency_reasons = check_currencies(cells["currency"])
+    # A byte a row: a handful of currencies over millions of rows
+    currency = text_categories(cells["currency"])
+    digits, currency_reasons = check_currencies(currency)
     problems.add_reasons(currency_reasons, "currency")
     amount = _check_amount(cells, rank, digits, problems)
     margin = _check_margin(cells, rank, digits, problems)
@@ -126,8 +134,10 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     frame = pd.DataFrame({
         "source": source_column(table.source, len(cells)), "row": table.row, "line": table.line,
         "transaction_id": cells["transaction_id"],
-        "employee_id": cells["employee_id"], "date": dates, "event": event,
-        "amount_minor": amount, "margin_minor": margin, "currency": cells["currency"],
+        "employee_id": cells["employee_id"], "date": dates,
+        # an unknown event (its row refused) is missing here
+        "event": pd.Categorical.from_codes(rank.astype(np.int8), dtype=EVENT_TYPE),
+        "amount_minor": amount, "margin_minor": margin, "currency": currency,
     })  # fmt: skip
     if share is not None:
         frame[SHARE_COLUMN] = share
@@ -136,7 +146,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     rejected = sort_rejected(rows)
     source, digest, first, unread = table.source, table.sha256, table.key_rank, table.unread
     first_order = table.key_order
-    del table, cells, event, rank, dates, amount, margin, share, rows  # text no longer needed
+    del table, cells, event, rank, dates, amount, margin, share, rows, currency  # read: done
     if failed.any():  # no copy of the rows when all pass
         frame, first = frame[~failed], None if first is None else first[~failed]
         first_order = None
@@ -296,14 +306,27 @@ def canonical_order(
     del first
     if not consume:
         return frame[kept].take(order).reset_index(drop=True)
-    out = {column: frame.pop(column).array.take(order) for column in kept}
+    out = {column: _taken(frame.pop(column), order) for column in kept}
     return pd.DataFrame(out, copy=False)
 
 
+def _taken(column: pd.Series, order: IntArray) -> pd.api.extensions.ExtensionArray:
+    """``column``'s values in ``order``; an all-missing Int64 column (the file lines of a
+    Parquet ledger) is made anew instead, its zeroed values never written (no memory)."""
+    if column.dtype == "Int64" and bool(column.isna().all()):
+        return all_missing(len(order))
+    taken: pd.api.extensions.ExtensionArray = column.array.take(order)
+    return taken
+
+
 def _event_ranks(events: pd.Series) -> npt.NDArray[np.int64]:
-    """Each event's rank in EVENTS (-1 for another text): Categorical codes follow EVENTS."""
+    """Each event's rank in EVENTS (-1 for another text or a missing one)."""
     if len(events) == 0:
         return np.zeros(0, dtype=np.int64)
+    if events.dtype == EVENT_TYPE:  # the frame's own column: its codes are the ranks
+        return np.asarray(events.cat.codes.to_numpy(), dtype=np.int64)
+    if isinstance(events.dtype, pd.CategoricalDtype):
+        events = events.astype("str")
     # In Arrow (a hash of four values), not through Python strings as pd.Categorical does.
     found = pc.index_in(
         pa.array(events, from_pandas=True, type=pa.large_string()), value_set=_EVENT_SET
@@ -651,7 +674,8 @@ def _check_employees(rows: pd.DataFrame, ctx: _Context) -> None:
     other = rows[differs]
     named = pd.Series(staff["currency"].to_numpy(dtype=object)[found[differs]], index=other.index)
     reason = (
-        "currency " + other["currency"] + " differs from employee " + other["employee_id"]
+        "currency " + other["currency"].astype("str") + " differs from employee "
+        + other["employee_id"]
         + "'s currency " + named.astype("str") + (FX_HINT if ctx.fx_hint else "")
     )  # fmt: skip
     ctx.reject(other.index, "currency", reason)
@@ -766,7 +790,7 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     early = later["date"].to_numpy() < dates.to_numpy()[sale]
     hit = later[early]
     reason = (
-        hit["event"] + " dated " + hit["date"].dt.strftime("%Y-%m-%d")
+        hit["event"].astype("str") + " dated " + hit["date"].dt.strftime("%Y-%m-%d")
         + " is before its sale on " + dates.iloc[sale[early]].dt.strftime("%Y-%m-%d").to_numpy()
         + " (" + ctx.labels(sale[early]) + ")"
     )  # fmt: skip
@@ -806,7 +830,8 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     hit = later[wrong]
     theirs = ctx.frame["currency"].iloc[sale[wrong]].to_numpy(dtype=object)
     reason = (
-        hit["event"] + " in " + hit["currency"] + " differs from its sale's currency "
+        hit["event"].astype("str") + " in " + hit["currency"].astype("str")
+        + " differs from its sale's currency "
         + theirs + " (" + ctx.labels(sale[wrong]) + ")"
     )  # fmt: skip
     ctx.reject(hit.index, "currency", reason)
