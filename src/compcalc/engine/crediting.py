@@ -75,6 +75,13 @@ class Sales:
     rate_date: Dates  # the date of that rate (NaT when not converted)
     refund_shown: Int  # the whole refund event in the pay currency (for naming it)
 
+    def __post_init__(self) -> None:
+        # Read-only: columns are shared (a sale's amount is its total when credited whole,
+        # a plan's figures are views), so an update in place would change them all.
+        for value in vars(self).values():
+            if isinstance(value, np.ndarray) and value.flags.writeable:
+                value.flags.writeable = False
+
     def __len__(self) -> int:
         return len(self.transaction_id)
 
@@ -167,7 +174,9 @@ def build_sales(
         margin.fillna(0).to_numpy(dtype=np.int64), np.arange(len(sale_rows))
     )
     _check_totals_fit(total[first])
-    amount = allocate_shares(total, share, group)
+    split = (rows_per_group[group] > 1) | (share != SHARE_WHOLE)
+    whole = not split.any()  # every sale credited whole: its amount is its total (shared)
+    amount = total if whole else allocate_shares(total, share, group)
     refunds = _sorted(
         ledger[ledger["event"] == "refund"], ["transaction_id", "date", "amount_minor"]
     )
@@ -191,7 +200,7 @@ def build_sales(
         employee=_small(employee),
         date=date,
         amount=amount,
-        margin=allocate_shares(margin_total, share, group),
+        margin=margin_total if whole else allocate_shares(margin_total, share, group),
         has_margin=margin.notna().to_numpy(dtype=bool),
         excluded_reason=_exclusions(date, hire[employee], termination[employee], year_start),
         refund_sale=r_sale,
@@ -201,7 +210,7 @@ def build_sales(
         dispute_date=disputes["date"].to_numpy().astype("datetime64[D]")[d_event],
         dispute_opens=(disputes["event"] == "dispute_opened").to_numpy(dtype=bool)[d_event],
         share=share,
-        split=(rows_per_group[group] > 1) | (share != SHARE_WHOLE),
+        split=split,
         total=total,
         sale_currency=sale_currency,
         sale_total=sale_total,
