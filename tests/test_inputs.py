@@ -914,3 +914,27 @@ def test_a_row_with_more_cells_than_the_header_is_an_error_not_a_column_shift(
     assert "more cells than the header" in str(caught.value) or "Expected 7 fields" in str(
         caught.value
     )
+
+
+def test_each_refused_cell_is_shown_as_written_whichever_columns_fail(tmp_path: Path) -> None:
+    """The text columns that are not kept leave the read once checked (date, event,
+    currency, amount, margin): each refusal still shows its own cell as written, on rows
+    refused for one column or several, among rows that pass."""
+    rows = [
+        "T1,E1,2024-01-05,sale,100.00,USD,20",
+        "T2,E1,2024-13-05,sale,1.005,USD,2",  # bad date and too many decimals
+        "T3,E1,2024-01-05,sold,5,XYZ,1",  # unknown event and currency
+        "T4,E1,2024-01-05,sale,$5,USD,1.2.3",  # amount and margin not numbers
+        "T5,E1,2024-01-05,refund,5,USD,7",  # margin on a refund
+        "T6,E1,2024-01-06,sale,7.50,USD,",
+    ]
+    ledger = read_ledger(ledger_csv(tmp_path, rows))
+    shown = sorted((r.row, r.column, r.value) for r in ledger.rejected)
+    assert shown == [
+        (2, "amount", "1.005"), (2, "date", "2024-13-05"),
+        (3, "currency", "XYZ"), (3, "event", "sold"),
+        (4, "amount", "$5"), (4, "margin", "1.2.3"),
+        (5, "margin", "7"),
+    ]  # fmt: skip
+    assert ledger.frame["transaction_id"].tolist() == ["T1", "T6"]
+    assert all(r.reason for r in ledger.rejected)

@@ -25,6 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from compcalc.inputs.common import strip_text
+
 IntArray = npt.NDArray[np.int64]
 
 MAX_INTEGER_DIGITS = 15
@@ -55,7 +57,10 @@ def parse_minor_units(
     ``column`` words the empty reason. Returns ``(units, reasons)``: int64 minor units (0 where
     rejected) and an object Series holding a plain-words reason or None, aligned with ``text``.
     """
-    clean = text.astype("str").fillna("").str.strip()
+    # Read text is stripped already: no copy of the column unless a cell can need it
+    clean = strip_text(text.astype("str"))
+    if clean.hasnans:
+        clean = clean.fillna("")
     n = len(clean)
     # Small integers in small types: ten million rows of int64 are 80 MB per temporary.
     d = np.broadcast_to(np.asarray(digits).astype(np.int8), (n,))

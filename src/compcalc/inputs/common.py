@@ -724,6 +724,11 @@ class Problems:
         """Record the non-null entries of a per-row reason Series."""
         self.add(reasons.notna().to_numpy(), column, reasons)
 
+    def positions(self, column: str) -> IntArray:
+        """The rows with a problem in ``column`` so far, ascending."""
+        found = [part["pos"].to_numpy() for part in self._parts if part["column"].iat[0] == column]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+
     def mask(self) -> BoolArray:
         """True for every row with at least one problem."""
         out = np.zeros(self._n, dtype=bool)

@@ -110,11 +110,17 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     )  # fmt: skip
     cells = table.cells
     problems = Problems(len(cells))
+    # Each text column that does not go into the frame leaves ``cells`` once checked, but
+    # for the cells its refusals show (``shown``): ten million rows of text are ~150 MB a
+    # column, and the next column's checks need room.
+    shown: dict[str, pd.Series] = {}
     for column in ("transaction_id", "employee_id"):
         problems.add((cells[column] == "").to_numpy(), column, f"{column} is empty")
     dates, date_reasons = parse_dates(cells["date"], "date")
     problems.add_reasons(date_reasons, "date")
     problems.add((cells["date"] == "").to_numpy(), "date", "date is empty")
+    del date_reasons
+    _take_out(cells, "date", problems, shown)
     event = cells["event"]
     rank = _event_ranks(event)  # the event as its place in EVENTS, -1 for an unknown one
     unknown = np.flatnonzero(rank < 0)
@@ -124,12 +130,19 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         ("unknown event '" + event.iloc[unknown] + "': expected sale, dispute_opened, "
          "dispute_resolved or refund").to_numpy(dtype=object),
     )  # fmt: skip
+    del event
+    _take_out(cells, "event", problems, shown)
     # A byte a row: a handful of currencies over millions of rows
     currency = text_categories(cells["currency"])
     digits, currency_reasons = check_currencies(currency)
     problems.add_reasons(currency_reasons, "currency")
-    amount = _check_amount(cells, rank, digits, problems)
-    margin = _check_margin(cells, rank, digits, problems)
+    del currency_reasons
+    _take_out(cells, "currency", problems, shown)
+    amount = _check_amount(cells, currency, rank, digits, problems)
+    _take_out(cells, "amount", problems, shown)
+    margin = _check_margin(cells, currency, rank, digits, problems)
+    if "margin" in cells.columns:
+        _take_out(cells, "margin", problems, shown)
     share = _check_share(cells, rank, problems) if SHARE_COLUMN in cells.columns else None
     frame = pd.DataFrame({
         "source": source_column(table.source, len(cells)), "row": table.row, "line": table.line,
@@ -142,17 +155,38 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     if share is not None:
         frame[SHARE_COLUMN] = share
     failed = problems.mask()
-    rows = to_rejected(problems.frame(), cells, table.row, table.line, table.source)
+    rows = to_rejected(problems.frame(), _cells_shown(cells, shown, problems), table.row,
+                       table.line, table.source)  # fmt: skip
     rejected = sort_rejected(rows)
     source, digest, first, unread = table.source, table.sha256, table.key_rank, table.unread
     first_order = table.key_order
-    del table, cells, event, rank, dates, amount, margin, share, rows, currency  # read: done
+    del table, cells, shown, rank, dates, amount, margin, share, rows, currency  # read: done
     if failed.any():  # no copy of the rows when all pass
         frame, first = frame[~failed], None if first is None else first[~failed]
         first_order = None
     # The sorted frame replaces the read one column by column
     frame = canonical_order(frame, consume=True, first=first, first_order=first_order)
     return Ledger(frame, rejected, source, digest, tuple(sorted(unread)))
+
+
+def _take_out(
+    cells: pd.DataFrame, column: str, problems: Problems, shown: dict[str, pd.Series]
+) -> None:
+    """``column`` out of ``cells``, but for the cells its problems so far show."""
+    shown[column] = cells.pop(column).take(problems.positions(column))
+
+
+def _cells_shown(
+    cells: pd.DataFrame, shown: dict[str, pd.Series], problems: Problems
+) -> pd.DataFrame:
+    """The text of the rows with a problem (index: their positions): the columns still in
+    ``cells``, and those taken out once checked (``shown``: the cells their refusals show)."""
+    found = problems.frame()["pos"].to_numpy(dtype=np.int64)
+    rows = np.unique(found)
+    out = cells.take(rows)
+    for column, text in shown.items():
+        out[column] = text.reindex(out.index)
+    return out
 
 
 def source_column(name: str, n: int) -> pd.Categorical:
@@ -166,7 +200,7 @@ def source_column(name: str, n: int) -> pd.Categorical:
 
 
 def _check_amount(
-    cells: pd.DataFrame, rank: IntArray, digits: IntArray, problems: Problems
+    cells: pd.DataFrame, currency: pd.Series, rank: IntArray, digits: IntArray, problems: Problems
 ) -> IntArray:
     """Sales and refunds need a positive exact amount; dispute events may leave it empty.
 
@@ -175,10 +209,11 @@ def _check_amount(
     text = cells["amount"]
     needed = (rank == _SALE) | (rank == _REFUND)
     given = (text != "").to_numpy()
-    units, reasons = parse_minor_units(text, digits, currency=cells["currency"], column="amount")
-    reasons = reasons.where(given | needed, None)
-    problems.add_reasons(reasons, "amount")
-    parsed = given & reasons.isna().to_numpy() & (digits >= 0)
+    units, reasons = parse_minor_units(text, digits, currency=currency, column="amount")
+    refused = reasons.notna().to_numpy()
+    problems.add(refused & (given | needed), "amount", reasons)  # no copy of the reasons
+    del reasons
+    parsed = given & ~refused & (digits >= 0)
     for kind, extra in (
         ("sale", ""),
         ("refund", "; write the refunded amount as a positive number"),
@@ -189,16 +224,18 @@ def _check_amount(
 
 
 def _check_margin(
-    cells: pd.DataFrame, rank: IntArray, digits: IntArray, problems: Problems
+    cells: pd.DataFrame, currency: pd.Series, rank: IntArray, digits: IntArray, problems: Problems
 ) -> pd.Series:
     """Margin is optional, only meaningful on a sale, and exact (zero or negative allowed)."""
     text = text_column(cells, "margin")
     given = (text != "").to_numpy()
     elsewhere = given & (rank > _SALE)
     problems.add(elsewhere, "margin", "margin is only allowed on sale events")
-    units, reasons = parse_minor_units(text, digits, currency=cells["currency"], column="margin")
-    problems.add_reasons(reasons.where(given & ~elsewhere, None), "margin")
-    return pd.Series(pd.array(units, dtype="Int64")).where(given, pd.NA)
+    units, reasons = parse_minor_units(text, digits, currency=currency, column="margin")
+    problems.add(reasons.notna().to_numpy() & given & ~elsewhere, "margin", reasons)
+    del reasons
+    # Missing where not given (parsed as 0 there): the parsed column itself, not a copy
+    return pd.Series(pd.arrays.IntegerArray(units, ~given))
 
 
 def _check_share(cells: pd.DataFrame, rank: IntArray, problems: Problems) -> pd.Series:
