@@ -152,7 +152,8 @@ def build_sales(
     numbers = [c for c in ("date", "amount_minor", "margin_minor", "_code", SHARE_COLUMN)
                if c in ledger.columns]  # fmt: skip
     sale_rows = ledger[numbers].take(sale_at).reset_index(drop=True)
-    sale_ids = Texts(pa.array(ledger["transaction_id"].array, from_pandas=True).take(sale_at))
+    # The ledger's own ids, read at the sale rows (no copy of ten million texts)
+    sale_ids = Texts(pa.array(ledger["transaction_id"].array, from_pandas=True), _small(sale_at))
     employee = _positions(employee_position, employees.at(sale_at))
     date = sale_rows["date"].to_numpy().astype("datetime64[D]")
     margin = sale_rows["margin_minor"]

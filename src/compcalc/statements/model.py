@@ -25,32 +25,47 @@ class Texts:
     Ten million transaction ids are about 180 MB of Arrow buffers, against 700 MB as ``str``
     objects; a run reads as text only the ids its lines and notes show.
 
+    ``at`` (optional) picks and orders the values by position in ``array``: the sales' ids
+    are the ledger's own column read at the sale rows, not a copy of the text.
+
     >>> ids = Texts(pa.array(["T1", "T2", "T3"]))
     >>> len(ids), ids[2], ids.take(np.array([2, 0])), ids.window(1, 3)
     (3, 'T3', ['T3', 'T1'], ['T2', 'T3'])
+    >>> some = Texts(pa.array(["T1", "T2", "T3"]), at=np.array([2, 0], dtype=np.int32))
+    >>> len(some), some[0], some.take(np.array([1])), some.window(0, 2)
+    (2, 'T3', ['T1'], ['T3', 'T1'])
     """
 
-    __slots__ = ("_array",)
+    __slots__ = ("_array", "_at")
 
-    def __init__(self, array: pa.Array | pa.ChunkedArray) -> None:
+    def __init__(
+        self, array: pa.Array | pa.ChunkedArray, at: npt.NDArray[np.integer] | None = None
+    ) -> None:
+        if isinstance(array, pa.ChunkedArray) and array.num_chunks == 1:
+            array = array.chunk(0)  # one chunk (a pandas column's): no copy
         array = array.cast(pa.large_string())  # before joining chunks: 64-bit offsets
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
         self._array = array
+        self._at = at
 
     def __len__(self) -> int:
-        return len(self._array)
+        return len(self._array) if self._at is None else len(self._at)
 
     def __getitem__(self, index: int | np.integer) -> str:
-        return str(self._array[int(index)].as_py())
+        at = int(index) if self._at is None else int(self._at[int(index)])
+        return str(self._array[at].as_py())
 
     def take(self, positions: npt.NDArray[np.integer]) -> list[str]:
         """The texts at ``positions``, in that order."""
-        picked = self._array.take(pa.array(positions, type=pa.int64()))
+        where = positions if self._at is None else self._at[positions]
+        picked = self._array.take(pa.array(where, type=pa.int64()))
         return picked.to_pylist()  # type: ignore[no-any-return]
 
     def window(self, start: int, stop: int) -> list[str]:
         """The texts ``start`` to ``stop`` (excluded)."""
+        if self._at is not None:
+            return self.take(np.arange(start, stop))
         return self._array.slice(start, stop - start).to_pylist()  # type: ignore[no-any-return]
 
 
