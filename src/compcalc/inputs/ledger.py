@@ -598,7 +598,8 @@ def check_ledger(
         share = frame[SHARE_COLUMN].fillna(SHARE_WHOLE).to_numpy(dtype=np.int64)
     else:
         share_given = np.zeros(n, dtype=bool)
-        share = np.full(n, SHARE_WHOLE, dtype=np.int64)
+        # every sale whole: one value read for every row (no column as long as the ledger)
+        share = np.broadcast_to(np.int64(SHARE_WHOLE), (n,))
     digits = currency_digits(cur_codes, currencies)
     if several_sources is None:
         several_sources = frame["source"].nunique() > 1
