@@ -324,10 +324,10 @@ def _digest(heads: list[tuple[str, str, tuple[Any, ...]]]) -> str:
 
 
 def _as_text(frame: pd.DataFrame) -> None:
-    """The file name, event and currency as text, in place: the shuffles store Arrow tables,
-    whose dictionaries (one name per file, each file's own currencies) would not unify
-    across a hundred files in int8 codes."""
-    for column in ("source", "event", "currency"):
+    """The file name, employee, event and currency as text, in place: the shuffles store
+    Arrow tables, whose dictionaries (one name per file, each file's own employees and
+    currencies) would not unify across a hundred files."""
+    for column in ("source", "employee_id", "event", "currency"):
         frame[column] = frame[column].astype("str")
 
 

@@ -75,7 +75,8 @@ class Ledger:
 
     ``frame`` columns (0..n-1 index, canonical order): ``source`` (categorical: the file
     each row came from, as named in messages), ``row`` (int64), ``line`` (Int64,
-    <NA> unless CSV), ``transaction_id``, ``employee_id`` (str), ``date`` (datetime64[s]),
+    <NA> unless CSV), ``transaction_id`` (str), ``employee_id`` (categorical, the ids in
+    text order), ``date`` (datetime64[s]),
     ``event`` (categorical, :data:`EVENT_TYPE`: the four events in their order),
     ``amount_minor`` (int64; 0 where a dispute event has no amount), ``margin_minor``
     (Int64, <NA> when empty), ``currency`` (categorical, the currencies in text order: a
@@ -132,7 +133,10 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     )  # fmt: skip
     del event
     _take_out(cells, "event", problems, shown)
-    # A byte a row: a handful of currencies over millions of rows
+    # Codes, not text: a handful of currencies over millions of rows (a byte a row), tens of
+    # thousands of employees (four bytes)
+    employee = text_categories(cells["employee_id"])
+    _take_out(cells, "employee_id", problems, shown)
     currency = text_categories(cells["currency"])
     digits, currency_reasons = check_currencies(currency)
     problems.add_reasons(currency_reasons, "currency")
@@ -147,7 +151,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     frame = pd.DataFrame({
         "source": source_column(table.source, len(cells)), "row": table.row, "line": table.line,
         "transaction_id": cells["transaction_id"],
-        "employee_id": cells["employee_id"], "date": dates,
+        "employee_id": employee, "date": dates,
         # an unknown event (its row refused) is missing here
         "event": pd.Categorical.from_codes(rank.astype(np.int8), dtype=EVENT_TYPE),
         "amount_minor": amount, "margin_minor": margin, "currency": currency,
@@ -160,7 +164,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     rejected = sort_rejected(rows)
     source, digest, first, unread = table.source, table.sha256, table.key_rank, table.unread
     first_order = table.key_order
-    del table, cells, shown, rank, dates, amount, margin, share, rows, currency  # read: done
+    del table, cells, shown, rank, dates, amount, margin, share, rows, currency, employee
     if failed.any():  # no copy of the rows when all pass
         frame, first = frame[~failed], None if first is None else first[~failed]
         first_order = None
@@ -701,7 +705,9 @@ def _check_employees(rows: pd.DataFrame, ctx: _Context) -> None:
     found = pd.Index(staff["employee_id"]).get_indexer(ctx.employee_ids)[rows["_emp"]]
     unknown = rows[found < 0]
     ctx.reject(
-        unknown.index, "employee_id", "employee " + unknown["employee_id"] + " is not on the roster"
+        unknown.index,
+        "employee_id",
+        "employee " + unknown["employee_id"].astype("str") + " is not on the roster",
     )
     if ctx.convert:  # another currency is converted with the FX table when the run starts
         return
@@ -713,7 +719,7 @@ def _check_employees(rows: pd.DataFrame, ctx: _Context) -> None:
     named = pd.Series(staff["currency"].to_numpy(dtype=object)[found[differs]], index=other.index)
     reason = (
         "currency " + other["currency"].astype("str") + " differs from employee "
-        + other["employee_id"]
+        + other["employee_id"].astype("str")
         + "'s currency " + named.astype("str") + (FX_HINT if ctx.fx_hint else "")
     )  # fmt: skip
     ctx.reject(other.index, "currency", reason)
@@ -798,7 +804,8 @@ def _reject_unbalanced(
     parts = ctx.frame.iloc[distinct].assign(_share=ctx.share[distinct])
     shares = percent_text(parts["_share"].to_numpy(dtype=np.int64)).set_axis(parts.index)
     # Rows are in canonical order, so within a transaction by employee id.
-    listed = (parts["employee_id"] + " " + shares + "%, ").groupby(parts["_tid"].to_numpy()).sum()
+    who = parts["employee_id"].astype("str")
+    listed = (who + " " + shares + "%, ").groupby(parts["_tid"].to_numpy()).sum()
     listed = listed.astype("str").str.removesuffix(", ")
     victims = rows[unbalanced_by_tid[rows["_tid"].to_numpy()]]
     codes = victims["_tid"].to_numpy()
@@ -853,7 +860,8 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     seller = ctx.frame["employee_id"].iloc[sale[other]].to_numpy(dtype=object)
     hit = later[other]
     reason = (
-        "employee " + hit["employee_id"] + " differs from the sale's employee " + seller
+        "employee " + hit["employee_id"].astype("str") + " differs from the sale's employee "
+        + seller
         + " (" + ctx.labels(sale[other]) + ")"
     )  # fmt: skip
     shared = rows_per_sale[hit["_tid"].to_numpy()] > 1
@@ -878,13 +886,14 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
 def _not_a_sharer(hit: pd.DataFrame, shared: pd.DataFrame, ctx: _Context) -> pd.Series:
     """Why an event under an employee without a share of the split sale is refused
     (``shared``: the sale rows of the transactions of ``hit``)."""
-    names = (shared["employee_id"] + ", ").groupby(shared["_tid"].to_numpy()).sum()
+    names = (shared["employee_id"].astype("str") + ", ").groupby(shared["_tid"].to_numpy()).sum()
     names = names.astype("str").str.removesuffix(", ")
     places = join_places(
         pd.Series(ctx.labels(shared.index)), shared["_tid"], shared["row"].to_numpy()
     )
     return (
-        "employee " + hit["employee_id"] + " has no share of the sale; its employees are "
+        "employee " + hit["employee_id"].astype("str")
+        + " has no share of the sale; its employees are "
         + hit["_tid"].map(names) + " (" + hit["_tid"].map(places) + ")"
     )  # fmt: skip
 
