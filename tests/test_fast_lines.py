@@ -18,7 +18,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compcalc.engine.context import group_ids
 from compcalc.money import (
     HUNDRED,
     format_amount,
@@ -124,30 +123,6 @@ def test_format_rate_keeps_equal_rates_apart_by_sign() -> None:
     assert (format_rate(Decimal("0")), format_rate(Decimal("-0"))) == ("0%", "-0%")
 
 
-def plain_group_ids(
-    mask: np.ndarray, owner: np.ndarray, ids: np.ndarray, size: int
-) -> list[tuple[str, ...]]:
-    out: list[list[str]] = [[] for _ in range(size)]
-    for k in np.flatnonzero(mask).tolist():
-        out[int(owner[k])].append(str(ids[k]))
-    return [tuple(sorted(x)) for x in out]
-
-
-@given(
-    st.lists(
-        st.tuples(
-            st.booleans(), st.integers(min_value=0, max_value=4), st.text("T12ab", min_size=1)
-        ),
-        max_size=30,
-    )
-)
-def test_group_ids_matches_plain(rows: list[tuple[bool, int, str]]) -> None:
-    mask = np.array([r[0] for r in rows], dtype=bool)
-    owner = np.array([r[1] for r in rows], dtype=np.int64)
-    ids = np.array([r[2] for r in rows], dtype=object)
-    assert group_ids(mask, owner, ids, 5) == plain_group_ids(mask, owner, ids, 5)
-
-
 def test_margin_left_divides_only_refunded_sales_and_matches_dividing_all() -> None:
     from compcalc.engine.crediting import _margin_left
     from compcalc.money import Rounding, round_div
@@ -233,27 +208,3 @@ def test_a_line_with_ids_equals_the_line_with_the_tuple() -> None:
     assert a != dataclasses.replace(a, transactions=("T2",))
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.booleans(), st.integers(min_value=0, max_value=4), st.text("T12ab", min_size=1)
-        ),
-        max_size=30,
-    ),
-    st.booleans(),
-)
-def test_group_ids_on_transaction_numbers_matches_plain(
-    rows: list[tuple[bool, int, str]], in_order: bool
-) -> None:
-    if in_order:  # as Sales come: sorted by transaction id
-        rows = sorted(rows, key=lambda r: r[2])
-    mask = np.array([r[0] for r in rows], dtype=bool)
-    owner = np.array([r[1] for r in rows], dtype=np.int64)
-    ids = np.array([r[2] for r in rows], dtype=object)
-    codes = np.array([sorted(set(ids.tolist())).index(t) for t in ids.tolist()], dtype=np.int64)
-    grouped = group_ids(mask, owner, ids, 5, codes)
-    assert grouped == plain_group_ids(mask, owner, ids, 5)
-    assert [pickle.loads(pickle.dumps(g)) for g in grouped] == plain_group_ids(mask, owner, ids, 5)
-    for g in grouped:
-        for k in range(len(g)):
-            assert g[k] == g[k - len(g)] == tuple(g)[k]

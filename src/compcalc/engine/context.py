@@ -414,7 +414,7 @@ class GroupSales:
 
         The group's order has them so already: by employee, then by position among the
         sales, which rises with the transaction id. No sort, and no column as long as the
-        ledger (:func:`group_ids` is the general form).
+        ledger.
         """
         picked = np.flatnonzero(mask)
         bounds = np.searchsorted(self.owner[picked], np.arange(self.size + 1)).tolist()
@@ -445,39 +445,6 @@ def stable_order(keys: npt.NDArray[np.signedinteger[Any]], size: int) -> npt.NDA
     """
     narrow = keys.astype(np.uint16) if size <= 2**16 else keys
     return np.argsort(narrow, kind="stable")
-
-
-def group_ids(
-    mask: npt.NDArray[np.bool_],
-    owner: npt.NDArray[np.signedinteger[Any]],
-    ids: npt.NDArray[np.object_] | Texts,
-    size: int,
-    codes: Int | None = None,
-) -> list[Ids]:
-    """For each local employee, the sorted ids where ``mask`` is set (one pass, no row loop).
-
-    ``codes`` (optional) are integers that sort like ``ids`` (a sale's transaction number):
-    the grouping then never touches the id strings. The lists are windows on ``ids``
-    (:class:`~compcalc.statements.model.Ids`), not a tuple each.
-
-    >>> group_ids(np.array([True, True, False, True]), np.array([1, 0, 0, 1]),
-    ...           np.array(["T2", "T1", "T3", "T0"], dtype=object), 2)
-    [('T1',), ('T0', 'T2')]
-    """
-    picked = np.flatnonzero(mask)
-    owners = owner[picked]
-    if codes is not None:
-        keys = codes[picked]
-    else:
-        keys = np.asarray(ids.take(picked) if isinstance(ids, Texts) else ids[picked], dtype=object)
-    if len(keys) > 1 and bool(np.all(keys[:-1] <= keys[1:])):
-        # Sales come sorted by transaction: grouping by owner (stable) keeps them sorted
-        order = stable_order(owners, size)
-    else:
-        order = np.lexsort((keys if codes is not None else keys.astype(str), owners))
-    owners, at = owners[order], _narrow(picked[order])  # the lines keep it to the end
-    bounds = np.searchsorted(owners, np.arange(size + 1)).tolist()
-    return [Ids(ids, start, end, at) for start, end in pairwise(bounds)]
 
 
 _INT32 = np.iinfo(np.int32)
