@@ -101,7 +101,8 @@ def tune_batch_process() -> None:
     * glibc's allocator keeps what is freed for reuse instead of returning it: by default
       each array over 32 MiB (a column of four million rows) is mapped fresh and unmapped when
       freed, and every page of the next one is faulted in again (a tenth of a 10M-row run's
-      time on a virtual machine, for about 4 % more peak memory).
+      time on a virtual machine, for about 16 % more peak memory: what one phase frees is
+      kept, so the peak is more than the most held at once).
 
     Both are process-wide, so the library never does this by itself (:func:`main` is called
     in-process by tests and other programs, which keep theirs); a program of its own that
