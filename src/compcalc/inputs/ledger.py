@@ -159,12 +159,13 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     if share is not None:
         frame[SHARE_COLUMN] = share
     failed = problems.mask()
-    rows = to_rejected(problems.frame(), _cells_shown(cells, shown, problems), table.row,
-                       table.line, table.source)  # fmt: skip
+    findings = problems.frame()
+    rows = to_rejected(findings, _cells_shown(cells, shown, findings), table.row, table.line,
+                       table.source)  # fmt: skip
     rejected = sort_rejected(rows)
     source, digest, first, unread = table.source, table.sha256, table.key_rank, table.unread
     first_order = table.key_order
-    del table, cells, shown, rank, dates, amount, margin, share, rows, currency, employee
+    del table, cells, shown, findings, rank, dates, amount, margin, share, rows, currency
     if failed.any():  # no copy of the rows when all pass
         frame, first = frame[~failed], None if first is None else first[~failed]
         first_order = None
@@ -181,13 +182,12 @@ def _take_out(
 
 
 def _cells_shown(
-    cells: pd.DataFrame, shown: dict[str, pd.Series], problems: Problems
+    cells: pd.DataFrame, shown: dict[str, pd.Series], findings: pd.DataFrame
 ) -> pd.DataFrame:
-    """The text of the rows with a problem (index: their positions): the columns still in
-    ``cells``, and those taken out once checked (``shown``: the cells their refusals show)."""
-    found = problems.frame()["pos"].to_numpy(dtype=np.int64)
-    rows = np.unique(found)
-    out = cells.take(rows)
+    """The text of the rows with a problem (``findings``; index: their positions): the
+    columns still in ``cells``, and those taken out once checked (``shown``: the cells their
+    refusals show)."""
+    out = cells.take(np.unique(findings["pos"].to_numpy(dtype=np.int64)))
     for column, text in shown.items():
         out[column] = text.reindex(out.index)
     return out
