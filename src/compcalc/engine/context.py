@@ -387,7 +387,6 @@ class GroupSales:
         self.positions = ascending[by_owner]  # the group's sales, grouped by employee
         self.owner = owner[by_owner]  # sorted local employee index
         self.groups = Groups(self.owner, len(rows))
-        self.size = len(rows)
         self._slot: Int | None = None
         self._figures: dict[str, Int] = {}
         self._sold_day: npt.NDArray[np.int32] | None = None
@@ -417,7 +416,7 @@ class GroupSales:
         ledger.
         """
         picked = np.flatnonzero(mask)
-        bounds = np.searchsorted(self.owner[picked], np.arange(self.size + 1)).tolist()
+        bounds = np.searchsorted(self.owner[picked], np.arange(self.groups.size + 1)).tolist()
         at = _narrow(self.positions[picked])  # the lines keep it to the end
         return [Ids(ids, start, end, at) for start, end in pairwise(bounds)]
 
