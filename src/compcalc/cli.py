@@ -97,14 +97,16 @@ def tune_batch_process() -> None:
 
     * The cyclic garbage collector: a run builds hundreds of thousands of small objects
       (statement lines and their details) that live until the end, and the default thresholds
-      rescan them again and again (about a sixth of the CPU time of a 1M-row run).
+      rescan them again and again (about a sixth of the CPU time of a 1M-row run). The
+      library pauses it only while it builds and writes statements (:mod:`compcalc.gcpause`);
+      here it is tuned for the whole process, reading and checking included.
     * glibc's allocator keeps what is freed for reuse instead of returning it: by default
       each array over 32 MiB (a column of four million rows) is mapped fresh and unmapped when
       freed, and every page of the next one is faulted in again (a tenth of a 10M-row run's
       time on a virtual machine, for about 16 % more peak memory: what one phase frees is
       kept, so the peak is more than the most held at once).
 
-    Both are process-wide, so the library never does this by itself (:func:`main` is called
+    Both are process-wide and lasting, so the library never does this by itself (:func:`main` is called
     in-process by tests and other programs, which keep theirs); a program of its own that
     runs one batch may call it first. Elsewhere than Linux with glibc, only the first applies.
     """
@@ -289,13 +291,15 @@ def _write_json(path: Path, result: PeriodResult, data: bytes | None) -> None:
     statement at a time (the whole never held: 600 MB at ten million ledger rows)."""
     import orjson
 
+    from compcalc.gcpause import gc_paused
     from compcalc.statements.files import write_atomic
 
     if data is not None:
         write_atomic(path, data)
         return
     try:
-        write_atomic(path, result.json_pieces())
+        with gc_paused():
+            write_atomic(path, result.json_pieces())
     except orjson.JSONEncodeError:  # text orjson refuses: the slow way, whole
         write_atomic(path, result.to_json_bytes())
 

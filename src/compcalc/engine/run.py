@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import Diagnostic, RunError
+from ..gcpause import gc_paused
 from ..inputs import Ledger, Roster
 from ..inputs.fx import FxTable
 from ..inputs.ledger import REQUIRED_COLUMNS, canonical_order, check_ledger, read_ledger
@@ -182,6 +183,7 @@ def check_part(
     return checked, reword_rejected(checked.rejected, setup.refused)
 
 
+@gc_paused()
 def evaluate_part(
     setup: Setup,
     frame: pd.DataFrame,
@@ -245,6 +247,7 @@ def evaluate_part(
     )
 
 
+@gc_paused()
 def finish(
     setup: Setup,
     parts: Sequence[Part],

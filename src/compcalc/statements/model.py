@@ -18,6 +18,8 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
+from ..gcpause import gc_paused
+
 
 class Texts:
     """Text values kept in one Arrow array, made Python ``str`` only where they are read.
@@ -360,7 +362,8 @@ class PeriodResult:
         dicts are freed as soon as they are written instead of the whole run's living at once.
         """
         try:
-            return b"".join(self.json_pieces())
+            with gc_paused():  # the statements' dicts, made and freed: no cycles to find
+                return b"".join(self.json_pieces())
         except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): the slow way
             # UTF-8 has no lone surrogate; it only ever stands in a JSON string, where the
             # escape "\ud800" that backslashreplace writes is the same text

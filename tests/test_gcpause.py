@@ -1,0 +1,81 @@
+"""The cyclic collector is paused only while a run builds its objects, and left as found."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from compcalc.gcpause import gc_paused
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def collector_on() -> Iterator[None]:
+    gc.enable()
+    yield
+    gc.enable()
+
+
+def test_nested_blocks_resume_once_the_outer_ends() -> None:
+    with gc_paused():
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner block does not turn it back on early
+    assert gc.isenabled()
+
+
+def test_an_application_that_turned_it_off_finds_it_off() -> None:
+    gc.disable()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_resumed_after_an_exception() -> None:
+    with pytest.raises(ValueError), gc_paused():
+        raise ValueError("a failed run")
+    assert gc.isenabled()
+
+
+def test_overlapping_threads_resume_when_the_last_ends() -> None:
+    # thread A enters, B enters, A leaves (B still inside: still paused), B leaves
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def first() -> None:
+        with gc_paused():
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def second() -> None:
+        a_in.wait(10)
+        with gc_paused():
+            b_in.set()
+            a_out.wait(10)
+            seen["after A left"] = gc.isenabled()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert seen == {"after A left": False}
+    assert gc.isenabled()
+
+
+def test_a_run_leaves_the_collector_on() -> None:
+    import compcalc
+
+    rules = compcalc.load_rules(ROOT / "rules" / "account_managers.yaml")
+    ledger = [ROOT / "examples" / "ledger" / f"2026-{month}.csv" for month in (10, 11)]
+    result = compcalc.run_period(rules, ROOT / "examples" / "roster.csv", ledger, "2026-11")
+    assert result.statements
+    assert gc.isenabled()
+    result.to_json_bytes()
+    assert gc.isenabled()
