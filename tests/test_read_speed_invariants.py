@@ -23,6 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from compcalc.inputs import amounts, canonical_digest, common, parse_minor_units, read_ledger
+from compcalc.inputs.common import digest_beside
 from compcalc.inputs.ledger import EVENTS, FRAME_COLUMNS, SHARE_COLUMN, canonical_order
 
 # ---------------------------------------------------------------------------------------------
@@ -235,15 +236,40 @@ def test_digest_matches_the_serialisation(
          "a": pd.Series([r[1] for r in rows], dtype="str"),
          "c": pd.Series([r[2] for r in rows], dtype="str")}
     )  # fmt: skip
-    before = common._DIGEST_BATCH
+    before = common._DIGEST_BATCH, common._DIGEST_BESIDE
     common._DIGEST_BATCH = batch
     try:
         digest = canonical_digest(cells, key=key)
         assert digest == _reference_digest(cells, key=key)
         shuffled = cells.iloc[::-1].reset_index(drop=True)
         assert canonical_digest(shuffled, key=key) == digest
+        common._DIGEST_BESIDE = 0  # made in a thread, as for a large table
+        assert digest_beside(shuffled, key=key).result() == digest
+        # Columns in several Arrow chunks (as a file's row groups are read)
+        chunked = pd.DataFrame({
+            name: pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(
+                [pa.array(column.tolist()[:1], pa.large_string()),
+                 pa.array(column.tolist()[1:], pa.large_string())]
+            )))
+            for name, column in cells.items()
+        })  # fmt: skip
+        assert digest_beside(chunked, key=key).result() == digest
     finally:
-        common._DIGEST_BATCH = before
+        common._DIGEST_BATCH, common._DIGEST_BESIDE = before
+
+
+def test_an_error_making_the_digest_in_its_thread_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fails(*args: object) -> str:
+        raise MemoryError("no room to hash")
+
+    monkeypatch.setattr(common, "_DIGEST_BESIDE", 0)
+    monkeypatch.setattr(common, "_hashed", fails)
+    cells = pd.DataFrame({"x": pd.Series(["22", "1"], dtype="str")})
+    digest = digest_beside(cells)
+    with pytest.raises(MemoryError, match="no room"):
+        digest.result()
 
 
 def test_keyed_digest_by_hand() -> None:

@@ -106,9 +106,10 @@ def tune_batch_process() -> None:
       time on a virtual machine, for about 16 % more peak memory: what one phase frees is
       kept, so the peak is more than the most held at once).
 
-    Both are process-wide and lasting, so the library never does this by itself (:func:`main` is called
-    in-process by tests and other programs, which keep theirs); a program of its own that
-    runs one batch may call it first. Elsewhere than Linux with glibc, only the first applies.
+    Both are process-wide and lasting, so the library never does this by itself (:func:`main`
+    is called in-process by tests and other programs, which keep theirs); a program of its
+    own that runs one batch may call it first. Elsewhere than Linux with glibc, only the first
+    applies.
     """
     gc.freeze()  # the imported modules: never garbage, never scanned again
     gc.set_threshold(100_000, 50, 1000)

@@ -15,7 +15,8 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -72,13 +73,18 @@ class TextTable:
     row: IntArray
     line: pd.Series  # Int64, <NA> when the source has no lines (Parquet, DataFrame)
     source: str
-    sha256: str
+    digest: Future[str]  # :func:`canonical_digest`, made beside the caller's checks
     # The key column's text as dense ranks (equal texts, equal ranks; code point order), when
     # the table was read with a key: the digest's first sort key, reusable by the caller.
     key_rank: IntArray | None = None
     key_order: IntArray | None = None  # np.argsort(key_rank, kind="stable"), made once
     # The source's columns left unread (names as written, in its order): read with ``columns``.
     unread: tuple[str, ...] = ()
+
+    @property
+    def sha256(self) -> str:
+        """The digest (waiting for it, when it is still being made)."""
+        return self.digest.result()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +127,7 @@ def read_text_table(
     row = np.arange(1, len(cells) + 1, dtype=np.int64)
     rank = text_rank(cells[key]) if key is not None else None
     order = None if rank is None else np.argsort(rank, kind="stable").astype(np.int64)
-    digest = canonical_digest(cells, key=key, key_rank=rank, key_order=order)
+    digest = digest_beside(cells, key=key, key_rank=rank, key_order=order)
     unread = tuple(n for n in names if _canonical_name(n) not in cells.columns)
     line = lines.reset_index(drop=True)
     return TextTable(cells, row, line, label, digest, rank, order, unread)
@@ -427,21 +433,63 @@ def canonical_digest(
     the key when the caller has it already, ``key_order`` its stable argsort.
     """
     names = sorted(str(c) for c in cells.columns)
-    header = "\x1f".join(_escape_text(name) for name in names)
-    digest = hashlib.sha256(f"{len(cells)}\x1e{header}\x1e".encode())
-    if not names or not len(cells):
-        return digest.hexdigest()
+    if key is not None and key_rank is None:
+        key_rank, key_order = text_rank(cells[key]), None
     # The columns as read (Arrow chunks, never copied whole)
     columns = [_arrow_text(cells[name]) for name in names]
-    if key is None:
-        order = _row_order(columns)
-    else:
-        rank = text_rank(cells[key]) if key_rank is None else key_rank
-        order = _row_order(columns, rank, None if key_rank is None else key_order)
-    for column in columns:
-        lengths = np.concatenate([np.diff(_offsets(chunk)) for chunk in column.chunks])
-        digest.update(lengths[order].astype("<u8").tobytes())
-        del lengths
+    order = _row_order(columns, key_rank, key_order) if names and len(cells) else None
+    return _hashed(len(cells), names, columns, order)
+
+
+def digest_beside(
+    cells: pd.DataFrame,
+    *,
+    key: str | None = None,
+    key_rank: IntArray | None = None,
+    key_order: IntArray | None = None,
+) -> Future[str]:
+    """:func:`canonical_digest`, made in a thread of its own while the caller goes on to check
+    and convert the cells (a large table's: 3 s of reading ten million ledger rows, in Arrow
+    and hashlib code that leaves the interpreter free, so on a second core).
+
+    The thread holds the columns' Arrow arrays, never ``cells`` (the caller takes columns out
+    of it as it goes), and lets go of each column once hashed. Arrow arrays are immutable and
+    The rows' order is found here, first: sorting holds more memory than hashing, and the
+    caller's checks need theirs. A small table's digest is made here and now. An error in
+    the thread is raised by ``Future.result()``.
+    """
+    if len(cells) < _DIGEST_BESIDE:
+        done: Future[str] = Future()
+        done.set_result(canonical_digest(cells, key=key, key_rank=key_rank, key_order=key_order))
+        return done
+    names = sorted(str(c) for c in cells.columns)
+    if key is not None and key_rank is None:
+        key_rank, key_order = text_rank(cells[key]), None
+    columns = [_arrow_text(cells[name]) for name in names]
+    order = _row_order(columns, key_rank, key_order) if names else None
+    pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
+    future = pool.submit(_hashed, len(cells), names, columns, order)
+    pool.shutdown(wait=False)  # its thread ends with its one task, not waited for here
+    del columns  # the thread's list is now the only one: each column freed once hashed
+    return future
+
+
+_DIGEST_BESIDE = 1 << 16  # rows from which the digest is made in a thread
+
+
+def _hashed(
+    n: int, names: list[str], columns: list[pa.ChunkedArray], order: IntArray | None
+) -> str:
+    """:func:`canonical_digest` of ``n`` rows: ``columns`` in ``names`` order, their rows in
+    ``order``. Empties ``columns`` as it hashes them (each column freed once hashed)."""
+    header = "\x1f".join(_escape_text(name) for name in names)
+    digest = hashlib.sha256(f"{n}\x1e{header}\x1e".encode())
+    if order is None or not names or not n:
+        return digest.hexdigest()
+    while columns:
+        column = columns.pop(0)
+        for lengths in _lengths(column, order):
+            digest.update(lengths.data)
         # The bytes a batch of rows at a time: the sorted copy never exists whole.
         for begin in range(0, len(order), _DIGEST_BATCH):
             for part in column.take(pa.array(order[begin : begin + _DIGEST_BATCH])).chunks:
@@ -449,6 +497,19 @@ def canonical_digest(
                 if data is not None and at[-1] > at[0]:
                     digest.update(memoryview(data)[int(at[0]) : int(at[-1])])
     return digest.hexdigest()
+
+
+def _lengths(column: pa.ChunkedArray, order: IntArray) -> Iterator[npt.NDArray[np.uint64]]:
+    """The UTF-8 byte lengths of ``column``'s texts in ``order``, as little-endian unsigned
+    64-bit integers, a batch of rows at a time (one chunk: gathered from its offsets)."""
+    if column.num_chunks == 1:
+        offsets = _offsets(column.chunk(0))
+        for begin in range(0, len(order), _DIGEST_BATCH):
+            rows = order[begin : begin + _DIGEST_BATCH]
+            yield (offsets[rows + 1] - offsets[rows]).astype("<u8")
+        return
+    lengths = np.concatenate([np.diff(_offsets(chunk)) for chunk in column.chunks])
+    yield lengths[order].astype("<u8")
 
 
 _DIGEST_BATCH = 1 << 20  # rows hashed per batch: the sorted copy costs at most this many rows

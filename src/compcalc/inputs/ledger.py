@@ -163,7 +163,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     rows = to_rejected(findings, _cells_shown(cells, shown, findings), table.row, table.line,
                        table.source)  # fmt: skip
     rejected = sort_rejected(rows)
-    source, digest, first, unread = table.source, table.sha256, table.key_rank, table.unread
+    source, digest, first, unread = table.source, table.digest, table.key_rank, table.unread
     first_order = table.key_order
     del table, cells, shown, findings, rank, dates, amount, margin, share, rows, currency
     if failed.any():  # no copy of the rows when all pass
@@ -171,7 +171,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         first_order = None
     # The sorted frame replaces the read one column by column
     frame = canonical_order(frame, consume=True, first=first, first_order=first_order)
-    return Ledger(frame, rejected, source, digest, tuple(sorted(unread)))
+    return Ledger(frame, rejected, source, digest.result(), tuple(sorted(unread)))
 
 
 def _take_out(
