@@ -665,7 +665,7 @@ def text_categories(text: pd.Series) -> pd.Series:
     )
 
 
-def check_currencies(text: pd.Series) -> tuple[IntArray, pd.Series]:
+def check_currencies(text: pd.Series) -> tuple[npt.NDArray[np.int8], pd.Series]:
     """Minor-unit digits per row (-1 where unusable) and the reason for unusable currencies
     (``text``: as text or as categories)."""
     digits = currency_digits(*pd.factorize(text))
@@ -677,7 +677,9 @@ def check_currencies(text: pd.Series) -> tuple[IntArray, pd.Series]:
     return digits, reasons
 
 
-def currency_digits(codes: npt.NDArray[np.integer[Any]], uniques: Iterable[object]) -> IntArray:
+def currency_digits(
+    codes: npt.NDArray[np.integer[Any]], uniques: Iterable[object]
+) -> npt.NDArray[np.int8]:
     """Minor-unit digits per row (-1 where unusable) of currencies factorized as ``codes``
     into ``uniques`` (-1: missing): one lookup per distinct code, spread by the codes.
 
@@ -687,9 +689,9 @@ def currency_digits(codes: npt.NDArray[np.integer[Any]], uniques: Iterable[objec
     known = known_currencies()
     per_code = np.array(
         [minor_digits(str(code)) if code in known else -1 for code in uniques] + [-1],
-        dtype=np.int64,
+        dtype=np.int8,  # a byte a row
     )
-    return np.asarray(per_code[codes], dtype=np.int64)  # code -1 (missing): the trailing -1
+    return np.asarray(per_code[codes])  # code -1 (missing): the trailing -1
 
 
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
