@@ -98,7 +98,7 @@ def tune_batch_process() -> None:
     * The cyclic garbage collector: a run builds hundreds of thousands of small objects
       (statement lines and their details) that live until the end, and the default thresholds
       rescan them again and again (about a sixth of the CPU time of a 1M-row run). The
-      library pauses it only while it builds and writes statements (:mod:`compcalc.gcpause`);
+      library pauses it only while it builds and writes statements (:mod:`compcalc.resources`);
       here it is tuned for the whole process, reading and checking included.
     * glibc's allocator keeps what is freed for reuse instead of returning it: by default
       each array over 32 MiB (a column of four million rows) is mapped fresh and unmapped when
@@ -292,7 +292,7 @@ def _write_json(path: Path, result: PeriodResult, data: bytes | None) -> None:
     statement at a time (the whole never held: 600 MB at ten million ledger rows)."""
     import orjson
 
-    from compcalc.gcpause import gc_paused
+    from compcalc.resources import gc_paused
     from compcalc.statements.files import write_atomic
 
     if data is not None:

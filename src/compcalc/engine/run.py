@@ -20,12 +20,12 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import Diagnostic, RunError
-from ..gcpause import gc_paused
 from ..inputs import Ledger, Roster
 from ..inputs.fx import FxTable
 from ..inputs.ledger import REQUIRED_COLUMNS, canonical_order, check_ledger, read_ledger
 from ..money import minor_digits
 from ..periods import Period, parse_period, plan_year_end, plan_year_start
+from ..resources import gc_paused
 from ..rules.digest import ruleset_digest
 from ..rules.resolve import Resolver
 from ..rules.schema import (

@@ -45,6 +45,7 @@ from compcalc.inputs.common import (
     to_rejected,
 )
 from compcalc.inputs.roster import Roster
+from compcalc.resources import arrow_pool_returning
 
 Digits = npt.NDArray[np.integer[Any]]  # minor-unit digits per row, -1 where unusable
 
@@ -98,6 +99,7 @@ class Ledger:
     unread_columns: tuple[str, ...] = ()
 
 
+@arrow_pool_returning()
 def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -> Ledger:
     """Read a ledger from a .csv/.parquet path or a DataFrame and check each row on its own.
 

@@ -18,7 +18,7 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 
-from ..gcpause import gc_paused
+from ..resources import gc_paused
 
 
 class Texts:

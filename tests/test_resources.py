@@ -1,4 +1,4 @@
-"""The cyclic collector is paused only while a run builds its objects, and left as found."""
+"""Process settings a run changes (the cyclic collector, Arrow's pool) are put back as found."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
-from compcalc.gcpause import gc_paused
+import compcalc
+from compcalc.resources import arrow_pool_returning, gc_paused
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,8 +72,6 @@ def test_overlapping_threads_resume_when_the_last_ends() -> None:
 
 
 def test_a_run_leaves_the_collector_on() -> None:
-    import compcalc
-
     rules = compcalc.load_rules(ROOT / "rules" / "account_managers.yaml")
     ledger = [ROOT / "examples" / "ledger" / f"2026-{month}.csv" for month in (10, 11)]
     result = compcalc.run_period(rules, ROOT / "examples" / "roster.csv", ledger, "2026-11")
@@ -79,3 +79,51 @@ def test_a_run_leaves_the_collector_on() -> None:
     assert gc.isenabled()
     result.to_json_bytes()
     assert gc.isenabled()
+
+
+def test_arrow_buffers_come_from_a_returning_pool_only_inside() -> None:
+    before = _pool()
+    with arrow_pool_returning():
+        inside = _pool()
+        with arrow_pool_returning():  # nested: the same pool, put back only once
+            assert _pool() == inside
+        assert _pool() == inside
+        made = pa.array(["kept after the block"] * 1000)
+    assert _pool() == before
+    if before == "mimalloc" and _has_jemalloc():
+        assert inside == "jemalloc"
+    assert made.to_pylist()[-1] == "kept after the block"  # freed later, to its own pool
+
+
+def test_a_pool_the_application_chose_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = pa.default_memory_pool()
+    if before.backend_name != "mimalloc":
+        pytest.skip("pyarrow's default pool is not mimalloc here")
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        with arrow_pool_returning():
+            assert pa.default_memory_pool().backend_name == "system"
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(before)
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+    with arrow_pool_returning():
+        assert _pool() == "mimalloc"
+
+
+def test_reading_a_ledger_puts_the_pool_back() -> None:
+    before = _pool()
+    compcalc.read_ledger(ROOT / "examples" / "ledger" / "2026-10.csv")
+    assert _pool() == before
+
+
+def _pool() -> str:
+    return pa.default_memory_pool().backend_name
+
+
+def _has_jemalloc() -> bool:
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return False
+    return True
