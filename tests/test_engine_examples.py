@@ -675,6 +675,23 @@ def test_sale_disputed_at_period_end_is_held() -> None:
         ("T1", "held", D("5000.00"))]
 
 
+def test_held_note_names_the_opening_of_the_dispute_still_open() -> None:
+    # T1: opened, resolved, opened again (then a partial refund); T2: opened once, an opening
+    # after the period end not counted. Each note dates the opening that is open at the end.
+    result = run(rules(FLAT_5), sales=ledger(
+        sale("T1", "2026-03-02", "5000.00"), opened("T1", "2026-03-05"),
+        resolved("T1", "2026-03-09"), opened("T1", "2026-03-20"),
+        refund("T1", "2026-03-25", "1000.00"),
+        sale("T2", "2026-03-03", "800.00"), opened("T2", "2026-03-04"),
+        resolved("T2", "2026-04-02"), opened("T2", "2026-04-03"),
+    ))
+    held = {n.transaction_id: (n.amount, n.reason) for n in result.statement("E1").held}
+    assert held == {
+        "T1": (D("4000.00"), "dispute opened 2026-03-20, not resolved by 2026-03-31"),
+        "T2": (D("800.00"), "dispute opened 2026-03-04, not resolved by 2026-03-31"),
+    }
+
+
 def test_dispute_resolved_next_period_is_released() -> None:
     result = run(rules(FLAT_5), sales=ledger(
         sale("T1", "2026-03-05", "5000.00"), opened("T1", "2026-03-20"),

@@ -310,9 +310,8 @@ def _itemise(ctx: Context, kind: str, own: GroupSales) -> Steps:
     at = own.positions
     before = ctx.basis(ctx.prior_end, kind, at=own)
     refunded = ctx.basis(ctx.period.end, kind, disputes_as_of=ctx.prior_end, at=own)
-    now_state = ctx.state(ctx.period.end)
-    now = now_state.basis(kind)[at]
-    disputed = now_state.disputed[at]
+    now = ctx.basis(ctx.period.end, kind, at=own)
+    disputed = ctx.state(ctx.period.end).disputed[at]
     date = ctx.sales.date[at]
     sold_now = (date > np.datetime64(ctx.prior_end, "D")) & (
         date <= np.datetime64(ctx.period.end, "D")

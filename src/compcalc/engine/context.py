@@ -126,19 +126,19 @@ class Context:
         disputes as they stood at ``disputes_as_of`` when given (see :func:`state_at`); only
         those of a group's sales when ``at`` is given, in its order.
 
-        Only the period end keeps its whole sale state (its lines and notes itemise it); the
-        month ends of the replay and this period's steps need this one column, and keep only
-        where it differs from the sales' full figure on the sales made by then (the refunded
-        and disputed ones, a few in a hundred): a few MB a month instead of a column. A plan
+        Only the period end keeps its whole sale state (its flags and refunds: its lines and
+        notes itemise it); every as-of date's basis, the period end's too, is kept only where
+        it differs from the sales' full figure on the sales made by then (the refunded and
+        disputed ones, a few in a hundred): a few MB a month instead of a column. A plan
         replaying its month ends asks for its own sales only (``at``), so the replays of all
         plans together cost about one pass over the ledger a month, not one per plan.
         """
-        if as_of == self.period.end and disputes_as_of is None:
-            whole = self.state(as_of).basis(kind)
-            return whole if at is None else whole[at.positions]
         key = (as_of, kind, disputes_as_of)
         if key not in self._bases:
-            basis = credited_basis(self.sales, as_of, self.rounding, kind, disputes_as_of)
+            if as_of == self.period.end and disputes_as_of is None:  # its state is kept
+                basis = self.state(as_of).basis(kind)
+            else:
+                basis = credited_basis(self.sales, as_of, self.rounding, kind, disputes_as_of)
             differ = np.flatnonzero(basis != self._plain_basis(as_of, kind))
             self._bases[key] = (_narrow(differ), basis[differ])
             del basis

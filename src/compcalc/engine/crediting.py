@@ -548,45 +548,56 @@ def _exclusions(date: Dates, hire: Dates, termination: Dates, year_start: dt.dat
 class SaleState:
     """Every sale's standing at one as-of date.
 
-    The credited margin and the dates open disputes were opened are worked out when first
-    asked for: a plan paid on amounts never needs the one, only held sales' notes the other.
+    What earns (:meth:`basis`) and the dates open disputes were opened are worked out when
+    asked for, and not kept: the run keeps the period end's state to the end, and a column
+    of amounts as long as the ledger is eight bytes a sale.
     """
 
     as_of: dt.date
     sold: Bool  # sale date on or before as_of and eligible this plan year
     refunded: Int  # refunded amount to date
     disputed: Bool  # a dispute is open at as_of
-    credited_amount: Int  # amount that earns now (0 unless credited)
     sales: Sales = field(repr=False)
     rounding: Rounding = Rounding.HALF_UP
     dispute_cutoff: np.datetime64 = field(default_factory=lambda: np.datetime64("NaT", "D"))
 
     @property
     def credited(self) -> Bool:
-        return self.credited_amount > 0
+        """Sales that earn now: sold, not disputed, and not refunded in full."""
+        return self.sold & ~self.disputed & np.less(self.refunded, self.sales.amount)
 
-    @functools.cached_property
-    def credited_margin(self) -> Int:
-        """The margin that earns now: shrunk in proportion to what is left after refunds."""
-        remaining = np.maximum(self.sales.amount - self.refunded, 0)
-        margin = _margin_left(self.sales, self.refunded, remaining, self.rounding)
-        return np.where(self.credited, margin, 0)
-
-    @functools.cached_property
-    def dispute_since(self) -> Dates:
-        """The date the open dispute was opened (NaT where none is open)."""
+    def dispute_since(self, at: Int) -> Dates:
+        """The date the open dispute of each sale at positions ``at`` was opened (NaT where
+        none is open): only the few held sales a statement names are asked for, so only their
+        dispute events are visited (no column as long as the ledger)."""
         sales = self.sales
-        since = np.full(len(sales), np.datetime64("NaT"), dtype="datetime64[D]")
-        open_mask = (sales.dispute_date <= self.dispute_cutoff) & sales.dispute_opens
-        last_open = np.full(len(sales), np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(
-            last_open, sales.dispute_sale[open_mask], sales.dispute_date[open_mask].astype(np.int64)
+        since = np.full(len(at), np.datetime64("NaT"), dtype="datetime64[D]")
+        events = np.flatnonzero(
+            (sales.dispute_date <= self.dispute_cutoff)
+            & sales.dispute_opens
+            & np.isin(sales.dispute_sale, at)
         )
-        since[self.disputed] = last_open[self.disputed].astype("datetime64[D]")
+        if not len(events) or not len(at):
+            return since
+        # The latest opening per sale: events sorted by sale then date, the last of each run
+        order = np.lexsort((sales.dispute_date[events], sales.dispute_sale[events]))
+        sale, date = sales.dispute_sale[events][order], sales.dispute_date[events][order]
+        last = np.append(sale[1:] != sale[:-1], True)
+        where = np.searchsorted(sale[last], at)
+        where = np.minimum(where, int(last.sum()) - 1)
+        found = sale[last][where] == at
+        open_now = found & self.disputed[at]
+        since[open_now] = date[last][where][open_now]
         return since
 
     def basis(self, kind: str) -> Int:
-        return self.credited_margin if kind == "margin" else self.credited_amount
+        """What each sale earns on now (0 unless credited): the amount left after refunds, or
+        the margin shrunk in proportion to it (``kind``: ``amount`` or ``margin``)."""
+        remaining = np.maximum(self.sales.amount - self.refunded, 0)
+        credited = self.sold & ~self.disputed & (remaining > 0)
+        if kind == "margin":
+            remaining = _margin_left(self.sales, self.refunded, remaining, self.rounding)
+        return np.where(credited, remaining, 0)
 
 
 def state_at(
@@ -601,11 +612,7 @@ def state_at(
     cutoff = day(as_of)
     dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
     sold, refunded, disputed = _standing(sales, cutoff, dispute_cutoff)
-    remaining = np.maximum(sales.amount - refunded, 0)
-    credited_amount = np.where(sold & ~disputed & (remaining > 0), remaining, 0)
-    return SaleState(
-        as_of, sold, refunded, disputed, credited_amount, sales, rounding, dispute_cutoff
-    )
+    return SaleState(as_of, sold, refunded, disputed, sales, rounding, dispute_cutoff)
 
 
 def credited_basis(

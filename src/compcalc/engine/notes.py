@@ -20,14 +20,18 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
     """Per employee row: held sales at the period end, and sales excluded or forfeited now."""
     sales = ctx.sales
     now = ctx.state(ctx.period.end)
-    remaining = sales.amount - now.refunded
+    # Flags, not amounts, over every sale (a byte a sale, not eight); amounts only where named
+    left = np.less(now.refunded, sales.amount)  # something remains after refunds
     held: dict[int, list[SaleNote]] = defaultdict(list)
     excluded: dict[int, list[SaleNote]] = defaultdict(list)
-    for i in np.flatnonzero(now.sold & now.disputed & (remaining > 0)).tolist():
-        reason = f"dispute opened {now.dispute_since[i]}, not resolved by {ctx.period.end}"
-        held[int(sales.employee[i])].append(_note(ctx, i, "held", reason, int(remaining[i])))
+    on_hold = np.flatnonzero(now.sold & now.disputed & left)
+    since = now.dispute_since(on_hold).tolist()
+    for i, opened in zip(on_hold.tolist(), since, strict=True):
+        reason = f"dispute opened {opened}, not resolved by {ctx.period.end}"
+        remaining = int(sales.amount[i]) - int(now.refunded[i])
+        held[int(sales.employee[i])].append(_note(ctx, i, "held", reason, remaining))
     refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
-    for i in np.flatnonzero(now.sold & (remaining <= 0) & refunded_now).tolist():
+    for i in np.flatnonzero(now.sold & ~left & refunded_now).tolist():
         note = _note(ctx, i, "forfeited", "refunded in full this period", int(sales.amount[i]))
         excluded[int(sales.employee[i])].append(note)
     touched = events_between(sales, ctx.prior_end, ctx.period.end)
