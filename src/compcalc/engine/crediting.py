@@ -555,16 +555,38 @@ class SaleState:
 
     as_of: dt.date
     sold: Bool  # sale date on or before as_of and eligible this plan year
-    refunded: Int  # refunded amount to date
+    refunds: tuple[Int, Int]  # the sales refunded to date (ascending) and how much of each
     disputed: Bool  # a dispute is open at as_of
     sales: Sales = field(repr=False)
     rounding: Rounding = Rounding.HALF_UP
     dispute_cutoff: np.datetime64 = field(default_factory=lambda: np.datetime64("NaT", "D"))
 
     @property
+    def refunded(self) -> Int:
+        """Each sale's refunded amount to date (a column made when asked for, not kept: a
+        few sales in a hundred have a refund)."""
+        refunded = np.zeros(len(self.sold), dtype=np.int64)
+        refunded[self.refunds[0]] = self.refunds[1]
+        return refunded
+
+    @property
     def credited(self) -> Bool:
         """Sales that earn now: sold, not disputed, and not refunded in full."""
-        return self.sold & ~self.disputed & np.less(self.refunded, self.sales.amount)
+        return self.sold & ~self.disputed & self.left
+
+    def refunded_of(self, sale: int) -> int:
+        """The refunded amount to date of the sale at position ``sale``."""
+        at, refunded = self.refunds
+        k = int(np.searchsorted(at, sale))
+        return int(refunded[k]) if k < len(at) and at[k] == sale else 0
+
+    @property
+    def left(self) -> Bool:
+        """Sales not refunded in full (with something left after refunds)."""
+        left = self.sales.amount > 0
+        at, refunded = self.refunds
+        left[at] = refunded < self.sales.amount[at]
+        return left
 
     def dispute_since(self, at: Int) -> Dates:
         """The date the open dispute of each sale at positions ``at`` was opened (NaT where
@@ -593,10 +615,11 @@ class SaleState:
     def basis(self, kind: str) -> Int:
         """What each sale earns on now (0 unless credited): the amount left after refunds, or
         the margin shrunk in proportion to it (``kind``: ``amount`` or ``margin``)."""
-        remaining = np.maximum(self.sales.amount - self.refunded, 0)
+        refunded = self.refunded
+        remaining = np.maximum(self.sales.amount - refunded, 0)
         credited = self.sold & ~self.disputed & (remaining > 0)
         if kind == "margin":
-            remaining = _margin_left(self.sales, self.refunded, remaining, self.rounding)
+            remaining = _margin_left(self.sales, refunded, remaining, self.rounding)
         return np.where(credited, remaining, 0)
 
 
@@ -611,8 +634,8 @@ def state_at(
     """
     cutoff = day(as_of)
     dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
-    sold, refunded, disputed = _standing(sales, cutoff, dispute_cutoff)
-    return SaleState(as_of, sold, refunded, disputed, sales, rounding, dispute_cutoff)
+    sold, refunds, disputed = _standing(sales, cutoff, dispute_cutoff)
+    return SaleState(as_of, sold, refunds, disputed, sales, rounding, dispute_cutoff)
 
 
 def credited_basis(
@@ -635,15 +658,16 @@ def _standing(sales: Sales, cutoff: np.datetime64, dispute_cutoff: np.datetime64
     which are under a dispute open at ``dispute_cutoff``."""
     size = len(sales)
     sold = sales.sold_by(cutoff)
-    refunded = np.zeros(size, dtype=np.int64)
     refund_mask = sales.refund_date <= cutoff
-    np.add.at(refunded, sales.refund_sale[refund_mask], sales.refund_amount[refund_mask])
+    at, which = np.unique(sales.refund_sale[refund_mask], return_inverse=True)
+    refunded = np.zeros(len(at), dtype=np.int64)
+    np.add.at(refunded, which, sales.refund_amount[refund_mask])
     dispute_mask = sales.dispute_date <= dispute_cutoff
     opened = sales.dispute_sale[dispute_mask & sales.dispute_opens]
     resolved = sales.dispute_sale[dispute_mask & ~sales.dispute_opens]
     # Openings less resolutions per sale (counts, never money: bincount is exact here)
     disputed = np.bincount(opened, minlength=size) > np.bincount(resolved, minlength=size)
-    return sold, refunded, disputed
+    return sold, (at, refunded), disputed
 
 
 def _margin_left(sales: Sales, refunded: Int, remaining: Int, rounding: Rounding) -> Any:

@@ -21,14 +21,14 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
     sales = ctx.sales
     now = ctx.state(ctx.period.end)
     # Flags, not amounts, over every sale (a byte a sale, not eight); amounts only where named
-    left = np.less(now.refunded, sales.amount)  # something remains after refunds
+    left = now.left  # something remains after refunds
     held: dict[int, list[SaleNote]] = defaultdict(list)
     excluded: dict[int, list[SaleNote]] = defaultdict(list)
     on_hold = np.flatnonzero(now.sold & now.disputed & left)
     since = now.dispute_since(on_hold).tolist()
     for i, opened in zip(on_hold.tolist(), since, strict=True):
         reason = f"dispute opened {opened}, not resolved by {ctx.period.end}"
-        remaining = int(sales.amount[i]) - int(now.refunded[i])
+        remaining = int(sales.amount[i]) - now.refunded_of(i)
         held[int(sales.employee[i])].append(_note(ctx, i, "held", reason, remaining))
     refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
     for i in np.flatnonzero(now.sold & ~left & refunded_now).tolist():
