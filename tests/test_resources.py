@@ -81,7 +81,11 @@ def test_a_run_leaves_the_collector_on() -> None:
     assert gc.isenabled()
 
 
-def test_arrow_buffers_come_from_a_returning_pool_only_inside() -> None:
+def test_arrow_buffers_come_from_a_returning_pool_only_inside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # (Dask's nanny leaves its workers' environment, Arrow's pool included, in this process)
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     before = _pool()
     with arrow_pool_returning():
         inside = _pool()
