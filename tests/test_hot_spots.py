@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +26,6 @@ from compcalc.engine.crediting import (
     Sales,
     allocate_shares,
     build_sales,
-    credited_basis,
     state_at,
 )
 from compcalc.engine.override import _shares
@@ -253,27 +253,37 @@ def _generated_sales(tmp_path: Path) -> Sales:
     return build_sales(checked.frame, position, never, never, dt.date(2026, 10, 1))
 
 
-def test_credited_basis_is_the_sale_state_basis(tmp_path: Path) -> None:
-    """The replays' one-column basis is the whole sale state's, on every day of the year,
-    for both bases and every rounding (margins shrink with partial refunds)."""
+def test_a_month_ends_basis_differs_only_where_it_says(tmp_path: Path) -> None:
+    """``SaleState.differences`` values only the refunded, disputed and non-positive sales:
+    the full figures where sold, with those put in, are the whole basis, on every day, for
+    both bases and every rounding; with some sales of zero or negative amount too."""
     sales = _generated_sales(tmp_path)
-    assert len(sales.dispute_sale) and len(sales.refund_sale) and sales.has_margin.any()
-    disputed_some_day = False
-    for offset in range(0, 366, 3):
-        as_of = dt.date(2026, 10, 1) + dt.timedelta(days=offset)
-        for rounding in Rounding:
-            state = state_at(sales, as_of, rounding)
-            disputed_some_day |= bool(state.disputed.any())
-            for kind in ("amount", "margin"):
-                got = credited_basis(sales, as_of, rounding, kind)
-                assert got.tolist() == state.basis(kind).tolist(), (as_of, rounding, kind)
-            # Refunds to as_of, disputes as they stood a month earlier (a period's steps)
-            earlier = as_of - dt.timedelta(days=30)
-            state = state_at(sales, as_of, rounding, disputes_as_of=earlier)
-            for kind in ("amount", "margin"):
-                got = credited_basis(sales, as_of, rounding, kind, disputes_as_of=earlier)
-                assert got.tolist() == state.basis(kind).tolist(), (as_of, rounding, kind)
-    assert disputed_some_day
+    amount = sales.amount.copy()
+    amount[::7] *= -1
+    amount[::11] = 0
+    variants = [sales, dataclasses.replace(sales, amount=amount, total=amount)]
+    seen = np.zeros(3, dtype=bool)  # some sale differs for a refund, a dispute, its sign
+    for some in variants:
+        for offset in range(0, 366, 5):
+            as_of = dt.date(2026, 10, 1) + dt.timedelta(days=offset)
+            earlier = as_of - dt.timedelta(days=30)  # a period's steps: disputes as of then
+            for rounding, disputes_as_of in itertools.product(Rounding, (None, earlier)):
+                state = state_at(some, as_of, rounding, disputes_as_of)
+                for kind in ("amount", "margin"):
+                    whole = state.basis(kind)
+                    differ, values = state.differences(kind)
+                    figures = some.margin if kind == "margin" else some.amount
+                    rebuilt = np.where(state.sold, figures, 0)
+                    rebuilt[differ] = values
+                    case = (as_of, rounding, disputes_as_of, kind)
+                    assert rebuilt.tolist() == whole.tolist(), case
+                    assert np.all(np.diff(differ) > 0)
+                    seen |= [
+                        bool(np.isin(differ, state.refunds[0]).any()),
+                        bool(state.disputed[differ].any()),
+                        bool((some.amount[differ] <= 0).any()),
+                    ]
+    assert seen.all(), seen
 
 
 def test_sold_by_is_dated_and_eligible_by_the_day(tmp_path: Path) -> None:
@@ -289,7 +299,7 @@ def test_sold_by_is_dated_and_eligible_by_the_day(tmp_path: Path) -> None:
 
 def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> None:
     """Context.basis keeps month-end bases as their differences from the full figures, and
-    gives back exactly credited_basis, for every date, both bases, with and without the
+    gives back exactly the whole sale state's, for every date, both bases, with and without the
     disputes of an earlier date."""
     sales = _generated_sales(tmp_path)
     period = parse_period("2027-03")
@@ -311,7 +321,7 @@ def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> 
         as_of = dt.date(2026, 10, 1) + dt.timedelta(days=offset)
         for disputes_as_of in (None, as_of - dt.timedelta(days=30)):
             for kind in ("amount", "margin"):
-                expected = credited_basis(sales, as_of, ctx.rounding, kind, disputes_as_of)
+                expected = state_at(sales, as_of, ctx.rounding, disputes_as_of).basis(kind)
                 got = ctx.basis(as_of, kind, disputes_as_of)
                 assert got.dtype == np.int64
                 assert got.tolist() == expected.tolist(), (as_of, kind, disputes_as_of)

@@ -27,7 +27,6 @@ from .crediting import (
     IgnoredEvents,
     Sales,
     SaleState,
-    credited_basis,
     period_events,
     state_at,
 )
@@ -136,12 +135,12 @@ class Context:
         key = (as_of, kind, disputes_as_of)
         if key not in self._bases:
             if as_of == self.period.end and disputes_as_of is None:  # its state is kept
-                basis = self.state(as_of).basis(kind)
+                state = self.state(as_of)
             else:
-                basis = credited_basis(self.sales, as_of, self.rounding, kind, disputes_as_of)
-            differ = np.flatnonzero(basis != self._plain_basis(as_of, kind))
-            self._bases[key] = (_narrow(differ), basis[differ])
-            del basis
+                state = state_at(self.sales, as_of, self.rounding, disputes_as_of)
+            differ, values = state.differences(kind)
+            self._bases[key] = (_narrow(differ), values)
+            del state
         differ, values = self._bases[key]
         if at is None:
             out = self._plain_basis(as_of, kind)

@@ -91,6 +91,11 @@ class Sales:
         return self.excluded_reason.equals("")
 
     @functools.cached_property
+    def nonpositive(self) -> Int:
+        """Positions of the sales of zero or negative amount (they never earn as sold)."""
+        return np.flatnonzero(self.amount <= 0)
+
+    @functools.cached_property
     def sold_day(self) -> npt.NDArray[np.int32]:
         """Each eligible sale's date in days since 1970, the largest int32 for the others:
         ``sold_day <= days(as_of)`` is "sold and eligible by as_of" in one 32-bit comparison
@@ -615,11 +620,42 @@ class SaleState:
     def basis(self, kind: str) -> Int:
         """What each sale earns on now (0 unless credited): the amount left after refunds, or
         the margin shrunk in proportion to it (``kind``: ``amount`` or ``margin``)."""
-        refunded = self.refunded
-        remaining = np.maximum(self.sales.amount - refunded, 0)
-        credited = self.sold & ~self.disputed & (remaining > 0)
+        return self._basis_at(kind, None)
+
+    def differences(self, kind: str) -> tuple[Int, Int]:
+        """The sales (ascending positions) whose :meth:`basis` differs from their full figure
+        where sold by now (0 where not), and their basis there.
+
+        Only a refunded, disputed or non-positive sale can differ (any other earns its whole
+        amount and margin once sold), so only those few are valued: no column as long as the
+        ledger per month end.
+        """
+        sales = self.sales
+        maybe = np.union1d(self.refunds[0], np.flatnonzero(self.disputed))
+        maybe = np.union1d(maybe, sales.nonpositive)
+        basis = self._basis_at(kind, maybe)
+        figures = (sales.margin if kind == "margin" else sales.amount)[maybe]
+        differ = basis != np.where(self.sold[maybe], figures, 0)
+        return maybe[differ], basis[differ]
+
+    def _basis_at(self, kind: str, at: Int | None) -> Int:
+        """:meth:`basis` of the sales at positions ``at`` (ascending; None: every sale)."""
+        sales = self.sales
+        if at is None:
+            amount, margin, refunded = sales.amount, sales.margin, self.refunded
+            sold, disputed = self.sold, self.disputed
+        else:
+            amount, margin, sold, disputed = (
+                sales.amount[at], sales.margin[at], self.sold[at], self.disputed[at]
+            )
+            refunded = np.zeros(len(at), dtype=np.int64)
+            refund_at, refund = self.refunds
+            hit = np.isin(at, refund_at, assume_unique=True)
+            refunded[hit] = refund[np.searchsorted(refund_at, at[hit])]
+        remaining = np.maximum(amount - refunded, 0)
+        credited = sold & ~disputed & (remaining > 0)
         if kind == "margin":
-            remaining = _margin_left(self.sales, refunded, remaining, self.rounding)
+            remaining = _margin_left(amount, margin, refunded, remaining, self.rounding)
         return np.where(credited, remaining, 0)
 
 
@@ -636,21 +672,6 @@ def state_at(
     dispute_cutoff = cutoff if disputes_as_of is None else day(disputes_as_of)
     sold, refunds, disputed = _standing(sales, cutoff, dispute_cutoff)
     return SaleState(as_of, sold, refunds, disputed, sales, rounding, dispute_cutoff)
-
-
-def credited_basis(
-    sales: Sales,
-    as_of: dt.date,
-    rounding: Rounding,
-    kind: str,
-    disputes_as_of: dt.date | None = None,
-) -> Int:
-    """``state_at(sales, as_of, rounding, disputes_as_of).basis(kind)``, the state dropped.
-
-    The replays of earlier months need this one column per month end: the state works out
-    the dispute dates, and for an ``amount`` basis the shrunk margins, only when asked.
-    """
-    return state_at(sales, as_of, rounding, disputes_as_of).basis(kind)
 
 
 def _standing(sales: Sales, cutoff: np.datetime64, dispute_cutoff: np.datetime64) -> Any:
@@ -670,18 +691,20 @@ def _standing(sales: Sales, cutoff: np.datetime64, dispute_cutoff: np.datetime64
     return sold, (at, refunded), disputed
 
 
-def _margin_left(sales: Sales, refunded: Int, remaining: Int, rounding: Rounding) -> Any:
+def _margin_left(
+    amount: Int, margin_given: Int, refunded: Int, remaining: Int, rounding: Rounding
+) -> Any:
     """Each sale's margin shrunk in proportion to what is left after refunds, rounded once.
 
     ``round(margin * remaining / amount)`` is the margin itself where nothing was refunded
     from a positive amount, so only the refunded (or non-positive) sales are divided.
     """
-    safe_amount = np.where(sales.amount > 0, sales.amount, 1)
+    safe_amount = np.where(amount > 0, amount, 1)
     peak = int(remaining.max()) if len(remaining) else 0
-    margin = safe_ints(sales.margin, peak)
+    margin = safe_ints(margin_given, peak)
     if margin.dtype == object:  # products beyond int64: every sale in Python integers
         return round_div(margin * remaining, safe_amount, rounding)
-    shrunk = np.flatnonzero(((refunded != 0) | (sales.amount <= 0)) & (margin != 0))
+    shrunk = np.flatnonzero(((refunded != 0) | (amount <= 0)) & (margin != 0))
     part = round_div(margin[shrunk] * remaining[shrunk], safe_amount[shrunk], rounding)
     if np.asarray(part).dtype == object:
         return round_div(margin * remaining, safe_amount, rounding)
