@@ -381,10 +381,12 @@ class GroupSales:
         owner = owner_of_sale[ascending]
         del owner_of_sale
         by_owner = stable_order(owner, len(rows))
-        self._ascending = ascending
-        self._by_owner = by_owner
-        self.positions = ascending[by_owner]  # the group's sales, grouped by employee
+        # Positions in 32 bits when they fit (a plan's share of the ledger, four columns)
+        self._ascending = _narrow(ascending)
+        self._by_owner = _narrow(by_owner)
+        self.positions = self._ascending[self._by_owner]  # the group's sales, by employee
         self.owner = owner[by_owner]  # sorted local employee index
+        del ascending, by_owner
         self.groups = Groups(self.owner, len(rows))
         self._slot: Int | None = None
         self._figures: dict[str, Int] = {}
@@ -428,7 +430,7 @@ class GroupSales:
         at = np.minimum(np.searchsorted(ascending, positions), len(ascending) - 1)
         hit = ascending[at] == positions
         if self._slot is None:  # the inverse of by_owner: ascending[j] is positions[slot[j]]
-            self._slot = np.empty(len(self._by_owner), dtype=np.int64)
+            self._slot = np.empty(len(self._by_owner), dtype=self._by_owner.dtype)
             self._slot[self._by_owner] = np.arange(len(self._by_owner))
         return self._slot[at[hit]], hit
 
