@@ -776,8 +776,12 @@ def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
     people = np.bincount(unique.drop_duplicates(["_tid", "employee_id"])["_tid"], minlength=size)
     split = np.zeros(size, dtype=bool)
     split[tid[ctx.share_given[pos]]] = True
-    total = np.zeros(size, dtype=np.int64)
-    np.add.at(total, tid_d, ctx.share[pos_d])
+    # Shares per transaction: whole sales counted (no ledger-long np.add.at), given shares added
+    given = ctx.share_given[pos_d]
+    some_given = bool(given.any())
+    total = np.bincount(tid_d[~given] if some_given else tid_d, minlength=size) * SHARE_WHOLE
+    if some_given:
+        np.add.at(total, tid_d[given], ctx.share[pos_d[given]])
     several_by_tid = counts > 1
     conflict_by_tid = (variants > 1) & (~split | (kinds > 1) | (people < variants))
     unbalanced_by_tid = (variants > 0) & ~conflict_by_tid & (total != SHARE_WHOLE)
