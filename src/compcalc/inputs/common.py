@@ -432,13 +432,20 @@ def canonical_digest(
     keeps the digest while changing any cell changes it. ``key_rank`` is :func:`text_rank` of
     the key when the caller has it already, ``key_order`` its stable argsort.
     """
+    return _hashed(len(cells), *_digest_input(cells, key, key_rank, key_order))
+
+
+def _digest_input(
+    cells: pd.DataFrame, key: str | None, key_rank: IntArray | None, key_order: IntArray | None
+) -> tuple[list[str], list[pa.ChunkedArray], IntArray | None]:
+    """The digest's column names in order, their columns as read (Arrow chunks, never copied
+    whole) and the rows' order (None when there is nothing to order)."""
     names = sorted(str(c) for c in cells.columns)
     if key is not None and key_rank is None:
         key_rank, key_order = text_rank(cells[key]), None
-    # The columns as read (Arrow chunks, never copied whole)
     columns = [_arrow_text(cells[name]) for name in names]
     order = _row_order(columns, key_rank, key_order) if names and len(cells) else None
-    return _hashed(len(cells), names, columns, order)
+    return names, columns, order
 
 
 def digest_beside(
@@ -454,19 +461,16 @@ def digest_beside(
 
     The thread holds the columns' Arrow arrays, never ``cells`` (the caller takes columns out
     of it as it goes), and lets go of each column once hashed. Arrow arrays are immutable and
-    The rows' order is found here, first: sorting holds more memory than hashing, and the
-    caller's checks need theirs. A small table's digest is made here and now. An error in
-    the thread is raised by ``Future.result()``.
+    ``key_rank``/``key_order`` are only read, by both sides. The rows' order is found here,
+    first: sorting holds more memory than hashing, and the caller's checks need theirs. A
+    small table's digest is made here and now. An error in the thread is raised by
+    ``Future.result()``.
     """
+    names, columns, order = _digest_input(cells, key, key_rank, key_order)
     if len(cells) < _DIGEST_BESIDE:
         done: Future[str] = Future()
-        done.set_result(canonical_digest(cells, key=key, key_rank=key_rank, key_order=key_order))
+        done.set_result(_hashed(len(cells), names, columns, order))
         return done
-    names = sorted(str(c) for c in cells.columns)
-    if key is not None and key_rank is None:
-        key_rank, key_order = text_rank(cells[key]), None
-    columns = [_arrow_text(cells[name]) for name in names]
-    order = _row_order(columns, key_rank, key_order) if names else None
     pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
     future = pool.submit(_hashed, len(cells), names, columns, order)
     pool.shutdown(wait=False)  # its thread ends with its one task, not waited for here
