@@ -131,8 +131,7 @@ def test_margin_left_divides_only_refunded_sales_and_matches_dividing_all() -> N
     margin = np.array([300, 301, 7, 9, 100, 0], dtype=np.int64)
     refunded = np.array([0, 500, 0, 0, 111, 10], dtype=np.int64)
     remaining = np.maximum(amount - refunded, 0)
-    sales = type("S", (), {"amount": amount, "margin": margin})()
-    got = _margin_left(sales, refunded, remaining, Rounding.HALF_UP)  # type: ignore[arg-type]
+    got = _margin_left(amount, margin, refunded, remaining, Rounding.HALF_UP)
     every = round_div(margin * remaining, np.where(amount > 0, amount, 1), Rounding.HALF_UP)
     assert got.tolist() == every.tolist() == [300, 151, 0, 0, 67, 0]
 
