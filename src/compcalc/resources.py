@@ -27,14 +27,57 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pyarrow as pa
 
-_lock = threading.Lock()
-_holders = 0  # blocks inside gc_paused now
-_resume = False  # whether the collector was on when the first of them began
+
+class _Held:
+    """A process setting changed while any block holds it: the first block in makes the
+    change (``change`` returns how to undo it, or None when it changed nothing), the last
+    block out undoes it. Thread-safe; blocks may nest."""
+
+    def __init__(self, change: Callable[[], Callable[[], None] | None]) -> None:
+        self._change = change
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._undo: Callable[[], None] | None = None
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._lock:
+            if self._holders == 0:
+                self._undo = self._change()
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0 and self._undo is not None:
+                    self._undo()
+                    self._undo = None
+
+
+def _pause_collector() -> Callable[[], None] | None:
+    if not gc.isenabled():  # the application's choice: left off
+        return None
+    gc.disable()
+    return gc.enable
+
+
+def _use_returning_pool() -> Callable[[], None] | None:
+    returning = _returning_pool()
+    if returning is None:
+        return None
+    before = pa.default_memory_pool()
+    pa.set_memory_pool(returning)
+    return lambda: pa.set_memory_pool(before)
+
+
+_COLLECTOR = _Held(_pause_collector)
+_ARROW_POOL = _Held(_use_returning_pool)
 
 
 @contextmanager
@@ -49,24 +92,8 @@ def gc_paused() -> Iterator[None]:
     >>> gc.isenabled()
     True
     """
-    global _holders, _resume
-    with _lock:
-        if _holders == 0:
-            _resume = gc.isenabled()
-            gc.disable()
-        _holders += 1
-    try:
+    with _COLLECTOR.held():
         yield
-    finally:
-        with _lock:
-            _holders -= 1
-            if _holders == 0 and _resume:
-                gc.enable()
-
-
-_pool_lock = threading.Lock()
-_pool_holders = 0  # blocks inside arrow_pool_returning now
-_pool_before: pa.MemoryPool | None = None  # the default pool when the first of them began
 
 
 @contextmanager
@@ -82,22 +109,8 @@ def arrow_pool_returning() -> Iterator[None]:
     >>> pa.default_memory_pool().backend_name == before
     True
     """
-    global _pool_holders, _pool_before
-    with _pool_lock:
-        if _pool_holders == 0:
-            returning = _returning_pool()
-            _pool_before = pa.default_memory_pool() if returning is not None else None
-            if returning is not None:
-                pa.set_memory_pool(returning)
-        _pool_holders += 1
-    try:
+    with _ARROW_POOL.held():
         yield
-    finally:
-        with _pool_lock:
-            _pool_holders -= 1
-            if _pool_holders == 0 and _pool_before is not None:
-                pa.set_memory_pool(_pool_before)
-                _pool_before = None
 
 
 def _returning_pool() -> pa.MemoryPool | None:

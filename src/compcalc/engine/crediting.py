@@ -579,11 +579,13 @@ class SaleState:
         """Sales that earn now: sold, not disputed, and not refunded in full."""
         return self.sold & ~self.disputed & self.left
 
-    def refunded_of(self, sale: int) -> int:
-        """The refunded amount to date of the sale at position ``sale``."""
-        at, refunded = self.refunds
-        k = int(np.searchsorted(at, sale))
-        return int(refunded[k]) if k < len(at) and at[k] == sale else 0
+    def refunded_at(self, at: Int) -> Int:
+        """The refunded amount to date of each sale at positions ``at``."""
+        refund_at, refund = self.refunds
+        out = np.zeros(len(at), dtype=np.int64)
+        hit = np.isin(at, refund_at)
+        out[hit] = refund[np.searchsorted(refund_at, at[hit])]
+        return out
 
     @property
     def left(self) -> Bool:
@@ -648,10 +650,7 @@ class SaleState:
             amount, margin, sold, disputed = (
                 sales.amount[at], sales.margin[at], self.sold[at], self.disputed[at]
             )
-            refunded = np.zeros(len(at), dtype=np.int64)
-            refund_at, refund = self.refunds
-            hit = np.isin(at, refund_at, assume_unique=True)
-            refunded[hit] = refund[np.searchsorted(refund_at, at[hit])]
+            refunded = self.refunded_at(at)
         remaining = np.maximum(amount - refunded, 0)
         credited = sold & ~disputed & (remaining > 0)
         if kind == "margin":

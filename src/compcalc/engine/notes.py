@@ -26,10 +26,10 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
     excluded: dict[int, list[SaleNote]] = defaultdict(list)
     on_hold = np.flatnonzero(now.sold & now.disputed & left)
     since = now.dispute_since(on_hold).tolist()
-    for i, opened in zip(on_hold.tolist(), since, strict=True):
+    remaining = (sales.amount[on_hold] - now.refunded_at(on_hold)).tolist()
+    for i, opened, left_now in zip(on_hold.tolist(), since, remaining, strict=True):
         reason = f"dispute opened {opened}, not resolved by {ctx.period.end}"
-        remaining = int(sales.amount[i]) - now.refunded_of(i)
-        held[int(sales.employee[i])].append(_note(ctx, i, "held", reason, remaining))
+        held[int(sales.employee[i])].append(_note(ctx, i, "held", reason, left_now))
     refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
     for i in np.flatnonzero(now.sold & ~left & refunded_now).tolist():
         note = _note(ctx, i, "forfeited", "refunded in full this period", int(sales.amount[i]))
