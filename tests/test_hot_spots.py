@@ -269,6 +269,8 @@ def test_a_month_ends_basis_differs_only_where_it_says(tmp_path: Path) -> None:
             earlier = as_of - dt.timedelta(days=30)  # a period's steps: disputes as of then
             for rounding, disputes_as_of in itertools.product(Rounding, (None, earlier)):
                 state = state_at(some, as_of, rounding, disputes_as_of)
+                everyone = np.arange(len(some))
+                assert state.refunded_at(everyone).tolist() == state.refunded.tolist()
                 for kind in ("amount", "margin"):
                     whole = state.basis(kind)
                     differ, values = state.differences(kind)

@@ -583,8 +583,11 @@ class SaleState:
         """The refunded amount to date of each sale at positions ``at``."""
         refund_at, refund = self.refunds
         out = np.zeros(len(at), dtype=np.int64)
-        hit = np.isin(at, refund_at)
-        out[hit] = refund[np.searchsorted(refund_at, at[hit])]
+        if not len(refund_at):
+            return out
+        where = np.minimum(np.searchsorted(refund_at, at), len(refund_at) - 1)
+        hit = refund_at[where] == at  # both ascending: a search, no sort
+        out[hit] = refund[where[hit]]
         return out
 
     @property
@@ -633,8 +636,10 @@ class SaleState:
         ledger per month end.
         """
         sales = self.sales
-        maybe = np.union1d(self.refunds[0], np.flatnonzero(self.disputed))
-        maybe = np.union1d(maybe, sales.nonpositive)
+        maybe = self.disputed.copy()  # marked in a mask: ascending and unique with no sort
+        maybe[self.refunds[0]] = True
+        maybe[sales.nonpositive] = True
+        maybe = np.flatnonzero(maybe)
         basis = self._basis_at(kind, maybe)
         figures = (sales.margin if kind == "margin" else sales.amount)[maybe]
         differ = basis != np.where(self.sold[maybe], figures, 0)
