@@ -411,3 +411,26 @@ def test_order_by_keys_is_one_stable_lexsort(cases: list[tuple[int, int, int, in
     ]
     expected = np.lexsort([-rows, table[rows, 3], table[rows, 2], table[rows, 1], rank])
     assert common.order_by_keys(rows, rank, keys).tolist() == expected.tolist()
+
+
+# Texts sharing starts of every length (prefixes, one word and more), non-ASCII, NUL, empty
+ID_TEXT = st.text(alphabet=st.sampled_from(list("T00019ab\x00é\U0001f600")), max_size=20) | (
+    st.sampled_from(["0123456789", "01234567", "0123456799", "0123456789é"])  # one word ties
+    .flatmap(lambda head: st.text(alphabet="9a\x00", max_size=9).map(lambda tail: head + tail))
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ID_TEXT, max_size=30), st.sampled_from(["", "TX-2027-", "T0000000000000000"]))
+def test_text_order_is_a_stable_sort_of_the_code_points(texts: list[str], start: str) -> None:
+    """``text_order`` ranks and orders texts as Python's stable sort of them does (code point
+    order is UTF-8 byte order): equal ranks for equal texts only, input order among them,
+    whatever the shared start, the words past it, NUL bytes and empty texts."""
+    column = pd.Series([start + t for t in texts], dtype="str")
+    rank, order = common.text_order(column)
+    values = column.tolist()
+    assert order.tolist() == sorted(range(len(values)), key=lambda i: values[i])
+    ordered = [values[i] for i in order]
+    for a, b, ra, rb in zip(ordered, ordered[1:], rank[order], rank[order][1:], strict=False):
+        assert (ra < rb) if a != b else (ra == rb)
+    assert rank.dtype == np.int64 and order.dtype == np.int64

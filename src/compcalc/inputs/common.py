@@ -74,10 +74,11 @@ class TextTable:
     line: pd.Series  # Int64, <NA> when the source has no lines (Parquet, DataFrame)
     source: str
     digest: Future[str]  # :func:`canonical_digest`, made beside the caller's checks
-    # The key column's text as dense ranks (equal texts, equal ranks; code point order), when
-    # the table was read with a key: the digest's first sort key, reusable by the caller.
+    # The key column's text as integers in its code point order (equal exactly for equal
+    # texts; :func:`text_order`), when the table was read with a key: the digest's first sort
+    # key, reusable by the caller.
     key_rank: IntArray | None = None
-    key_order: IntArray | None = None  # np.argsort(key_rank, kind="stable"), made once
+    key_order: IntArray | None = None  # np.argsort(key_rank, kind="stable"), made with it
     # The source's columns left unread (names as written, in its order): read with ``columns``.
     unread: tuple[str, ...] = ()
 
@@ -125,8 +126,7 @@ def read_text_table(
     for name in cells.columns:  # one column at a time: each old column freed as it goes
         cells[name] = one_chunk(strip_text(cells[name]))
     row = np.arange(1, len(cells) + 1, dtype=np.int64)
-    rank = text_rank(cells[key]) if key is not None else None
-    order = None if rank is None else np.argsort(rank, kind="stable").astype(np.int64)
+    rank, order = text_order(cells[key]) if key is not None else (None, None)
     digest = digest_beside(cells, key=key, key_rank=rank, key_order=order)
     unread = tuple(n for n in names if _canonical_name(n) not in cells.columns)
     line = lines.reset_index(drop=True)
@@ -429,8 +429,8 @@ def canonical_digest(
     then each column in name order: its cells' UTF-8 byte lengths (unsigned 64-bit, little
     endian) in that row order, then their bytes in that order. The lengths make it
     unambiguous whatever the cells hold. Row numbers are not part of it, so shuffling a file
-    keeps the digest while changing any cell changes it. ``key_rank`` is :func:`text_rank` of
-    the key when the caller has it already, ``key_order`` its stable argsort.
+    keeps the digest while changing any cell changes it. ``key_rank`` and ``key_order`` are
+    :func:`text_order` of the key when the caller has them already.
     """
     return _hashed(len(cells), *_digest_input(cells, key, key_rank, key_order))
 
@@ -442,7 +442,7 @@ def _digest_input(
     whole) and the rows' order (None when there is nothing to order)."""
     names = sorted(str(c) for c in cells.columns)
     if key is not None and key_rank is None:
-        key_rank, key_order = text_rank(cells[key]), None
+        key_rank, key_order = text_order(cells[key])
     columns = [_arrow_text(cells[name]) for name in names]
     order = _row_order(columns, key_rank, key_order) if names and len(cells) else None
     return names, columns, order
@@ -621,6 +621,82 @@ def text_rank(column: pd.Series) -> IntArray:
         return np.zeros(0, dtype=np.int64)
     dense = pc.rank(_arrow_text(column), sort_keys="ascending", tiebreaker="dense")
     return np.asarray(dense, dtype=np.int64) - 1
+
+
+def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
+    """Integers in a text column's code point order (equal exactly for equal texts) and their
+    stable argsort: what :func:`text_rank` and ``np.argsort(rank, kind="stable")`` give in
+    order, with numpy sorting integers instead of Arrow comparing strings.
+
+    UTF-8 bytes compare as code points do. Past the bytes every text shares at its start, a
+    text's next eight bytes (zeros past its end) are one unsigned integer: a transaction id
+    of up to that many distinct bytes is ordered by one integer sort, and its integer is its
+    rank; longer ones are ordered by the next eight bytes only where the first tie, and then
+    ranked densely. A text with a NUL byte (zero padding would tie it with a shorter text)
+    goes to :func:`text_rank`.
+
+    >>> rank, order = text_order(pd.Series(["ab", "a", "ab", "b", "é", "abcdefghij"], dtype="str"))
+    >>> order.tolist(), (rank[order][1:] > rank[order][:-1]).tolist()
+    ([1, 0, 2, 5, 3, 4], [True, False, True, True, True])
+    """
+    text = _arrow_text(column).combine_chunks()  # one chunk after :func:`one_chunk`: no copy
+    n = len(text)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + n + 1]
+    data = text.buffers()[2]
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] if n and data else None
+    if raw is None or not len(raw) or not raw.all():  # all empty, or a NUL byte somewhere
+        rank = text_rank(column)
+        return rank, np.argsort(rank, kind="stable").astype(np.int64)
+    first = offsets[:-1] - offsets[0]
+    length = np.diff(offsets)
+    shared = _shared_prefix(raw, first, int(length.min()))
+    words = -(-(int(length.max()) - shared) // _WORD)  # ceiling: words past the prefix
+
+    def word(rows: IntArray | None, k: int) -> IntArray:
+        at = first if rows is None else first[rows]
+        size = length if rows is None else length[rows]
+        return _word(raw, at, size, shared + _WORD * k)
+
+    head = word(None, 0)
+    order = np.argsort(head, kind="stable").astype(np.int64)
+    if words <= 1:  # every text is its prefix and one word: the word is the rank
+        return head, order
+    ranked = head[order]
+    later = [lambda rows, k=k: [word(rows, k)] for k in range(1, words)]
+    order = order[order_by_keys(order, ranked, later)]
+    # Dense ranks: a new one where a sorted text differs from the one before it (only texts
+    # equal on their first word can be equal: the later words are compared for those)
+    step = np.ones(n, dtype=bool)
+    same = np.flatnonzero(ranked[1:] == ranked[:-1]) + 1
+    differ = np.zeros(len(same), dtype=bool)
+    for k in range(1, words):
+        differ |= word(order[same - 1], k) != word(order[same], k)
+    step[same] = differ
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.cumsum(step) - 1
+    return rank, order
+
+
+_WORD = 8  # bytes of text taken as one integer sort key
+
+
+def _shared_prefix(raw: npt.NDArray[np.uint8], first: IntArray, shortest: int) -> int:
+    """How many leading bytes every text shares (at most the shortest text's length)."""
+    shared = 0
+    while shared < min(shortest, 64) and np.all(raw[first + shared] == raw[first[0] + shared]):
+        shared += 1
+    return shared
+
+
+def _word(raw: npt.NDArray[np.uint8], first: IntArray, length: IntArray, at: int) -> IntArray:
+    """Bytes ``at`` to ``at + 7`` of each text (zeros past its end) as one integer, in the
+    bytes' order: big-endian, with the top bit flipped so that int64 keeps unsigned order."""
+    word = np.zeros(len(first), dtype=np.uint64)
+    last = len(raw) - 1
+    for k in range(at, at + _WORD):
+        byte = raw[np.minimum(first + k, last)]
+        word = (word << np.uint64(8)) | np.where(k < length, byte, 0).astype(np.uint64)
+    return (word ^ np.uint64(1 << 63)).view(np.int64)
 
 
 def tied_positions(keys: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
