@@ -633,7 +633,7 @@ def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
     of up to that many distinct bytes is ordered by one integer sort, and its integer is its
     rank; longer ones are ordered by the next eight bytes only where the first tie, and then
     ranked densely. A text with a NUL byte (zero padding would tie it with a shorter text)
-    goes to :func:`text_rank`.
+    goes to :func:`text_rank`, as do texts whose first word ties many of them.
 
     >>> rank, order = text_order(pd.Series(["ab", "a", "ab", "b", "é", "abcdefghij"], dtype="str"))
     >>> order.tolist(), (rank[order][1:] > rank[order][:-1]).tolist()
@@ -662,12 +662,15 @@ def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
     if words <= 1:  # every text is its prefix and one word: the word is the rank
         return head, order
     ranked = head[order]
+    same = np.flatnonzero(ranked[1:] == ranked[:-1]) + 1  # tied with the one before
+    if len(same) > n // 8:  # the first word leaves many ties: Arrow compares them faster
+        rank = text_rank(column)
+        return rank, np.argsort(rank, kind="stable").astype(np.int64)
     later = [lambda rows, k=k: [word(rows, k)] for k in range(1, words)]
     order = order[order_by_keys(order, ranked, later)]
     # Dense ranks: a new one where a sorted text differs from the one before it (only texts
     # equal on their first word can be equal: the later words are compared for those)
     step = np.ones(n, dtype=bool)
-    same = np.flatnonzero(ranked[1:] == ranked[:-1]) + 1
     differ = np.zeros(len(same), dtype=bool)
     for k in range(1, words):
         differ |= word(order[same - 1], k) != word(order[same], k)
@@ -690,12 +693,25 @@ def _shared_prefix(raw: npt.NDArray[np.uint8], first: IntArray, shortest: int) -
 
 def _word(raw: npt.NDArray[np.uint8], first: IntArray, length: IntArray, at: int) -> IntArray:
     """Bytes ``at`` to ``at + 7`` of each text (zeros past its end) as one integer, in the
-    bytes' order: big-endian, with the top bit flipped so that int64 keeps unsigned order."""
-    word = np.zeros(len(first), dtype=np.uint64)
-    last = len(raw) - 1
-    for k in range(at, at + _WORD):
-        byte = raw[np.minimum(first + k, last)]
-        word = (word << np.uint64(8)) | np.where(k < length, byte, 0).astype(np.uint64)
+    bytes' order: big-endian, with the top bit flipped so that int64 keeps unsigned order.
+
+    The bytes are gathered into an ``n x 8`` byte matrix read as big-endian integers: texts
+    of one length (most ids) are rows of the buffer already, and only a slice is copied.
+    """
+    n = len(first)
+    size = int(length[0]) if n else 0
+    matrix = np.zeros((n, _WORD), dtype=np.uint8)
+    if n and bool(np.all(length == size)) and np.all(np.diff(first) == size):
+        rows = raw[int(first[0]) : int(first[0]) + n * size].reshape(n, size)
+        part = rows[:, at : at + _WORD]
+        matrix[:, : part.shape[1]] = part
+    else:
+        byte = np.empty(n, dtype=np.uint8)
+        for k in range(_WORD):
+            np.take(raw, first + (at + k), out=byte, mode="clip")
+            byte[length <= at + k] = 0
+            matrix[:, k] = byte
+    word = matrix.view(">u8").ravel().astype(np.uint64)
     return (word ^ np.uint64(1 << 63)).view(np.int64)
 
 
