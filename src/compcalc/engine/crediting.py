@@ -171,7 +171,7 @@ def build_sales(
     transactions[sale_code] = group  # code -> the transaction's number (-1: no sale)
     share = _shares(sale_rows)
     rows_per_group = np.bincount(group, minlength=size)
-    first = np.searchsorted(group, np.arange(size))  # each transaction's first share
+    first = np.flatnonzero(starts)  # each transaction's first share (its group starts there)
     sale_currency = currencies.at(sale_at)
     rates = _Rates.of(sale_currency, date, money, sale_ids)
     sale_total = sale_rows["amount_minor"].to_numpy(dtype=np.int64)
