@@ -23,7 +23,7 @@ employees that differ, with both figures split by kind of pay, and exits with st
 ``--repeat N`` runs each side N times (medians of the times, the highest RSS) and checks the
 runs agree with each other. ``--process command`` runs compcalc's child as the ``compcalc``
 command runs (``compcalc.cli.tune_batch_process``); the default measures the library call in a
-process with Python's and the allocator's defaults.
+process with Python's defaults.
 
 The SQL covers the population ``generate.py`` makes (see ``totals.sql``): everyone employed
 for the whole plan year, one currency, no split sales, no rejected rows. The inputs are
@@ -359,8 +359,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         choices=("library", "command"),
         default="library",
         help="compcalc's process as a program calling the library has it (default: Python's "
-        "and the allocator's defaults), or as the compcalc command tunes it "
-        "(compcalc.cli.tune_batch_process: the garbage collector, freed memory kept)",
+        "defaults), or as the compcalc command tunes it "
+        "(compcalc.cli.tune_batch_process: the garbage collector)",
     )
     parser.add_argument(
         "--child", choices=("inspect", "compcalc", "duckdb"), help=argparse.SUPPRESS

@@ -342,11 +342,12 @@ print(before - resident())
 
 @pytest.mark.skipif(
     sys.platform != "linux" or __import__("platform").libc_ver()[0] != "glibc",
-    reason="the allocator setting is glibc's",
+    reason="the allocator's behaviour measured is glibc's",
 )
-def test_the_command_keeps_freed_memory_for_reuse() -> None:
-    # By default glibc unmaps a block this large when it is freed (the next one is faulted in
-    # page by page again); the command's process keeps it for the next allocation.
+def test_the_command_returns_freed_memory_as_the_library_does() -> None:
+    # glibc unmaps a block this large when it is freed. The command's process does too: the
+    # peak memory target (three times the ledger's Arrow size) is the command's as well, and
+    # keeping freed memory for reuse cost 520 MiB at 10M rows for about 1.2 s.
     def released(mode: str) -> int:
         done = subprocess.run(
             [sys.executable, "-c", _FREE_AND_MEASURE, mode],
@@ -355,4 +356,4 @@ def test_the_command_keeps_freed_memory_for_reuse() -> None:
         return int(done.stdout)
 
     assert released("default") > 60 << 20
-    assert released("tuned") < 4 << 20
+    assert released("tuned") > 60 << 20

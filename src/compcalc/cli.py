@@ -22,12 +22,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import dataclasses
 import difflib
 import gc
 import os
-import platform
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -95,39 +93,23 @@ def console_main() -> int:
 def tune_batch_process() -> None:
     """Settings for a process that does one batch run and exits (the ``compcalc`` command).
 
-    * The cyclic garbage collector: a run builds hundreds of thousands of small objects
-      (statement lines and their details) that live until the end, and the default thresholds
-      rescan them again and again (about a sixth of the CPU time of a 1M-row run). The
-      library pauses it only while it builds and writes statements (:mod:`compcalc.resources`);
-      here it is tuned for the whole process, reading and checking included.
-    * glibc's allocator keeps what is freed for reuse instead of returning it: by default
-      each array over 32 MiB (a column of four million rows) is mapped fresh and unmapped when
-      freed, and every page of the next one is faulted in again (a tenth of a 10M-row run's
-      time on a virtual machine, for about 16 % more peak memory: what one phase frees is
-      kept, so the peak is more than the most held at once).
+    The cyclic garbage collector: a run builds hundreds of thousands of small objects
+    (statement lines and their details) that live until the end, and the default thresholds
+    rescan them again and again (about a sixth of the CPU time of a 1M-row run). The library
+    pauses it only while it builds and writes statements (:mod:`compcalc.resources`); here
+    the imported modules are frozen out of its scans and it is tuned for the whole process,
+    reading and checking included.
 
-    Both are process-wide and lasting, so the library never does this by itself (:func:`main`
-    is called in-process by tests and other programs, which keep theirs); a program of its
-    own that runs one batch may call it first. Elsewhere than Linux with glibc, only the first
-    applies.
+    The allocator is left as it is: keeping freed memory for reuse (glibc's ``mallopt``, no
+    mapped blocks, no trimming) saved about 1.2 s of a 10M-row run's 28 s and cost 520 MiB at
+    its peak, over the target of three times the ledger's Arrow size (benchmarks/README.md).
+
+    Process-wide and lasting, so the library never does this by itself (:func:`main` is
+    called in-process by tests and other programs, which keep theirs); a program of its own
+    that runs one batch may call it first.
     """
     gc.freeze()  # the imported modules: never garbage, never scanned again
     gc.set_threshold(100_000, 50, 1000)
-    _keep_freed_memory()
-
-
-def _keep_freed_memory() -> None:
-    if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
-        return
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):  # pragma: no cover - glibc always has both
-        return
-    mallopt(_M_MMAP_MAX, 0)  # large blocks from the heap too, never mapped one by one
-    mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)  # the heap's free top kept (up to 2 GiB)
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's <malloc.h>
 
 
 def build_parser() -> argparse.ArgumentParser:
