@@ -444,7 +444,7 @@ def test_exclusion_reasons_by_hand() -> None:
         [day("2026-10-10")] * 3 + [day("NaT"), day("2026-10-03")], dtype="datetime64[D]"
     )
     left = np.array(["NaT", "NaT", "2026-10-15", "2026-11-01", "2026-10-01"], dtype="datetime64[D]")
-    got = _exclusions(dates, hire, left, dt.date(2026, 10, 1))
+    got = _exclusions(dates, np.arange(5), hire, left, dt.date(2026, 10, 1))
     assert got.tolist() == [
         "sold before this plan year began (2026-10-01)",
         "sold before the employee's hire date",
@@ -453,3 +453,36 @@ def test_exclusion_reasons_by_hand() -> None:
         "sold after the employee's termination date",  # both: after leaving, as before
     ]
     assert got.codes.dtype == np.int8 and got[1] == "sold before the employee's hire date"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 60), min_size=0, max_size=30),
+    st.lists(st.tuples(st.integers(-1, 60), st.integers(-1, 60)), min_size=1, max_size=6),
+    st.data(),
+)
+def test_exclusions_compare_only_the_employees_whose_dates_can_matter(
+    days: list[int], employment: list[tuple[int, int]], data: st.DataObject
+) -> None:
+    """Sales of the employees hired after the first sale or gone before the last are the
+    only ones compared with those dates: the codes are those of comparing every sale."""
+    from compcalc.engine.crediting import _exclusions
+
+    start = np.datetime64("2026-10-01", "D")
+    dates = start + np.array(days, dtype=np.int64).astype("timedelta64[D]")
+    who = np.array(
+        data.draw(st.lists(st.integers(0, len(employment) - 1), min_size=len(days),
+                           max_size=len(days))), dtype=np.int64,
+    )  # fmt: skip
+
+    def on(offset: int) -> np.datetime64:
+        return np.datetime64("NaT", "D") if offset < 0 else start + np.timedelta64(offset, "D")
+
+    hire = np.array([on(h) for h, _ in employment], dtype="datetime64[D]")
+    left = np.array([on(t) for _, t in employment], dtype="datetime64[D]")
+    expected = np.zeros(len(days), dtype=np.int8)
+    expected[~np.isnat(hire[who]) & (dates < hire[who])] = 2
+    expected[~np.isnat(left[who]) & (dates > left[who])] = 3
+    expected[dates < start + np.timedelta64(10, "D")] = 1
+    got = _exclusions(dates, who, hire, left, dt.date(2026, 10, 11))
+    assert got.codes.tolist() == expected.tolist()

@@ -208,7 +208,7 @@ def build_sales(
         amount=amount,
         margin=margin_total if whole else allocate_shares(margin_total, share, group),
         has_margin=margin.notna().to_numpy(dtype=bool),
-        excluded_reason=_exclusions(date, hire[employee], termination[employee], year_start),
+        excluded_reason=_exclusions(date, employee, hire, termination, year_start),
         refund_sale=r_sale,
         refund_date=refunds["date"].to_numpy().astype("datetime64[D]")[r_event],
         refund_amount=lost - _previous(lost, r_sale),
@@ -531,8 +531,15 @@ def _check_totals_fit(amount: Int) -> None:
         )
 
 
-def _exclusions(date: Dates, hire: Dates, termination: Dates, year_start: dt.date) -> TextCodes:
-    """Why each sale earns nothing this plan year ("", code 0, when it may earn)."""
+def _exclusions(
+    date: Dates, employee: Int, hire: Dates, termination: Dates, year_start: dt.date
+) -> TextCodes:
+    """Why each sale earns nothing this plan year ("", code 0, when it may earn).
+
+    ``hire`` and ``termination`` are per employee (``employee``: each sale's). Only the sales
+    of employees hired after the first sale or gone before the last are compared with those
+    dates: no column of dates as long as the ledger per employee date.
+    """
     reasons = np.array(
         [
             "",
@@ -543,8 +550,13 @@ def _exclusions(date: Dates, hire: Dates, termination: Dates, year_start: dt.dat
         dtype=object,
     )
     code = np.zeros(len(date), dtype=np.int8)
-    code[~np.isnat(hire) & (date < hire)] = 2
-    code[~np.isnat(termination) & (date > termination)] = 3  # over 2, as it always has
+    if len(date):
+        hired_late = ~np.isnat(hire) & (hire > date.min())
+        at = np.flatnonzero(hired_late[employee])
+        code[at[date[at] < hire[employee[at]]]] = 2
+        left_early = ~np.isnat(termination) & (termination < date.max())
+        at = np.flatnonzero(left_early[employee])
+        code[at[date[at] > termination[employee[at]]]] = 3  # over 2, as it always has
     code[date < day(year_start)] = 1  # over both
     return TextCodes(code, reasons)
 

@@ -643,11 +643,12 @@ def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
     n = len(text)
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + n + 1]
     data = text.buffers()[2]
-    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]] if n and data else None
-    if raw is None or not len(raw) or not raw.all():  # all empty, or a NUL byte somewhere
+    raw = np.frombuffer(data, dtype=np.uint8) if n and data else np.zeros(0, dtype=np.uint8)
+    used = raw[offsets[0] : offsets[-1]] if n else raw
+    if not len(used) or not used.all():  # all empty, or a NUL byte somewhere
         rank = text_rank(column)
         return rank, np.argsort(rank, kind="stable").astype(np.int64)
-    first = offsets[:-1] - offsets[0]
+    first = offsets[:-1]  # where each text starts in the buffer (a view: no copy)
     length = np.diff(offsets)
     shared = _shared_prefix(raw, first, int(length.min()))
     words = -(-(int(length.max()) - shared) // _WORD)  # ceiling: words past the prefix
@@ -712,7 +713,9 @@ def _word(raw: npt.NDArray[np.uint8], first: IntArray, length: IntArray, at: int
             byte[length <= at + k] = 0
             matrix[:, k] = byte
     word = matrix.view(">u8").ravel().astype(np.uint64)
-    return (word ^ np.uint64(1 << 63)).view(np.int64)
+    del matrix
+    word ^= np.uint64(1 << 63)  # in place: one column as long as the texts at a time
+    return word.view(np.int64)
 
 
 def tied_positions(keys: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
