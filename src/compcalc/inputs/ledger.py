@@ -160,7 +160,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         # an unknown event (its row refused) is missing here
         "event": pd.Categorical.from_codes(rank.astype(np.int8), dtype=EVENT_TYPE),
         "amount_minor": amount, "margin_minor": margin, "currency": currency,
-    })  # fmt: skip
+    }, copy=False)  # fmt: skip  # the columns as they are: no 2-D block of the int64 ones
     if share is not None:
         frame[SHARE_COLUMN] = share
     failed = problems.mask()
