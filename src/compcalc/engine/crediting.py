@@ -648,10 +648,11 @@ class SaleState:
         ledger per month end.
         """
         sales = self.sales
-        maybe = self.disputed.copy()  # marked in a mask: ascending and unique with no sort
-        maybe[self.refunds[0]] = True
-        maybe[sales.nonpositive] = True
-        maybe = np.flatnonzero(maybe)
+        marked = self.disputed.copy()  # marked in a mask: ascending and unique with no sort
+        marked[self.refunds[0]] = True
+        marked[sales.nonpositive] = True
+        maybe = np.flatnonzero(marked)
+        del marked
         basis = self._basis_at(kind, maybe)
         figures = (sales.margin if kind == "margin" else sales.amount)[maybe]
         differ = basis != np.where(self.sold[maybe], figures, 0)
