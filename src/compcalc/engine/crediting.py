@@ -538,7 +538,7 @@ def _exclusions(
 
     ``hire`` and ``termination`` are per employee (``employee``: each sale's). Only the sales
     of employees hired after the first sale or gone before the last are compared with those
-    dates: no column of dates as long as the ledger per employee date.
+    dates: no ledger-long column of hire or termination dates.
     """
     reasons = np.array(
         [

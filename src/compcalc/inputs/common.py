@@ -646,8 +646,7 @@ def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
     raw = np.frombuffer(data, dtype=np.uint8) if n and data else np.zeros(0, dtype=np.uint8)
     used = raw[offsets[0] : offsets[-1]] if n else raw
     if not len(used) or not used.all():  # all empty, or a NUL byte somewhere
-        rank = text_rank(column)
-        return rank, np.argsort(rank, kind="stable").astype(np.int64)
+        return _ranked_in_arrow(column)
     first = offsets[:-1]  # where each text starts in the buffer (a view: no copy)
     length = np.diff(offsets)
     shared = _shared_prefix(raw, first, int(length.min()))
@@ -665,8 +664,7 @@ def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
     ranked = head[order]
     same = np.flatnonzero(ranked[1:] == ranked[:-1]) + 1  # tied with the one before
     if len(same) > n // 8:  # the first word leaves many ties: Arrow compares them faster
-        rank = text_rank(column)
-        return rank, np.argsort(rank, kind="stable").astype(np.int64)
+        return _ranked_in_arrow(column)
     later = [lambda rows, k=k: [word(rows, k)] for k in range(1, words)]
     order = order[order_by_keys(order, ranked, later)]
     # Dense ranks: a new one where a sorted text differs from the one before it (only texts
@@ -682,6 +680,11 @@ def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
 
 
 _WORD = 8  # bytes of text taken as one integer sort key
+
+
+def _ranked_in_arrow(column: pd.Series) -> tuple[IntArray, IntArray]:
+    rank = text_rank(column)
+    return rank, np.argsort(rank, kind="stable").astype(np.int64)
 
 
 def _shared_prefix(raw: npt.NDArray[np.uint8], first: IntArray, shortest: int) -> int:
