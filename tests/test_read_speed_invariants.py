@@ -427,7 +427,14 @@ def test_text_order_is_a_stable_sort_of_the_code_points(texts: list[str], start:
     order is UTF-8 byte order): equal ranks for equal texts only, input order among them,
     whatever the shared start, the words past it, NUL bytes and empty texts."""
     column = pd.Series([start + t for t in texts], dtype="str")
+    before = common._PREFIX_BATCH
+    try:
+        common._PREFIX_BATCH = 3  # the shared start found a few texts at a time too
+        small_batches = common.text_order(column)
+    finally:
+        common._PREFIX_BATCH = before
     rank, order = common.text_order(column)
+    assert [a.tolist() for a in small_batches] == [rank.tolist(), order.tolist()]
     values = column.tolist()
     assert order.tolist() == sorted(range(len(values)), key=lambda i: values[i])
     ordered = [values[i] for i in order]

@@ -688,11 +688,22 @@ def _ranked_in_arrow(column: pd.Series) -> tuple[IntArray, IntArray]:
 
 
 def _shared_prefix(raw: npt.NDArray[np.uint8], first: IntArray, shortest: int) -> int:
-    """How many leading bytes every text shares (at most the shortest text's length)."""
+    """How many leading bytes every text shares (at most the shortest text's length).
+
+    The texts are compared a batch at a time: no index column as long as the texts (this
+    runs where reading a ledger holds the most).
+    """
     shared = 0
-    while shared < min(shortest, 64) and np.all(raw[first + shared] == raw[first[0] + shared]):
+    while shared < min(shortest, 64):
+        byte = raw[first[0] + shared]
+        for begin in range(0, len(first), _PREFIX_BATCH):
+            if np.any(raw[first[begin : begin + _PREFIX_BATCH] + shared] != byte):
+                return shared
         shared += 1
     return shared
+
+
+_PREFIX_BATCH = 1 << 20  # texts compared at a time
 
 
 def _word(raw: npt.NDArray[np.uint8], first: IntArray, length: IntArray, at: int) -> IntArray:
