@@ -12,8 +12,10 @@ Two of the interpreter's and Arrow's process-wide defaults cost a large run dear
 * :func:`arrow_pool_returning`: the allocator of Arrow's buffers. pyarrow's default,
   mimalloc, keeps the pages of freed buffers for reuse: reading ten million ledger rows frees
   one column of text after another, and some 350 MB of them stayed mapped at the read's
-  peak. Arrow's jemalloc pool (where pyarrow has one) returns them to the system within a
-  second.
+  peak. Arrow's jemalloc pool (where pyarrow has one) returns them to the system after its
+  decay time (not at once: at the end of joining the text columns it still holds some 500 MB
+  of them; a decay of 0 returns them at once but made the read a second slower, measured in
+  benchmarks/README.md).
 
 Each turns its setting for a block and back after it, exactly as it found it: nested and
 concurrent blocks (two threads each running a period) count their holders, so the setting

@@ -27,6 +27,7 @@ from .crediting import (
     IgnoredEvents,
     Sales,
     SaleState,
+    found_in,
     period_events,
     state_at,
 )
@@ -424,11 +425,7 @@ class GroupSales:
     def find(self, positions: npt.NDArray[np.integer]) -> tuple[Int, npt.NDArray[np.bool_]]:
         """Where the ascending sale ``positions`` that are the group's fall in its order, and
         which of ``positions`` those are."""
-        ascending = self._ascending
-        if not len(ascending):
-            return np.zeros(0, dtype=np.int64), np.zeros(len(positions), dtype=bool)
-        at = np.minimum(np.searchsorted(ascending, positions), len(ascending) - 1)
-        hit = ascending[at] == positions
+        at, hit = found_in(self._ascending, positions)
         if self._slot is None:  # the inverse of by_owner: ascending[j] is positions[slot[j]]
             self._slot = np.empty(len(self._by_owner), dtype=self._by_owner.dtype)
             self._slot[self._by_owner] = np.arange(len(self._by_owner))

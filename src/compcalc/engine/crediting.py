@@ -595,10 +595,7 @@ class SaleState:
         """The refunded amount to date of each sale at positions ``at``."""
         refund_at, refund = self.refunds
         out = np.zeros(len(at), dtype=np.int64)
-        if not len(refund_at):
-            return out
-        where = np.minimum(np.searchsorted(refund_at, at), len(refund_at) - 1)
-        hit = refund_at[where] == at  # both ascending: a search, no sort
+        where, hit = found_in(refund_at, at)
         out[hit] = refund[where[hit]]
         return out
 
@@ -627,9 +624,7 @@ class SaleState:
         order = np.lexsort((sales.dispute_date[events], sales.dispute_sale[events]))
         sale, date = sales.dispute_sale[events][order], sales.dispute_date[events][order]
         last = np.append(sale[1:] != sale[:-1], True)
-        where = np.searchsorted(sale[last], at)
-        where = np.minimum(where, int(last.sum()) - 1)
-        found = sale[last][where] == at
+        where, found = found_in(sale[last], at)
         open_now = found & self.disputed[at]
         since[open_now] = date[last][where][open_now]
         return since
@@ -674,6 +669,19 @@ class SaleState:
         if kind == "margin":
             remaining = _margin_left(amount, margin, refunded, remaining, self.rounding)
         return np.where(credited, remaining, 0)
+
+
+def found_in(ascending: npt.NDArray[np.integer], values: npt.NDArray[np.integer]) -> Any:
+    """Where each of ``values`` is in ``ascending`` (a sorted array of distinct values), and
+    whether it is there at all: ``(where, hit)``, ``where`` valid only where ``hit``.
+
+    >>> [a.tolist() for a in found_in(np.array([2, 5, 9]), np.array([5, 1, 9, 12]))]
+    [[1, 0, 2, 2], [True, False, True, False]]
+    """
+    if not len(ascending):
+        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    where = np.minimum(np.searchsorted(ascending, values), len(ascending) - 1)
+    return where, ascending[where] == values
 
 
 def state_at(
