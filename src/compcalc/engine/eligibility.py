@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Diagnostic, RunError
+from ..inputs.common import is_in
 from ..rules.schema import BaseSalary, Bonus, Commission, Override, Plan, RuleSet
 from ..statements.model import Rejected
 
@@ -182,9 +183,9 @@ def unknown_managers(
         return []
     manager = accepted["manager_id"].fillna("").astype(str)
     ids = accepted["employee_id"].astype(str)
-    lost = (manager != "") & ~manager.isin(set(ids))
+    lost = (manager != "").to_numpy(dtype=bool) & ~is_in(manager, ids)  # hashed, not per id
     out = []
-    for position in np.flatnonzero(lost.to_numpy()).tolist():
+    for position in np.flatnonzero(lost).tolist():
         boss = str(manager.iat[position])
         why = (
             f"its roster row was rejected ({refused[boss]})"
