@@ -71,6 +71,49 @@ def test_overlapping_threads_resume_when_the_last_ends() -> None:
     assert gc.isenabled()
 
 
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the collector frees it
+
+
+def test_what_the_pause_made_is_moved_to_the_oldest_generation_unscanned() -> None:
+    scans: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            scans.append(info["generation"])
+
+    thresholds = gc.get_threshold()
+    gc.collect()  # every count at zero
+    gc.set_threshold(700, 1_000, 1_000)  # young collections only, from here
+    try:
+        with gc_paused():
+            made = [[i] for i in range(2_000)]  # more than a young collection's threshold
+            cycle = _Node()
+        gc.callbacks.append(note)
+        more = [[i] for i in range(710)]  # one young collection now
+    finally:
+        gc.callbacks.remove(note)
+        gc.set_threshold(*thresholds)
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(made[0]) in oldest and id(cycle) in oldest
+    assert gc.get_freeze_count() == 0
+    assert scans == [0]  # the young collection ran, and found none of them to move
+    del cycle, more
+    assert gc.collect() >= 1  # a cycle made in the pause is still found by a full collection
+
+
+def test_an_application_frozen_objects_stay_frozen() -> None:
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with gc_paused():
+            _Node()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_a_run_leaves_the_collector_on() -> None:
     rules = compcalc.load_rules(ROOT / "rules" / "account_managers.yaml")
     ledger = [ROOT / "examples" / "ledger" / f"2026-{month}.csv" for month in (10, 11)]
