@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from compcalc.inputs import amounts, canonical_digest, common, parse_minor_units, read_ledger
@@ -101,6 +101,38 @@ def test_amounts_match_decimal(cases: list[tuple[str, int]]) -> None:
         fits = len(fraction) <= d and len(whole.lstrip("0")) <= min(15, 18 - d)
         assert (reason is None) == fits, (t, d, reason)
         assert unit == (int(value.scaleb(d)) if fits else 0), (t, d)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            plain_amounts,
+            st.just(""),
+            st.text(alphabet=st.sampled_from(list("0012..-+e 9")), max_size=19),
+        ),
+        min_size=1,
+        max_size=20,
+    ),
+    st.integers(0, 3),
+)
+@example(["1.230"], 2)  # Arrow's cast takes it (no digit lost); three decimals all the same
+@example(["1" * 16, "", "000000000000000000001"], 2)  # 16 integer digits; leading zeros free
+@example(["7", "1.0"], 0)
+def test_amounts_read_quickly_as_the_scan_reads_them(texts: list[str], digits: int) -> None:
+    """A column whose texts are all plain (or empty) goes through Arrow's regular expression
+    and decimal cast instead of the byte scan: same units, same reasons, and taken whenever
+    the scan finds nothing wrong but empty cells."""
+    column = pd.Series(texts, dtype="str")
+    quick = amounts._all_plain(amounts._arrow(common.strip_text(column)), digits)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(amounts, "_QUICK_DIGITS", -1)  # the scan alone
+        units, reasons = parse_minor_units(column, digits)
+    all_fine = all(r is None or r == "amount is empty" for r in reasons.tolist())
+    assert (quick is not None) == all_fine, (texts, reasons.tolist())
+    got_units, got_reasons = parse_minor_units(column, digits)
+    assert got_units.tolist() == units.tolist()
+    assert got_reasons.tolist() == reasons.tolist()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,6 +330,11 @@ def test_amounts_scanned_in_batches_join_up(monkeypatch: pytest.MonkeyPatch) -> 
     units, reasons = parse_minor_units(texts, 2)
     assert units.tolist() == whole[0].tolist() == [1250, -5, 0, 0, 12300, 0, 700, 100, 0]
     assert reasons.tolist() == whole[1].tolist()
+    plain = texts[[0, 1, 3, 4, 6, 7]]  # all read by the quick path, in batches of two
+    assert amounts._all_plain(amounts._arrow(plain), 2) is not None
+    units, reasons = parse_minor_units(plain, 2)
+    assert units.tolist() == [1250, -5, 0, 12300, 700, 100]
+    assert reasons.tolist() == [None, None, "amount is empty", None, None, None]
 
 
 # ---------------------------------------------------------------------------------------------
