@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from compcalc.engine.context import Context, GroupSales
 from compcalc.engine.crediting import (
     Sales,
+    _still_disputed,
     allocate_shares,
     build_sales,
     state_at,
@@ -486,3 +487,17 @@ def test_exclusions_compare_only_the_employees_whose_dates_can_matter(
     expected[dates < start + np.timedelta64(10, "D")] = 1
     got = _exclusions(dates, who, hire, left, dt.date(2026, 10, 11))
     assert got.codes.tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 9), max_size=30),
+    st.lists(st.integers(0, 9), max_size=30),
+)
+def test_still_disputed_counts_openings_over_resolutions(
+    opened: list[int], resolved: list[int]
+) -> None:
+    """Counted over the disputed sales only, the same as counting over every sale."""
+    at, back = np.array(opened, dtype=np.int64), np.array(resolved, dtype=np.int64)
+    expected = np.bincount(at, minlength=10) > np.bincount(back, minlength=10)
+    assert _still_disputed(at, back, 10).tolist() == expected.tolist()

@@ -711,9 +711,24 @@ def _standing(sales: Sales, cutoff: np.datetime64, dispute_cutoff: np.datetime64
     dispute_mask = sales.dispute_date <= dispute_cutoff
     opened = sales.dispute_sale[dispute_mask & sales.dispute_opens]
     resolved = sales.dispute_sale[dispute_mask & ~sales.dispute_opens]
-    # Openings less resolutions per sale (counts, never money: bincount is exact here)
-    disputed = np.bincount(opened, minlength=size) > np.bincount(resolved, minlength=size)
-    return sold, (at, refunded), disputed
+    return sold, (at, refunded), _still_disputed(opened, resolved, size)
+
+
+def _still_disputed(opened: Int, resolved: Int, size: int) -> npt.NDArray[np.bool_]:
+    """Which of ``size`` sales have more dispute openings than resolutions (positions given).
+
+    Counted over the disputed sales only: two counts as long as the sales would be 160 MB of
+    fresh pages at ten million sales, for the few per cent that have a dispute at all.
+
+    >>> _still_disputed(np.array([1, 3, 3]), np.array([3, 1]), 5).tolist()
+    [False, False, False, True, False]
+    """
+    sales, which = np.unique(np.concatenate([opened, resolved]), return_inverse=True)
+    counts = np.bincount(which[: len(opened)], minlength=len(sales))
+    counts -= np.bincount(which[len(opened) :], minlength=len(sales))
+    disputed = np.zeros(size, dtype=bool)
+    disputed[sales[counts > 0]] = True
+    return disputed
 
 
 def _margin_left(
