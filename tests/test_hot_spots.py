@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from compcalc.engine.crediting import (
     state_at,
 )
 from compcalc.engine.override import _shares
+from compcalc.engine.tiers import Groups, Schedule, per_transaction
 from compcalc.inputs import check_ledger, read_ledger, read_roster
 from compcalc.inputs.ledger import (
     EVENTS,
@@ -501,3 +503,48 @@ def test_still_disputed_counts_openings_over_resolutions(
     at, back = np.array(opened, dtype=np.int64), np.array(resolved, dtype=np.int64)
     expected = np.bincount(at, minlength=10) > np.bincount(back, minlength=10)
     assert _still_disputed(at, back, 10).tolist() == expected.tolist()
+
+
+band_edges = st.lists(st.integers(0, 5_000), min_size=2, max_size=2).map(sorted)
+rates = st.lists(st.integers(0, 300), min_size=3, max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(band_edges, rates), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(-1_000, 9_000)), max_size=30),
+    st.booleans(),
+)
+def test_per_transaction_tiers_are_each_sales_own_bands(
+    employees: list[tuple[list[int], list[int]]], sales: list[tuple[int, int]], same: bool
+) -> None:
+    """Each sale through its own employee's three bands (edges and rates differ by employee,
+    or are one for all: a value instead of a sales-long array), summed per employee."""
+    if same:
+        employees = [employees[0]] * len(employees)
+    size = len(employees)
+    sales = sorted((owner % size, x) for owner, x in sales)
+    owner = np.array([o for o, _ in sales], dtype=np.int64)
+    x = np.array([v for _, v in sales], dtype=np.int64)
+
+    def column(pick: Any) -> Any:
+        return np.array([pick(*e) for e in employees], dtype=np.int64)
+
+    schedule = Schedule(
+        "marginal", ("low", "middle", "high"),
+        (np.zeros(size, dtype=np.int64), column(lambda e, r: e[0]), column(lambda e, r: e[1])),
+        (column(lambda e, r: e[0]), column(lambda e, r: e[1]), None),
+        tuple(column(lambda e, r, k=k: r[k]) for k in range(3)),
+        tuple(np.zeros(size, dtype=object) for _ in range(3)), 1, 1,
+    )  # fmt: skip
+    outcome = per_transaction(schedule, x, Groups(owner, size))
+    expected = [0] * size
+    parts = [[0] * size for _ in range(3)]
+    for o, v in sales:
+        (a, b), r = employees[o]
+        each = [min(max(v, 0), a), min(max(v - a, 0), b - a), max(v - b, 0)]
+        for k in range(3):
+            parts[k][o] += each[k]
+            expected[o] += each[k] * r[k]
+    assert outcome.exact.tolist() == expected
+    assert [s.tolist() for s in outcome.slices] == parts

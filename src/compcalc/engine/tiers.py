@@ -184,18 +184,40 @@ def per_transaction(schedule: Schedule, sale_measure: IntArray, groups: Groups) 
     """Bands restart for each sale; sums per employee (``groups``: each sale's local employee
     index, :class:`Groups`)."""
     x = safe_ints(np.asarray(sale_measure), schedule.edge_scale) * schedule.edge_scale
-    per_sale = _marginal(schedule, x, lambda band: band[groups.owner])
+    per_sale = _marginal(schedule, x, lambda band: _per_sale(band, groups.owner))
     return Outcome(groups.sum(per_sale.exact), tuple(groups.sum(s) for s in per_sale.slices))
 
 
+def _per_sale(band: IntArray, owner: IntArray) -> Any:
+    """A band's edge or rate for each sale from its employee's (``owner``), or the one value
+    when every employee has the same: no array as long as the sales for it."""
+    if len(band) and bool((band == band[0]).all()):
+        return band[0]
+    return band[owner]
+
+
 def _marginal(schedule: Schedule, x: IntArray, pick: Any) -> Outcome:
+    """Each band's part of ``x`` and the commission on all of them; ``pick`` turns a band's
+    per-employee edges or rates into ``x``'s (a value or an array), computed in place where
+    the figures are int64 (sales-long temporaries are fresh memory each)."""
     exact: IntArray = np.zeros(len(x), dtype=x.dtype)
+    product: IntArray | None = None
     slices = []
     for low, high, rate in zip(schedule.lower, schedule.upper, schedule.rates, strict=True):
-        above = np.maximum(x - pick(low), 0)
-        part = above if high is None else np.minimum(above, pick(high) - pick(low))
+        floor = pick(low)
+        part = np.subtract(x, floor)
+        np.maximum(part, 0, out=part)
+        if high is not None:
+            np.minimum(part, pick(high) - floor, out=part)
         slices.append(part)
-        exact = exact + safe_ints(part, int(np.max(np.abs(rate), initial=1))) * pick(rate)
+        scaled = safe_ints(part, int(np.max(np.abs(rate), initial=1)))
+        if scaled.dtype == object or exact.dtype == object:  # Python ints: no overflow
+            exact = exact + scaled * pick(rate)
+            continue
+        if product is None:
+            product = np.empty_like(exact)
+        np.multiply(scaled, pick(rate), out=product)
+        exact += product
     return Outcome(exact, tuple(slices))
 
 
