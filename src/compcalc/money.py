@@ -115,7 +115,8 @@ def safe_ints(values: IntArray, bound: int) -> IntArray:
     """Use Python-int (object) arrays when |values| times ``bound`` could overflow int64."""
     if values.dtype == object or values.size == 0:
         return values
-    peak = int(np.abs(values).max()) if values.size else 0
+    # The largest magnitude without an array of them (the values may be the sales' length)
+    peak = max(int(values.max()), -int(values.min()))
     if peak * max(abs(bound), 1) >= _INT64_SAFE:
         return values.astype(object)
     return values

@@ -395,12 +395,14 @@ def is_sorted(frame: pd.DataFrame, columns: Sequence[str]) -> bool:
     >>> is_sorted(rows, ["transaction_id"]), is_sorted(rows, ["transaction_id", "row"])
     (True, False)
     """
-    tied: npt.NDArray[np.int64] = np.arange(max(len(frame) - 1, 0), dtype=np.int64)
+    if len(frame) < 2:
+        return True
+    tied: npt.NDArray[np.int64] | None = None  # pairs that tied so far (None: every pair)
     for column in columns:
-        if not len(tied):
+        if tied is not None and not len(tied):
             return True
         values = frame["event"] if column == "_rank" else frame[column]
-        if len(tied) == len(frame) - 1:  # every pair: the column's two shifted views
+        if tied is None:  # every pair: the column's two shifted views
             before, after = values.iloc[:-1], values.iloc[1:]
         else:
             before, after = values.take(tied), values.take(tied + 1)
@@ -412,7 +414,7 @@ def is_sorted(frame: pd.DataFrame, columns: Sequence[str]) -> bool:
         greater, equal = compared
         if greater.any():
             return False
-        tied = tied[equal]
+        tied = np.flatnonzero(equal) if tied is None else tied[equal]
     return True
 
 
@@ -695,7 +697,10 @@ def _neighbour_codes(ids: pd.Series) -> IntArray | None:
     if len(ids) > 1 and is_sorted(ids.to_frame("transaction_id"), ["transaction_id"]):
         values = pa.array(ids, from_pandas=True)
         new = pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
-        return np.concatenate([[0], np.cumsum(new, dtype=np.int64)])
+        codes = np.empty(len(ids), dtype=np.int64)
+        codes[0] = 0
+        np.cumsum(new, dtype=np.int64, out=codes[1:])  # into place: no second ledger-long copy
+        return codes
     return None
 
 
