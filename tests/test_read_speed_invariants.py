@@ -345,17 +345,22 @@ CELL_TEXT = st.text(st.sampled_from([*"aZ9-.,_", *WHITE_OR_NOT, "é", "日"]), m
 
 
 @settings(max_examples=300)
-@given(st.lists(CELL_TEXT, max_size=12), st.integers(0, 4), st.booleans())
-def test_strip_text_is_str_strip(cells: list[str], cut: int, missing: bool) -> None:
+@given(
+    st.lists(CELL_TEXT, max_size=12), st.integers(0, 4), st.booleans(), st.sampled_from([1, 3])
+)
+def test_strip_text_is_str_strip(cells: list[str], cut: int, missing: bool, batch: int) -> None:
     """Whatever white space (ASCII, Unicode, controls) a cell starts or ends with, and however
-    the column's Arrow data is chunked or sliced, the cells come out as ``str.strip`` gives."""
+    the column's Arrow data is chunked or sliced (and its ends looked at in batches), the
+    cells come out as ``str.strip`` gives."""
     values: list[str | None] = [*cells, None] if missing else list(cells)
     whole = pa.chunked_array(
         [pa.array(values[:cut], pa.string()), pa.array(values[cut:], pa.string())]
         if cut < len(values) else [pa.array(values, pa.string())]
     )  # fmt: skip
     column = pd.Series(pd.arrays.ArrowStringArray(whole), dtype="str").iloc[cut // 2 :]
-    got, expected = common.strip_text(column), column.str.strip()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(common, "_ENDS_BATCH", batch)
+        got, expected = common.strip_text(column), column.str.strip()
     assert got.tolist() == expected.tolist()
     assert str(got.dtype) == str(expected.dtype)
 

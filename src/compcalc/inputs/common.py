@@ -195,12 +195,19 @@ def _ends_printable(chunk: pa.Array) -> bool:
     offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
         chunk.buffers()[1], dtype=np.int64 if large else np.int32
     )
-    start = offsets[chunk.offset : chunk.offset + len(chunk)]
-    stop = offsets[chunk.offset + 1 : chunk.offset + len(chunk) + 1]
-    filled = start < stop
     raw = np.frombuffer(data, dtype=np.uint8)
-    ends = np.concatenate([raw[start[filled]], raw[stop[filled] - 1]])
-    return bool(np.all((ends >= 0x21) & (ends <= 0x7E)))
+    for begin in range(0, len(chunk), _ENDS_BATCH):  # small temporaries, reused memory
+        at = chunk.offset + begin
+        start = offsets[at : at + min(_ENDS_BATCH, len(chunk) - begin)]
+        stop = offsets[at + 1 : at + len(start) + 1]
+        filled = start < stop
+        ends = np.concatenate([raw[start[filled]], raw[stop[filled] - 1]])
+        if not np.all((ends >= 0x21) & (ends <= 0x7E)):
+            return False
+    return True
+
+
+_ENDS_BATCH = 1 << 20  # texts whose ends are looked at per batch
 
 
 def _read_path(
