@@ -664,11 +664,13 @@ class SaleState:
                 sales.amount[at], sales.margin[at], self.sold[at], self.disputed[at]
             )
             refunded = self.refunded_at(at)
-        remaining = np.maximum(amount - refunded, 0)
+        remaining = amount - refunded  # a fresh array: worked on in place from here
+        np.maximum(remaining, 0, out=remaining)
         credited = sold & ~disputed & (remaining > 0)
-        if kind == "margin":
+        if kind == "margin":  # a fresh array too
             remaining = _margin_left(amount, margin, refunded, remaining, self.rounding)
-        return np.where(credited, remaining, 0)
+        remaining[~credited] = 0
+        return remaining
 
 
 def found_in(ascending: npt.NDArray[np.integer], values: npt.NDArray[np.integer]) -> Any:

@@ -207,8 +207,8 @@ def _marginal(schedule: Schedule, x: IntArray, pick: Any) -> Outcome:
         floor = pick(low)
         part = np.subtract(x, floor)
         np.maximum(part, 0, out=part)
-        if high is not None:
-            np.minimum(part, pick(high) - floor, out=part)
+        if high is not None:  # the band's width, per employee before it is picked
+            np.minimum(part, pick(high - low), out=part)
         slices.append(part)
         scaled = safe_ints(part, int(np.max(np.abs(rate), initial=1)))
         if scaled.dtype == object or exact.dtype == object:  # Python ints: no overflow
