@@ -184,8 +184,8 @@ def per_transaction(schedule: Schedule, sale_measure: IntArray, groups: Groups) 
     """Bands restart for each sale; sums per employee (``groups``: each sale's local employee
     index, :class:`Groups`)."""
     x = safe_ints(np.asarray(sale_measure), schedule.edge_scale) * schedule.edge_scale
-    per_sale = _marginal(schedule, x, lambda band: _per_sale(band, groups.owner))
-    return Outcome(groups.sum(per_sale.exact), tuple(groups.sum(s) for s in per_sale.slices))
+    per_sale = _marginal(schedule, x, lambda band: _per_sale(band, groups.owner), groups.sum)
+    return Outcome(groups.sum(per_sale.exact), per_sale.slices)
 
 
 def _per_sale(band: IntArray, owner: IntArray) -> Any:
@@ -196,28 +196,34 @@ def _per_sale(band: IntArray, owner: IntArray) -> Any:
     return band[owner]
 
 
-def _marginal(schedule: Schedule, x: IntArray, pick: Any) -> Outcome:
-    """Each band's part of ``x`` and the commission on all of them; ``pick`` turns a band's
-    per-employee edges or rates into ``x``'s (a value or an array), computed in place where
-    the figures are int64 (sales-long temporaries are fresh memory each)."""
+def _marginal(
+    schedule: Schedule, x: IntArray, pick: Any, keep: Any = lambda part: part
+) -> Outcome:
+    """Each band's part of ``x`` (as ``keep`` returns it: say, summed per employee) and the
+    commission on all of them (per value of ``x``). ``pick`` turns a band's per-employee
+    edges or rates into ``x``'s (a value or an array). Worked out in place in int64, in one
+    buffer for every band when ``keep`` makes something new of each part (sales-long
+    temporaries are fresh memory each)."""
     exact: IntArray = np.zeros(len(x), dtype=x.dtype)
-    product: IntArray | None = None
+    spare: IntArray | None = None
     slices = []
     for low, high, rate in zip(schedule.lower, schedule.upper, schedule.rates, strict=True):
         floor = pick(low)
-        part = np.subtract(x, floor)
+        part = np.subtract(x, floor) if spare is None else np.subtract(x, floor, out=spare)
         np.maximum(part, 0, out=part)
         if high is not None:  # the band's width, per employee before it is picked
             np.minimum(part, pick(high - low), out=part)
-        slices.append(part)
+        kept = keep(part)
+        slices.append(kept)
         scaled = safe_ints(part, int(np.max(np.abs(rate), initial=1)))
         if scaled.dtype == object or exact.dtype == object:  # Python ints: no overflow
             exact = exact + scaled * pick(rate)
-            continue
-        if product is None:
-            product = np.empty_like(exact)
-        np.multiply(scaled, pick(rate), out=product)
-        exact += product
+        elif kept is part:  # the part itself is kept: its commission in a new array
+            exact += part * pick(rate)
+        else:  # the part is used up: its commission in its place, then its buffer reused
+            np.multiply(part, pick(rate), out=part)
+            exact += part
+            spare = part
     return Outcome(exact, tuple(slices))
 
 
