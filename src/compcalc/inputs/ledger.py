@@ -566,7 +566,11 @@ class _Context:
         # (they share date, amount and currency by now).
         is_sale = (rows["event"] == "sale").to_numpy(dtype=bool)
         codes = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
-        positions = rows.index.to_numpy(dtype=np.int64)[is_sale]
+        index = rows.index
+        if isinstance(index, pd.RangeIndex):  # the whole frame: no ledger-long range made
+            positions = np.flatnonzero(is_sale) * index.step + index.start
+        else:
+            positions = index.to_numpy(dtype=np.int64)[is_sale]
         none = len(self.frame)  # above every position: no sale
         lookup = np.full(len(self.frame) + 1, none, dtype=np.int64)
         np.minimum.at(lookup, codes, positions)  # the first sale row of each transaction
