@@ -92,7 +92,7 @@ def parse_minor_units(
     return units, reasons
 
 
-_QUICK_DIGITS = 3  # currencies with up to this many decimals (all of babel's) may go quick
+_QUICK_DIGITS = 3  # currencies with up to this many decimals may go quick (JPY 0 ... KWD 3)
 
 
 def _all_plain(cells: pa.Array, digits: int) -> tuple[IntArray, npt.NDArray[np.bool_]] | None:
@@ -103,7 +103,8 @@ def _all_plain(cells: pa.Array, digits: int) -> tuple[IntArray, npt.NDArray[np.b
     Arrow's kernels do it: a regular expression for the form (its cast also takes ``.5``,
     ``5.`` and ``+5``, which plain text is not, and ``1.230`` at two decimals), then the cast
     to a decimal of ``MAX_INTEGER_DIGITS + digits`` digits, which refuses larger values.
-    Where nothing is wrong, as in nearly every ledger, this is a third of the scan's time.
+    Where nothing is wrong, as in nearly every ledger, this is the quicker way (ten million
+    texts: 1.0-1.2 s against the scan's 1.1-1.7 s, each a whole parse, interleaved).
 
     >>> units, empty = _all_plain(pa.array(["12.5", "", "-0.07", "007"]), 2)
     >>> units.tolist(), empty.tolist()
