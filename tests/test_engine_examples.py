@@ -364,6 +364,16 @@ def test_commission_flat_rate() -> None:
     assert comm.transactions == ("T1", "T2")
 
 
+def test_rows_dated_after_the_period_are_counted_from_the_next_day() -> None:
+    result = run(rules(FLAT_5), sales=ledger(
+        sale("T1", "2026-03-31", "1000.00"),  # the period's last day: paid
+        sale("T2", "2026-04-01", "2500.50"),  # the next day: later, counted, not paid
+        sale("T3", "2026-05-20", "10.00"),
+    ))
+    assert dict(result.summary)["events_after_period_end"] == "2"
+    assert line(result, "E1", "comm.new_credit").transactions == ("T1",)
+
+
 def test_commission_marginal_tiers_on_money() -> None:
     rule_set = rules("""
         - id: comm

@@ -483,3 +483,23 @@ def test_text_order_is_a_stable_sort_of_the_code_points(texts: list[str], start:
     for a, b, ra, rb in zip(ordered, ordered[1:], rank[order], rank[order][1:], strict=False):
         assert (ra < rb) if a != b else (ra == rb)
     assert rank.dtype == np.int64 and order.dtype == np.int64
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(CELL_TEXT, max_size=6), max_size=5),
+    st.booleans(),
+    st.integers(0, 3),
+)
+def test_joined_text_is_the_chunks_one_after_another(
+    chunks: list[list[str]], large: bool, cut: int
+) -> None:
+    """Chunks of either offset width, empty ones and sliced ones (an offset into their
+    buffers) join into one large_string chunk holding the same texts in the same order."""
+    kind = pa.large_string() if large else pa.string()
+    arrays = [pa.array(texts, kind) for texts in chunks]
+    arrays = [a.slice(min(cut, len(a))) if k % 2 else a for k, a in enumerate(arrays)]
+    column = pa.chunked_array(arrays, type=kind)
+    joined = common.joined_text(column)
+    assert joined.type == pa.large_string()
+    assert joined.to_pylist() == column.to_pylist()

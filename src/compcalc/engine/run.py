@@ -230,8 +230,10 @@ def evaluate_part(
         return {int(ctx_rows[k]): v for k, v in found.items() if keep[ctx_rows[k]]}
 
     # Rows dated after the period, each counted by the part of the employee it names.
-    dates = frame["date"].to_numpy().astype("datetime64[D]")
-    later = dates > np.datetime64(setup.period.end, "D")
+    # Compared in the column's own unit (no ledger-long copy where the run holds the most):
+    # on or after the day after the period's end is a later day, whatever the time of day.
+    after = np.datetime64(setup.period.end + dt.timedelta(days=1), "D")
+    later = frame["date"].to_numpy() >= after
     if owned is not None:  # a part of the roster: only its own employees' rows
         mine = employees["employee_id"].to_numpy()[keep[ctx_rows]]
         later &= frame["employee_id"].isin(mine).to_numpy(dtype=bool)
