@@ -372,7 +372,7 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
     place; pandas' conversion and then joining the chunks would write the 64-bit offsets
     twice and the bytes once more, in Arrow's pool, whose freed pages go back to the system
     only after a delay (the read's highest point moved by up to 250 MiB from run to run).
-    Each chunk is let go as soon as it is copied.
+    The decoded chunks stay as long as the caller holds the column (here: until it returns).
 
     >>> parts = pa.chunked_array([pa.array(["ab", ""]), pa.array([], pa.string()), pa.array(["c"])])
     >>> joined_text(parts).to_pylist(), joined_text(parts[1:]).to_pylist()
@@ -388,7 +388,7 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
     data = np.empty(sum(size for _, size in sizes), dtype=np.uint8)
     row = at = 0
     for i, (n, size) in enumerate(sizes):
-        chunk, chunks[i] = chunks[i], None  # its buffers go once copied, unless held elsewhere
+        chunk, chunks[i] = chunks[i], None  # this list's hold on it ends once copied
         assert chunk is not None
         span = _span(chunk)
         low = int(span[0])
