@@ -193,14 +193,11 @@ def _ends_printable(chunk: pa.Array) -> bool:
     data = chunk.buffers()[2]
     if data is None or len(chunk) == 0:
         return True
-    offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(
-        chunk.buffers()[1], dtype=np.int64 if large else np.int32
-    )
+    offsets = _offsets(chunk)
     raw = np.frombuffer(data, dtype=np.uint8)
     for begin in range(0, len(chunk), _ENDS_BATCH):  # small temporaries, reused memory
-        at = chunk.offset + begin
-        start = offsets[at : at + min(_ENDS_BATCH, len(chunk) - begin)]
-        stop = offsets[at + 1 : at + len(start) + 1]
+        start = offsets[begin : begin + min(_ENDS_BATCH, len(chunk) - begin)]
+        stop = offsets[begin + 1 : begin + len(start) + 1]
         filled = start < stop
         ends = np.concatenate([raw[start[filled]], raw[stop[filled] - 1]])
         if not np.all((ends >= 0x21) & (ends <= 0x7E)):
@@ -382,7 +379,9 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
         raise ValueError("joined_text needs a column without nulls")
     chunks: list[pa.Array | None] = [chunk for chunk in column.chunks if len(chunk)]
     del column
-    sizes = [(len(c), int(_span(c)[-1] - _span(c)[0])) for c in chunks if c is not None]
+    spans = [_offsets(c) for c in chunks if c is not None]
+    sizes = [(len(span) - 1, int(span[-1] - span[0])) for span in spans]
+    del spans
     offsets = np.empty(sum(n for n, _ in sizes) + 1, dtype=np.int64)
     offsets[0] = 0
     data = np.empty(sum(size for _, size in sizes), dtype=np.uint8)
@@ -390,7 +389,7 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
     for i, (n, size) in enumerate(sizes):
         chunk, chunks[i] = chunks[i], None  # this list's hold on it ends once copied
         assert chunk is not None
-        span = _span(chunk)
+        span = _offsets(chunk)
         low = int(span[0])
         if size:
             data[at : at + size] = np.frombuffer(chunk.buffers()[2], np.uint8)[low : low + size]
@@ -400,13 +399,6 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
         del chunk, span
         row, at = row + n, at + size
     return pa.LargeStringArray.from_buffers(row, pa.py_buffer(offsets), pa.py_buffer(data))
-
-
-def _span(chunk: pa.Array) -> npt.NDArray[np.signedinteger[Any]]:
-    """The ``len(chunk) + 1`` offsets of a string or large_string chunk's own values."""
-    wide = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-    offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(chunk.buffers()[1], wide)
-    return offsets[chunk.offset : chunk.offset + len(chunk) + 1]
 
 
 def _arrow_column_text(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
@@ -586,9 +578,11 @@ def _lengths(column: pa.ChunkedArray, order: IntArray) -> Iterator[npt.NDArray[n
 _DIGEST_BATCH = 1 << 20  # rows hashed per batch: the sorted copy costs at most this many rows
 
 
-def _offsets(text: pa.Array) -> npt.NDArray[np.int64]:
-    """A large_string array's ``len + 1`` offsets into its data buffer (its own slice)."""
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+def _offsets(text: pa.Array) -> npt.NDArray[np.signedinteger[Any]]:
+    """A string or large_string array's ``len + 1`` offsets into its data buffer (its own
+    slice; 32- or 64-bit as the type has them)."""
+    wide = np.int64 if pa.types.is_large_string(text.type) else np.int32
+    offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(text.buffers()[1], wide)
     return offsets[text.offset : text.offset + len(text) + 1]
 
 
