@@ -503,3 +503,27 @@ def test_joined_text_is_the_chunks_one_after_another(
     joined = common.joined_text(column)
     assert joined.type == pa.large_string()
     assert joined.to_pylist() == column.to_pylist()
+
+
+@pytest.mark.parametrize("cores", [{0}, {0, 1}])
+@pytest.mark.parametrize("n", [0, 1, 2, 7])
+def test_in_two_threads_runs_each_task_once_and_raises_a_tasks_error(
+    n: int, cores: set[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every task runs exactly once, on one core as on two; a failing task's error reaches
+    the caller after the other thread's tasks are done."""
+    monkeypatch.setattr(common.os, "sched_getaffinity", lambda _pid: cores)
+    ran: list[int] = []
+    common._in_two_threads(ran.append, n)
+    assert sorted(ran) == list(range(n))
+
+    def failing(i: int) -> None:
+        ran.append(i)
+        if i == n - 1:
+            raise RuntimeError(f"task {i}")
+
+    ran.clear()
+    if n:
+        with pytest.raises(RuntimeError, match=f"task {n - 1}"):
+            common._in_two_threads(failing, n)
+        assert sorted(ran) == list(range(n))  # the last task fails: all the others ran
