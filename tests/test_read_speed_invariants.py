@@ -126,6 +126,12 @@ def test_amounts_read_quickly_as_the_scan_reads_them(texts: list[str], digits: i
     column = pd.Series(texts, dtype="str")
     quick = amounts._all_plain(amounts._arrow(common.strip_text(column)), digits)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(amounts, "_SCAN_BATCH", 3)  # batches in two threads, a bad one anywhere
+        batched = amounts._all_plain(amounts._arrow(common.strip_text(column)), digits)
+    assert (batched is None) == (quick is None)
+    if batched is not None and quick is not None:
+        assert [a.tolist() for a in batched] == [a.tolist() for a in quick]
+    with pytest.MonkeyPatch.context() as patch:
         patch.setattr(amounts, "_QUICK_DIGITS", -1)  # the scan alone
         units, reasons = parse_minor_units(column, digits)
     all_fine = all(r is None or r == "amount is empty" for r in reasons.tolist())
@@ -507,14 +513,14 @@ def test_joined_text_is_the_chunks_one_after_another(
 
 @pytest.mark.parametrize("cores", [{0}, {0, 1}])
 @pytest.mark.parametrize("n", [0, 1, 2, 7])
-def test_in_two_threads_runs_each_task_once_and_raises_a_tasks_error(
+def testin_two_threads_runs_each_task_once_and_raises_a_tasks_error(
     n: int, cores: set[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every task runs exactly once, on one core as on two; a failing task's error reaches
     the caller after the other thread's tasks are done."""
     monkeypatch.setattr(common.os, "sched_getaffinity", lambda _pid: cores)
     ran: list[int] = []
-    common._in_two_threads(ran.append, n)
+    common.in_two_threads(ran.append, n)
     assert sorted(ran) == list(range(n))
 
     def failing(i: int) -> None:
@@ -525,5 +531,5 @@ def test_in_two_threads_runs_each_task_once_and_raises_a_tasks_error(
     ran.clear()
     if n:
         with pytest.raises(RuntimeError, match=f"task {n - 1}"):
-            common._in_two_threads(failing, n)
+            common.in_two_threads(failing, n)
         assert sorted(ran) == list(range(n))  # the last task fails: all the others ran

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from compcalc.inputs.common import strip_text
+from compcalc.inputs.common import in_two_threads, strip_text
 
 IntArray = npt.NDArray[np.int64]
 
@@ -118,21 +118,31 @@ def _all_plain(cells: pa.Array, digits: int) -> tuple[IntArray, npt.NDArray[np.b
     exact = pa.decimal128(limit + digits, digits)
     units = np.empty(len(cells), dtype=np.int64)
     empty = np.empty(len(cells), dtype=bool)
-    for begin in range(0, len(cells), _SCAN_BATCH):  # small temporaries, as the scan's
+    not_plain: list[int] = []  # the batches found not plain (any one settles it)
+
+    def batch(k: int) -> None:  # small temporaries, as the scan's
+        if not_plain:
+            return
+        begin = k * _SCAN_BATCH
         part = cells.slice(begin, _SCAN_BATCH)
         if not pc.all(pc.match_substring_regex(part, form)).as_py():
-            return None
+            not_plain.append(k)
+            return
         blank = pc.equal(part, "")
         try:
             value = pc.cast(pc.if_else(blank, "0", part), exact)
         except pa.ArrowInvalid:  # too many integer digits
-            return None
+            not_plain.append(k)
+            return
         # Each value is 16 little-endian bytes; below 10**18 its low 8 are the int64 itself.
         words = np.frombuffer(value.buffers()[1], dtype=np.int64)
         low = 2 * value.offset
         units[begin : begin + len(part)] = words[low : low + 2 * len(part) : 2]
         empty[begin : begin + len(part)] = _numpy(blank)
-    return units, empty
+
+    # Arrow's kernels and NumPy's copies let go of the interpreter: two batches at a time
+    in_two_threads(batch, -(-len(cells) // _SCAN_BATCH))
+    return None if not_plain else (units, empty)
 
 
 @dataclass(frozen=True)

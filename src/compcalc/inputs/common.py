@@ -195,14 +195,21 @@ def _ends_printable(chunk: pa.Array) -> bool:
         return True
     offsets = _offsets(chunk)
     raw = np.frombuffer(data, dtype=np.uint8)
-    for begin in range(0, len(chunk), _ENDS_BATCH):  # small temporaries, reused memory
+    not_printable: list[int] = []
+
+    def batch(k: int) -> None:  # small temporaries, reused memory
+        if not_printable:
+            return
+        begin = k * _ENDS_BATCH
         start = offsets[begin : begin + min(_ENDS_BATCH, len(chunk) - begin)]
         stop = offsets[begin + 1 : begin + len(start) + 1]
         filled = start < stop
         ends = np.concatenate([raw[start[filled]], raw[stop[filled] - 1]])
         if not np.all((ends >= 0x21) & (ends <= 0x7E)):
-            return False
-    return True
+            not_printable.append(k)
+
+    in_two_threads(batch, -(-len(chunk) // _ENDS_BATCH))  # NumPy lets go of the interpreter
+    return not not_printable
 
 
 _ENDS_BATCH = 1 << 20  # texts whose ends are looked at per batch
@@ -371,7 +378,7 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
     only after a delay (the read's highest point moved by up to 250 MiB from run to run).
     Each decoded chunk is let go once copied.
 
-    The copy is in two threads (:func:`_in_two_threads`), half the chunks each: its time is
+    The copy is in two threads (:func:`in_two_threads`), half the chunks each: its time is
     the kernel giving the new column its pages, which two cores do in about half the time.
 
     >>> parts = pa.chunked_array([pa.array(["ab", ""]), pa.array([], pa.string()), pa.array(["c"])])
@@ -403,11 +410,11 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
         shifted[:] = span[1:]
         shifted += at - low
 
-    _in_two_threads(copy, len(sizes))
+    in_two_threads(copy, len(sizes))
     return pa.LargeStringArray.from_buffers(rows[-1], pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _in_two_threads(task: Callable[[int], None], n: int) -> None:
+def in_two_threads(task: Callable[[int], None], n: int) -> None:
     """``task(0)`` to ``task(n - 1)``, the even ones here and the odd ones in a second thread
     when the process may use two cores (each task writing its own part of the output).
 
