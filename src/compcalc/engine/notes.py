@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import numpy.typing as npt
 
 from ..money import from_minor
 from ..statements.model import SaleNote
@@ -25,44 +26,64 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
     held: dict[int, list[SaleNote]] = defaultdict(list)
     excluded: dict[int, list[SaleNote]] = defaultdict(list)
     on_hold = np.flatnonzero(now.sold & now.disputed & left)
-    since = now.dispute_since(on_hold).tolist()
-    remaining = (sales.amount[on_hold] - now.refunded_at(on_hold)).tolist()
-    for i, opened, left_now in zip(on_hold.tolist(), since, remaining, strict=True):
-        reason = f"dispute opened {opened}, not resolved by {ctx.period.end}"
-        held[int(sales.employee[i])].append(_note(ctx, i, "held", reason, left_now))
+    end = ctx.period.end
+    reasons = [f"dispute opened {opened}, not resolved by {end}" for opened in
+               now.dispute_since(on_hold).tolist()]  # fmt: skip
+    _notes(ctx, on_hold, "held", reasons, held, sales.amount[on_hold] - now.refunded_at(on_hold))
     refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
-    for i in np.flatnonzero(now.sold & ~left & refunded_now).tolist():
-        note = _note(ctx, i, "forfeited", "refunded in full this period", int(sales.amount[i]))
-        excluded[int(sales.employee[i])].append(note)
+    forfeited = np.flatnonzero(now.sold & ~left & refunded_now)
+    _notes(ctx, forfeited, "forfeited", "refunded in full this period", excluded)
     touched = events_between(sales, ctx.prior_end, ctx.period.end)
-    for i in np.flatnonzero(touched & ~sales.eligible).tolist():
-        reason = str(sales.excluded_reason[i])
-        if sales.date[i] < np.datetime64(ctx.year_start, "D"):
-            reason += (
-                "; its refund or dispute events this period are not settled by this plan "
-                "year's commission (cross-year adjustments are not supported yet)"
-            )
-        excluded[int(sales.employee[i])].append(
-            _note(ctx, i, "excluded", reason, int(sales.amount[i]))
+    ineligible = np.flatnonzero(touched & ~sales.eligible)
+    earlier_year = (sales.date[ineligible] < np.datetime64(ctx.year_start, "D")).tolist()
+    reasons = [
+        str(sales.excluded_reason[i]) + (
+            "; its refund or dispute events this period are not settled by this plan "
+            "year's commission (cross-year adjustments are not supported yet)"
+            if earlier else ""
         )
+        for i, earlier in zip(ineligible.tolist(), earlier_year, strict=True)
+    ]  # fmt: skip
+    _notes(ctx, ineligible, "excluded", reasons, excluded)
     uncovered = ~ctx.covered[sales.employee] & sales.eligible
     sold_now = (sales.date > np.datetime64(ctx.prior_end, "D")) & (
         sales.date <= np.datetime64(ctx.period.end, "D")
     )
-    for i in np.flatnonzero(uncovered & sold_now).tolist():
-        role = str(ctx.employees["role"].iat[int(sales.employee[i])])
-        reason = f"no commission or bonus of plan '{role}' applies to this employee"
-        excluded[int(sales.employee[i])].append(
-            _note(ctx, i, "excluded", reason, int(sales.amount[i]))
-        )
+    no_plan = np.flatnonzero(uncovered & sold_now)
+    roles = ctx.employees["role"].to_numpy(dtype=object)[sales.employee[no_plan]].tolist()
+    reasons = [f"no commission or bonus of plan '{r}' applies to this employee" for r in roles]
+    _notes(ctx, no_plan, "excluded", reasons, excluded)
     no_margin = ctx.on_margin[sales.employee] & ~sales.has_margin & sales.eligible
-    for i in np.flatnonzero(no_margin & sold_now).tolist():
-        reason = "no margin given for this sale; commission is paid on margin, so it earns none"
-        excluded[int(sales.employee[i])].append(
-            _note(ctx, i, "excluded", reason, int(sales.amount[i]))
-        )
+    reason = "no margin given for this sale; commission is paid on margin, so it earns none"
+    _notes(ctx, np.flatnonzero(no_margin & sold_now), "excluded", reason, excluded)
     _late_event_notes(ctx, excluded)
     return held, excluded
+
+
+def _notes(
+    ctx: Context,
+    at: npt.NDArray[np.integer],
+    status: str,
+    reasons: list[str] | str,
+    into: dict[int, list[SaleNote]],
+    amounts: npt.NDArray[np.integer] | None = None,
+) -> None:
+    """A note for each of the sales at positions ``at``, in their order, added to its
+    employee's list in ``into``: its own reason (or one for all) and amount (default: the
+    sale's). Ids, dates and amounts are read for all of them at once, not sale by sale."""
+    if not len(at):
+        return
+    sales = ctx.sales
+    ids = sales.transaction_id.take(at)
+    dates = np.datetime_as_string(sales.date[at], unit="D").tolist()
+    units = (sales.amount[at] if amounts is None else amounts).tolist()
+    why = [reasons] * len(at) if isinstance(reasons, str) else reasons
+    employees = sales.employee[at].tolist()
+    digits = ctx.digits
+    for k, employee in enumerate(employees):
+        into[employee].append(
+            SaleNote(ids[k], dates[k], from_minor(units[k], digits), status, why[k])
+        )
 
 
 def _late_event_notes(ctx: Context, notes: dict[int, list[SaleNote]]) -> None:
