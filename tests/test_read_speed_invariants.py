@@ -10,6 +10,7 @@ cell by cell for the digest.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from decimal import Decimal
 from pathlib import Path
 
@@ -533,3 +534,18 @@ def testin_two_threads_runs_each_task_once_and_raises_a_tasks_error(
         with pytest.raises(RuntimeError, match=f"task {n - 1}"):
             common.in_two_threads(failing, n)
         assert sorted(ran) == list(range(n))  # the last task fails: all the others ran
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), CELL_TEXT), max_size=30), st.integers(1, 3))
+def test_text_categories_are_pandas_sorted_factorize(cells: list[str | None], parts: int) -> None:
+    """Arrow's hash table and a sort of the distinct texts give what pandas' sorted
+    factorize gives, missing texts and however the column is chunked."""
+    cut = [len(cells) * k // parts for k in range(parts + 1)]
+    chunks = [pa.array(cells[a:b], pa.large_string()) for a, b in itertools.pairwise(cut)]
+    column = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(chunks, pa.large_string())))
+    got = common.text_categories(column)
+    codes, uniques = pd.factorize(pd.Series(cells, dtype="str"), sort=True)
+    assert got.cat.codes.tolist() == codes.tolist()
+    assert got.cat.categories.tolist() == list(uniques)
+    assert str(got.cat.categories.dtype) == "str"

@@ -870,8 +870,23 @@ def text_categories(text: pd.Series) -> pd.Series:
     >>> column.tolist()[:2], column.cat.categories.tolist(), column.cat.codes.dtype
     (['USD', 'EUR'], ['EUR', 'USD'], dtype('int8'))
     """
-    codes, uniques = pd.factorize(text, sort=True)
-    categories = pd.Index(np.asarray(uniques, dtype=object), dtype="str")
+    if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow":
+        codes, uniques = pd.factorize(text, sort=True)
+        categories = pd.Index(np.asarray(uniques, dtype=object), dtype="str")
+    else:  # Arrow's hash table, then its few distinct texts sorted: no pass of pandas' own
+        arrow = pa.array(text.array)
+        if isinstance(arrow, pa.ChunkedArray):  # one chunk as read: no copy
+            arrow = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
+        encoded = pc.dictionary_encode(arrow)
+        del arrow
+        dictionary = encoded.dictionary
+        order = np.asarray(pc.sort_indices(dictionary), dtype=np.int64)
+        # Each text's place in code point order; past them, -1 for a missing text
+        place = np.full(len(order) + 1, -1, dtype=np.int32)
+        place[order] = np.arange(len(order), dtype=np.int32)
+        missing = pa.scalar(len(order), encoded.indices.type)
+        codes = place[np.asarray(encoded.indices.fill_null(missing))]  # int32: no 64-bit copy
+        categories = pd.Index(dictionary.take(pa.array(order)).to_pylist(), dtype="str")
     return pd.Series(
         pd.Categorical.from_codes(codes, categories=categories), index=text.index, name=text.name
     )
