@@ -443,6 +443,21 @@ def test_dates_parsed_once_per_text_match_every_row(texts: list[str]) -> None:
             assert reason == "date must be a date written YYYY-MM-DD"
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), DATE_TEXT), min_size=1, max_size=20))
+def test_dates_parsed_once_per_text_keep_missing_cells_missing(texts: list[str | None]) -> None:
+    """Missing cells among many rows (a value of their own in the distinct texts) come out
+    as parsing the few rows directly gives them: NaT, no reason."""
+    few = pd.Series(texts, dtype="str")
+    repeat = common._DISTINCT_FIRST // len(texts) + 1
+    dates, reasons = common.parse_dates(pd.Series(texts * repeat, dtype="str"), "date")
+    each_dates, each_reasons = common.parse_dates(few, "date")
+    assert dates.tolist() == each_dates.tolist() * repeat
+    assert [r if isinstance(r, str) else None for r in reasons.tolist()] == [
+        r if isinstance(r, str) else None for r in each_reasons.tolist()
+    ] * repeat
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(st.tuples(*(st.integers(0, 2) for _ in range(4))), min_size=1, max_size=40),
