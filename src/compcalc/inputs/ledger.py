@@ -773,6 +773,8 @@ def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
     counts = np.bincount(tid, minlength=size)
     # Only transactions with several sale rows need the (costly) comparisons of content.
     multi = counts[tid] > 1
+    if not multi.any() and not ctx.share_given[pos].any():
+        return  # one sale row per transaction, each whole: no repeat, conflict or split
     several = ctx.frame.iloc[pos[multi]].assign(_share=ctx.share[pos[multi]])
     first_of_kind = ~several.duplicated(content).to_numpy()
     is_distinct = np.ones(len(pos), dtype=bool)
