@@ -782,26 +782,28 @@ def period_events(sales: Sales, after: dt.date, through: dt.date, digits: int) -
     Lets a clawback, hold or release line name the ledger events that caused it. Only the
     period's few refund and dispute events are visited.
     """
-    from ..money import format_amount
+    from ..money import format_amounts
 
     low, high = day(after), day(through)
-    found: dict[int, list[tuple[np.datetime64, int, str]]] = {}
+    found: dict[int, list[tuple[str, int, str]]] = {}
     refunds = np.flatnonzero((sales.refund_date > low) & (sales.refund_date <= high))
-    for k in refunds.tolist():
-        text = (
-            f"refund {sales.refund_date[k]} of {format_amount(int(sales.refund_shown[k]), digits)}"
-        )
-        found.setdefault(int(sales.refund_sale[k]), []).append((sales.refund_date[k], 2, text))
+    # Dates, amounts and ids read for all the period's events at once, not one by one
+    dates = np.datetime_as_string(sales.refund_date[refunds], unit="D").tolist()
+    shown = format_amounts(sales.refund_shown[refunds], digits)
+    for sale, date, amount in zip(sales.refund_sale[refunds].tolist(), dates, shown, strict=True):
+        found.setdefault(sale, []).append((date, 2, f"refund {date} of {amount}"))
     disputes = np.flatnonzero((sales.dispute_date > low) & (sales.dispute_date <= high))
-    for k in disputes.tolist():
-        opens = bool(sales.dispute_opens[k])
-        text = f"dispute {'opened' if opens else 'resolved'} {sales.dispute_date[k]}"
-        found.setdefault(int(sales.dispute_sale[k]), []).append(
-            (sales.dispute_date[k], 0 if opens else 1, text)
-        )
+    dates = np.datetime_as_string(sales.dispute_date[disputes], unit="D").tolist()
+    opening, which = sales.dispute_opens[disputes].tolist(), sales.dispute_sale[disputes].tolist()
+    for sale, date, opens in zip(which, dates, opening, strict=True):
+        text = f"dispute {'opened' if opens else 'resolved'} {date}"
+        found.setdefault(sale, []).append((date, 0 if opens else 1, text))
+    # ISO dates sort as the days do: each sale's events by date, then dispute, resolution,
+    # refund
+    ids = sales.transaction_id.take(np.fromiter(found, dtype=np.int64, count=len(found)))
     return {
-        str(sales.transaction_id[sale]): ", ".join(text for *_, text in sorted(events))
-        for sale, events in found.items()
+        ids[k]: ", ".join(text for *_, text in sorted(events))
+        for k, events in enumerate(found.values())
     }
 
 
