@@ -393,7 +393,7 @@ def _lines(
     dues: list[Due],
     paid: Int,
     ids: dict[str, list[Ids]],
-    events: dict[str, str],
+    events: dict[int, str],
 ) -> list[LineDraft]:
     # What earlier credit is worth after each step (re-rated by a retroactive band or a gate
     # reached in that step): the difference is the tier true-up, the rest is the step's own.
@@ -578,12 +578,13 @@ def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> 
     return [make_line(ctx, plan.component, row, "cap", "Per-period cap", cap - payable, formula)]
 
 
-def _events(transactions: Sequence[str], events: dict[str, str], item: str) -> dict[str, str]:
-    """The ledger events behind a clawback, hold or release: ``T7: refund 2026-11-17 ...``."""
+def _events(cited: Ids, events: dict[int, str], item: str) -> dict[str, str]:
+    """The ledger events behind a clawback, hold or release: ``T7: refund 2026-11-17 ...``
+    (``events``: :meth:`Context.period_events`, by sale position)."""
     if item == "new_credit":
         return {}
-    cited = [f"{t}: {events[t]}" for t in transactions if t in events]
-    return {"events": "; ".join(cited)} if cited else {}
+    said = [events[p] for p in cited.positions().tolist() if p in events]
+    return {"events": "; ".join(said)} if said else {}
 
 
 def _details(plan: CommissionPlan, due: Due, i: int) -> dict[str, str]:

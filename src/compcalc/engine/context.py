@@ -80,7 +80,7 @@ class Context:
     _bases: dict[tuple[dt.date, str, dt.date | None], tuple[npt.NDArray[Any], Int]] = field(
         default_factory=dict
     )
-    _events: dict[str, str] | None = None
+    _events: dict[int, str] | None = None
     # Replays of earlier periods, shared by every caller within the run (commission, its
     # true-up causes, the draw): keyed by component, path and rows; see commission._replay.
     # Shared too by the copies dataclasses.replace makes (the replay does not depend on the
@@ -159,8 +159,9 @@ class Context:
         figures = sales.margin if kind == "margin" else sales.amount
         return sold_figures(figures, sales.sold_day, as_of)
 
-    def period_events(self) -> dict[str, str]:
-        """This period's refund and dispute events per transaction, in words (computed once)."""
+    def period_events(self) -> dict[int, str]:
+        """This period's refund and dispute events per sale position, in words, after the
+        sale's transaction id (computed once)."""
         if self._events is None:
             self._events = period_events(self.sales, self.prior_end, self.period.end, self.digits)
         return self._events

@@ -776,8 +776,9 @@ def events_between(sales: Sales, after: dt.date, through: dt.date) -> Bool:
     return hit
 
 
-def period_events(sales: Sales, after: dt.date, through: dt.date, digits: int) -> dict[str, str]:
-    """Transaction id -> the refunds and dispute events dated in (after, through], in words.
+def period_events(sales: Sales, after: dt.date, through: dt.date, digits: int) -> dict[int, str]:
+    """Sale position -> its transaction id and its refunds and dispute events dated in
+    (after, through], in words: ``T7: refund 2026-11-17 of 40.00, dispute opened ...``.
 
     Lets a clawback, hold or release line name the ledger events that caused it. Only the
     period's few refund and dispute events are visited.
@@ -802,8 +803,8 @@ def period_events(sales: Sales, after: dt.date, through: dt.date, digits: int) -
     # refund
     ids = sales.transaction_id.take(np.fromiter(found, dtype=np.int64, count=len(found)))
     return {
-        ids[k]: ", ".join(text for *_, text in sorted(events))
-        for k, events in enumerate(found.values())
+        sale: f"{ids[k]}: " + ", ".join(text for *_, text in sorted(events))
+        for k, (sale, events) in enumerate(found.items())
     }
 
 
