@@ -31,6 +31,7 @@ from compcalc.inputs.common import (
     all_missing,
     check_currencies,
     currency_digits,
+    in_two_threads,
     is_in,
     join_places,
     order_by_keys,
@@ -326,9 +327,10 @@ def canonical_order(
     Rows that tie on every content column are identical apart from their row numbers, so the
     frame's content never depends on the input order. Text columns are sorted through their
     sorted factor codes (same order as sorting the text, far cheaper than comparing strings).
-    With ``consume=True`` the sorted frame is built a column at a time, each taken out of
-    ``frame`` as it is sorted (``frame`` is left without them): for a caller that drops its
-    frame anyway, at most one column is held twice instead of the whole ledger. ``first`` is
+    With ``consume=True`` the sorted frame is built two columns at a time, each taken out of
+    ``frame`` and let go once sorted (``frame`` is left without them): for a caller that
+    drops its frame anyway, at most two columns are held twice instead of the whole ledger.
+    ``first`` is
     the transaction ids' :func:`text_rank` (or any integers in their order) when known, and
     ``first_order`` its stable argsort when known too.
     """
@@ -352,8 +354,18 @@ def canonical_order(
     del first
     if not consume:
         return frame[kept].take(order).reset_index(drop=True)
-    out = {column: _taken(frame.pop(column), order) for column in kept}
-    return pd.DataFrame(out, copy=False)
+    # Each column let go once taken; two taken at a time (NumPy's and Arrow's takes let go
+    # of the interpreter, and most of their time is the new columns' first touch)
+    held: list[pd.Series | None] = [frame.pop(column) for column in kept]
+    out: list[Any] = [None] * len(kept)
+
+    def take(k: int) -> None:
+        column, held[k] = held[k], None
+        assert column is not None
+        out[k] = _taken(column, order)
+
+    in_two_threads(take, len(kept))
+    return pd.DataFrame(dict(zip(kept, out, strict=True)), copy=False)
 
 
 def _taken(column: pd.Series, order: IntArray) -> pd.api.extensions.ExtensionArray:
