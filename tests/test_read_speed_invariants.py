@@ -197,6 +197,10 @@ def test_canonical_order_matches_sorting_the_values(
 ) -> None:
     frame = _frame(rows, with_share)
     pd.testing.assert_frame_equal(canonical_order(frame), _reference_order(frame))
+    # Consuming the frame (its columns taken two at a time, each let go once sorted) gives
+    # the same frame
+    consumed = canonical_order(frame.copy(), consume=True)
+    pd.testing.assert_frame_equal(consumed, _reference_order(frame))
     # The file name as read_ledger keeps it, a category: ordered by its text whatever the
     # categories' own order (sorted ones are sorted by their codes, others by text). Each row
     # comes from the other file too, so rows tie on everything but their file.
