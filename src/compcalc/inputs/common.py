@@ -871,15 +871,11 @@ def text_categories(text: pd.Series) -> pd.Series:
     >>> column.tolist()[:2], column.cat.categories.tolist(), column.cat.codes.dtype
     (['USD', 'EUR'], ['EUR', 'USD'], dtype('int8'))
     """
-    if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow":
+    encoded = _dictionary_encoded(text, "mask")
+    if encoded is None:
         codes, uniques = pd.factorize(text, sort=True)
         categories = pd.Index(np.asarray(uniques, dtype=object), dtype="str")
-    else:  # Arrow's hash table, then its few distinct texts sorted: no pass of pandas' own
-        arrow = pa.array(text.array)
-        if isinstance(arrow, pa.ChunkedArray):  # one chunk as read: no copy
-            arrow = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
-        encoded = pc.dictionary_encode(arrow)
-        del arrow
+    else:  # its few distinct texts sorted, each row's code moved to its text's place
         dictionary = encoded.dictionary
         order = np.asarray(pc.sort_indices(dictionary), dtype=np.int64)
         # Each text's place in code point order; past them, -1 for a missing text
@@ -959,15 +955,25 @@ def _factorized(text: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], pd.Serie
     >>> codes.tolist(), distinct.tolist()
     ([0, 1, 2, 0], ['b', nan, 'a'])
     """
-    if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow":
+    encoded = _dictionary_encoded(text, "encode")
+    if encoded is None:
         codes, uniques = pd.factorize(text, use_na_sentinel=False)
         return codes, pd.Series(uniques, dtype=text.dtype)
+    distinct = encoded.dictionary.cast(pa.large_string())
+    return np.asarray(encoded.indices), pd.Series(text.dtype.__from_arrow__(distinct))  # type: ignore[union-attr]
+
+
+def _dictionary_encoded(text: pd.Series, nulls: str) -> pa.DictionaryArray | None:
+    """Arrow-backed text through Arrow's hash table (32-bit indices; a missing text
+    ``"mask"``-ed as a missing index or ``"encode"``-d as a value of its own), or None for
+    other columns (pandas' factorize is theirs)."""
+    if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow":
+        return None
     arrow = pa.array(text.array)
     if isinstance(arrow, pa.ChunkedArray):  # one chunk as read: no copy
         arrow = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
-    encoded = pc.dictionary_encode(arrow, null_encoding="encode")
-    distinct = encoded.dictionary.cast(pa.large_string())
-    return np.asarray(encoded.indices), pd.Series(text.dtype.__from_arrow__(distinct))  # type: ignore[attr-defined]
+    encoded: pa.DictionaryArray = pc.dictionary_encode(arrow, null_encoding=nulls)
+    return encoded
 
 
 def place_labels(row: IntArray, line: pd.Series) -> pd.Series:
