@@ -330,9 +330,8 @@ def canonical_order(
     With ``consume=True`` the sorted frame is built two columns at a time, each taken out of
     ``frame`` and let go once sorted (``frame`` is left without them): for a caller that
     drops its frame anyway, at most two columns are held twice instead of the whole ledger.
-    ``first`` is
-    the transaction ids' :func:`text_rank` (or any integers in their order) when known, and
-    ``first_order`` its stable argsort when known too.
+    ``first`` is the transaction ids' :func:`text_rank` (or any integers in their order) when
+    known, and ``first_order`` its stable argsort when known too.
     """
     shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
     columns = (*_ORDER_KEYS, *shared, "source", "row")
