@@ -93,8 +93,10 @@ def _late_event_notes(ctx: Context, notes: dict[int, list[SaleNote]]) -> None:
         return
     sales = ctx.sales
     window = ignored.window_days
-    for k in ignored.between(ctx.prior_end, ctx.period.end).tolist():
-        i = int(ignored.sale[k])
+    found = ignored.between(ctx.prior_end, ctx.period.end)
+    at = ignored.sale[found]
+    reasons = []
+    for k, i in zip(found.tolist(), at.tolist(), strict=True):
         days = int((ignored.date[k] - sales.date[i]).astype(int))
         if ignored.event[k] == "refund":
             what = f"refund {ignored.date[k]} of {ctx.money(int(ignored.amount[k]))}"
@@ -102,21 +104,8 @@ def _late_event_notes(ctx: Context, notes: dict[int, list[SaleNote]]) -> None:
         else:
             what = f"dispute opened {ignored.date[k]}"
             effect = "the paid sale is not held back and keeps earning"
-        reason = (
+        reasons.append(
             f"{what} is {days} days after the sale, outside the {window}-day clawback window: "
             f"{effect}"
         )
-        notes[int(sales.employee[i])].append(
-            _note(ctx, i, "not_clawed_back", reason, int(sales.amount[i]))
-        )
-
-
-def _note(ctx: Context, i: int, status: str, reason: str, amount: int) -> SaleNote:
-    sales = ctx.sales
-    return SaleNote(
-        transaction_id=str(sales.transaction_id[i]),
-        date=str(sales.date[i]),
-        amount=from_minor(amount, ctx.digits),
-        status=status,
-        reason=reason,
-    )
+    _notes(ctx, at, "not_clawed_back", reasons, notes)
