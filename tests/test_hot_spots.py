@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -24,8 +25,8 @@ from hypothesis import strategies as st
 
 from compcalc.engine.context import Context, GroupSales
 from compcalc.engine.crediting import (
+    EventsBySale,
     Sales,
-    _still_disputed,
     allocate_shares,
     build_sales,
     state_at,
@@ -341,6 +342,42 @@ def test_the_run_context_keeps_the_same_bases_in_less_memory(tmp_path: Path) -> 
     assert 0 < kept < len(sales) // 4  # some differ (refunds, disputes), most do not
 
 
+def test_a_groups_credited_basis_per_employee_is_the_sum_of_its_sales_bases(
+    tmp_path: Path,
+) -> None:
+    """Context.measure (full figures summed once for every period end, then the differing
+    sales corrected) gives each employee the sum of Context.basis over their sales: at every
+    period end of the year, on another day (summed sale by sale), and with figures so large
+    that the one float pass could be inexact (summed sale by sale too)."""
+    sales = _generated_sales(tmp_path)
+    big = sales.amount * 2**33  # sums past 2**53: the one pass would not be exact
+    rules = SimpleNamespace(plan_year=SimpleNamespace(start_month=10))
+    staff = int(sales.employee.max()) + 1
+    pick = np.random.default_rng(11)
+    passes = [0, 0]  # one-pass tables made, per variant
+    large = dataclasses.replace(sales, amount=big, total=big, margin=sales.margin * 2**33)
+    for variant, some in enumerate((sales, large)):
+        for period in (parse_period("2026-10"), parse_period("2027-03")):
+            ctx = Context(
+                rules=rules, employees=pd.DataFrame(), period=period,
+                year_start=dt.date(2026, 10, 1), year_end=dt.date(2027, 9, 30), sales=some,
+                resolver=None, digits=2, rounding=Rounding.HALF_UP, paid_to_date=None,
+            )  # type: ignore[arg-type]  # fmt: skip
+            ends = [p.end for p in ctx.earlier()] + [ctx.prior_end, period.end]
+            for share in (0.0, 0.3, 1.0):
+                group = GroupSales(some, np.flatnonzero(pick.random(staff) < share), staff)
+                for as_of in [*ends, period.end - dt.timedelta(days=3)]:
+                    for kind in ("amount", "margin"):
+                        expected = group.groups.sum(ctx.basis(as_of, kind, at=group))
+                        got = ctx.measure(as_of, kind, group)
+                        assert got.dtype == np.int64
+                        assert got.tolist() == expected.tolist(), (period, as_of, kind, share)
+                tables = group._plain_measures.values()
+                if len(group):  # a group with no sale sums nothing, whatever its figures
+                    passes[variant] += sum(table is not None for table in tables)
+    assert passes[0] > 0 and passes[1] == 0  # taken, and refused for the large figures
+
+
 def test_a_plans_ids_in_its_own_order_are_the_general_grouping(tmp_path: Path) -> None:
     """GroupSales.ids (a mask over the plan's own sales, no sort) names per employee exactly
     the sorted ids of the sales the mask picks, for plans of none to all employees and masks
@@ -493,16 +530,40 @@ def test_exclusions_compare_only_the_employees_whose_dates_can_matter(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.lists(st.integers(0, 9), max_size=30),
-    st.lists(st.integers(0, 9), max_size=30),
+    st.lists(st.tuples(st.integers(0, 9), st.integers(0, 20), st.integers(-50, 50)), max_size=30),
+    st.lists(st.tuples(st.integers(0, 9), st.integers(0, 20), st.booleans()), max_size=30),
+    st.integers(-1, 21),
 )
-def test_still_disputed_counts_openings_over_resolutions(
-    opened: list[int], resolved: list[int]
+def test_events_by_sale_count_refunds_and_open_disputes_by_a_date(
+    refunds: list[tuple[int, int, int]], disputes: list[tuple[int, int, bool]], cutoff: int
 ) -> None:
-    """Counted over the disputed sales only, the same as counting over every sale."""
-    at, back = np.array(opened, dtype=np.int64), np.array(resolved, dtype=np.int64)
-    expected = np.bincount(at, minlength=10) > np.bincount(back, minlength=10)
-    assert _still_disputed(at, back, 10).tolist() == expected.tolist()
+    """Grouped once by sale, then masked by date: the refunded sales and their totals, and
+    the sales still under dispute, as counting each sale's events by hand gives them."""
+    epoch = np.datetime64("2026-01-01", "D")
+
+    def dates(days: list[int]) -> Any:
+        return epoch + np.array(days, dtype=np.int64).astype("timedelta64[D]")
+
+    by_then = epoch + np.timedelta64(cutoff, "D")
+    sale = np.array([k for k, _, _ in refunds], dtype=np.int64)
+    amount = np.array([a for _, _, a in refunds], dtype=np.int64)
+    events = EventsBySale.of(sale, dates([d for _, d, _ in refunds]), amount)
+    flags = events.date <= by_then
+    got = dict(zip(events.sale[events.any(flags)].tolist(),
+                   events.sums(np.where(flags, events.values, 0))[events.any(flags)].tolist(),
+                   strict=True))  # fmt: skip
+    expected: dict[int, int] = {}
+    for k, d, a in refunds:
+        if d <= cutoff:
+            expected[k] = expected.get(k, 0) + a
+    assert got == expected
+    sale = np.array([k for k, _, _ in disputes], dtype=np.int64)
+    sign = np.array([1 if o else -1 for _, _, o in disputes], dtype=np.int64)
+    events = EventsBySale.of(sale, dates([d for _, d, _ in disputes]), sign)
+    open_now = events.sums(np.where(events.date <= by_then, events.values, 0)) > 0
+    balance = {k: sum(1 if o else -1 for s, d, o in disputes if s == k and d <= cutoff)
+               for k, _, _ in disputes}  # fmt: skip
+    assert set(events.sale[open_now].tolist()) == {k for k, n in balance.items() if n > 0}
 
 
 band_edges = st.lists(st.integers(0, 5_000), min_size=2, max_size=2).map(sorted)

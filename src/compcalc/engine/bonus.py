@@ -71,15 +71,6 @@ class BonusPlan:
             out[where] = round_div(product, denominator, self.ctx.rounding)
         return out
 
-    def measure(self, as_of_basis: Int) -> Int:
-        """Credited basis per employee, from every sale's basis (one per sale of the ledger)."""
-        return self.measure_of(as_of_basis[self.own_sales.positions])
-
-    def measure_of(self, basis: Int) -> Int:
-        """Credited basis per employee, from the bases of the plan's sales in their order
-        (``own_sales``)."""
-        return np.asarray(self.own_sales.groups.sum(basis), dtype=np.int64)
-
     def reaches(self, measure: Int, fractions: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         """Attainment at or above each employee's fraction."""
         out = np.zeros(len(measure), dtype=bool)
@@ -150,7 +141,7 @@ def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, base: Int)
     plan = BonusPlan(component, path, rows, ctx, base, ctx.resolver)
     quota = plan.quota
     now = ctx.state(ctx.period.end)
-    measure = plan.measure(now.basis("amount"))
+    measure = ctx.measure(ctx.period.end, "amount", plan.own_sales)
     due, notes = plan.due(measure)
     paid = _paid_before(plan, ctx)
     pays_now = component.pay == "to_date" or ctx.period.end >= ctx.year_end
@@ -230,5 +221,5 @@ def _paid_before(plan: BonusPlan, ctx: Context) -> Int:
     # period's end, under the rules in force then.
     end = latest[-1].end
     then = BonusPlan(plan.component, plan.path, plan.rows, ctx, plan.base, ctx.resolver_at(end))
-    due, _ = then.due(then.measure_of(ctx.basis(end, "amount", at=then.own_sales)))
+    due, _ = then.due(ctx.measure(end, "amount", then.own_sales))
     return due

@@ -42,6 +42,7 @@ from ..rules.schema import Commission, Dated, TierMethod
 from ..statements.model import Ids
 from .context import Context, GroupSales, LineDraft, make_line
 from .tiers import (
+    Outcome,
     Schedule,
     at_band,
     cumulative,
@@ -119,14 +120,28 @@ class CommissionPlan:
 
     def due_of(self, basis: Int) -> Due:
         """The due for the bases of the plan's own sales, in their order (``own_sales``)."""
-        size, groups = len(self.rows), self.own_sales.groups
+        groups = self.own_sales.groups
         measure = np.asarray(groups.sum(basis), dtype=np.int64)
-        is_per_sale = self.schedule.method == TierMethod.PER_TRANSACTION.value
-        outcome = (
-            per_transaction(self.schedule, basis, groups)
-            if is_per_sale
-            else cumulative(self.schedule, measure)
-        )
+        if self._rates_each_sale:
+            return self._due(measure, per_transaction(self.schedule, basis, groups))
+        return self._due(measure, cumulative(self.schedule, measure))
+
+    def due_at(self, as_of: dt.date) -> Due:
+        """The due for the plan's sales as they stood at the end of ``as_of``: from each
+        employee's credited basis alone (:meth:`Context.measure`) unless the schedule rates
+        each sale on its own."""
+        ctx, kind = self.ctx, self.component.basis
+        if self._rates_each_sale:
+            return self.due_of(ctx.basis(as_of, kind, at=self.own_sales))
+        measure = ctx.measure(as_of, kind, self.own_sales)
+        return self._due(measure, cumulative(self.schedule, measure))
+
+    @property
+    def _rates_each_sale(self) -> bool:
+        return self.schedule.method == TierMethod.PER_TRANSACTION.value
+
+    def _due(self, measure: Int, outcome: Outcome) -> Due:
+        size = len(self.rows)
         raw = round_div(outcome.exact, self.schedule.scale, self.ctx.rounding)
         gated = self._below_gate(measure)
         due = np.where(gated, 0, raw)
@@ -379,7 +394,7 @@ def _replay(component: Commission, path: str, rows: Int, ctx: Context) -> list[R
     plans: dict[tuple[int, ...], CommissionPlan] = {}
     for period in earlier[len(walk) :]:
         then = _plan_as_of(component, path, rows, ctx, period.end, plans)
-        due = then.due_of(ctx.basis(period.end, component.basis, at=then.own_sales)).due
+        due = then.due_at(period.end).due
         payable = due - paid
         if then.per_period_cap and then.cap is not None:
             payable = np.minimum(payable, then.cap)
@@ -465,8 +480,7 @@ def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
         then = CommissionPlan(
             plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
         )
-        then_basis = ctx.basis(ctx.prior_end, plan.component.basis, at=then.own_sales)
-        due_then = then.due_of(then_basis).due
+        due_then = then.due_at(ctx.prior_end).due
     replayed = paid if ctx.paid_to_date is None else _paid_before(plan, replace_paid(ctx))
     causes[0] = replayed - paid
     causes[1] = due0.due - due_then

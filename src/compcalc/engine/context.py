@@ -133,6 +133,50 @@ class Context:
         replaying its month ends asks for its own sales only (``at``), so the replays of all
         plans together cost about one pass over the ledger a month, not one per plan.
         """
+        differ, values = self._differences(as_of, kind, disputes_as_of)
+        if at is None:
+            out = self._plain_basis(as_of, kind)
+            out[differ] = values
+        else:
+            out = at.plain_basis(as_of, kind)
+            found, hit = at.find(differ)
+            out[found] = values[hit]
+        return out
+
+    def measure(self, as_of: dt.date, kind: str, at: GroupSales) -> Int:
+        """Each of a group's employees' credited basis at the end of ``as_of``: the sum of
+        :meth:`basis` over their sales, in employee order.
+
+        At a period end of the plan year the group's full figures are summed once for every
+        period end together (:meth:`GroupSales.plain_measures`), and only the sales whose
+        basis differs from their full figure (refunded, disputed: a few in a hundred) are
+        corrected, sale by sale: no pass over the group's sales per period end.
+        """
+        cutoffs = self._cutoffs()
+        as_of_day = _day(as_of)
+        table = at.plain_measures(kind, cutoffs) if as_of_day in cutoffs else None
+        if table is None:  # another date, or sums too large for the one pass
+            return np.asarray(at.groups.sum(self.basis(as_of, kind, at=at)), dtype=np.int64)
+        out: Int = table[cutoffs.index(as_of_day)].copy()
+        differ, values = self._differences(as_of, kind, None)
+        owner = at.owner_of(differ)
+        mine = owner >= 0
+        figures = self.sales.margin if kind == "margin" else self.sales.amount
+        plain = sold_figures(figures[differ[mine]], self.sales.sold_day[differ[mine]], as_of)
+        np.add.at(out, owner[mine], values[mine] - plain)
+        return out
+
+    def _cutoffs(self) -> tuple[int, ...]:
+        """The plan year's period ends up to this period's (days since 1970), ascending: the
+        dates the components value their sales at."""
+        ends = {period.end for period in self.earlier()} | {self.prior_end, self.period.end}
+        return tuple(sorted(_day(end) for end in ends))
+
+    def _differences(
+        self, as_of: dt.date, kind: str, disputes_as_of: dt.date | None
+    ) -> tuple[npt.NDArray[Any], Int]:
+        """The sales whose basis at ``as_of`` differs from their plain basis, and that basis
+        (:meth:`SaleState.differences`), found once per date."""
         key = (as_of, kind, disputes_as_of)
         if key not in self._bases:
             if as_of == self.period.end and disputes_as_of is None:  # its state is kept
@@ -142,15 +186,7 @@ class Context:
             differ, values = state.differences(kind)
             self._bases[key] = (_narrow(differ), values)
             del state
-        differ, values = self._bases[key]
-        if at is None:
-            out = self._plain_basis(as_of, kind)
-            out[differ] = values
-        else:
-            out = at.plain_basis(as_of, kind)
-            found, hit = at.find(differ)
-            out[found] = values[hit]
-        return out
+        return self._bases[key]
 
     def _plain_basis(self, as_of: dt.date, kind: str) -> Int:
         """Each sale's full amount or margin if sold (and eligible) by ``as_of``, else 0: what
@@ -360,7 +396,12 @@ def sold_figures(figures: Int, sold_day: npt.NDArray[np.int32], as_of: dt.date) 
     """``figures`` where the sale is sold (and eligible) by ``as_of``, else 0 (``sold_day``:
     the :attr:`Sales.sold_day` of the sales the figures are of)."""
     # A Python int: compared in 32 bits, no 64-bit copy of the column
-    return figures * (sold_day <= int(np.datetime64(as_of, "D").astype(np.int64)))
+    return figures * (sold_day <= _day(as_of))
+
+
+def _day(date: dt.date) -> int:
+    """``date`` in days since 1970 (as :attr:`Sales.sold_day` counts)."""
+    return int(np.datetime64(date, "D").astype(np.int64))
 
 
 class GroupSales:
@@ -390,9 +431,11 @@ class GroupSales:
         self.owner = owner[by_owner]  # sorted local employee index
         del ascending, by_owner
         self.groups = Groups(self.owner, len(rows))
+        self._local = local  # roster row -> the employee's index in the group (-1: not in it)
         self._slot: Int | None = None
         self._figures: dict[str, Int] = {}
         self._sold_day: npt.NDArray[np.int32] | None = None
+        self._plain_measures: dict[tuple[str, tuple[int, ...]], Int | None] = {}
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -406,9 +449,44 @@ class GroupSales:
 
     def plain_basis(self, as_of: dt.date, kind: str) -> Int:
         """Full figure if sold (and eligible) by ``as_of``, else 0, in the group's order."""
+        return sold_figures(self.figures(kind), self._sold_days(), as_of)
+
+    def _sold_days(self) -> npt.NDArray[np.int32]:
         if self._sold_day is None:
             self._sold_day = self._sales.sold_day[self.positions]
-        return sold_figures(self.figures(kind), self._sold_day, as_of)
+        return self._sold_day
+
+    def plain_measures(self, kind: str, cutoffs: tuple[int, ...]) -> Int | None:
+        """Per employee, the sum of the full figures of the sales sold (and eligible) by each
+        of the ``cutoffs`` (days since 1970, ascending): row ``k`` holds what
+        ``groups.sum(plain_basis(...))`` gives at ``cutoffs[k]``, all rows from one pass
+        (sales counted in the first cutoff they are sold by, then summed along the cutoffs).
+
+        The pass sums in float64, exact while every sum stays below 2**53 (checked: the
+        largest figure times the number of sales); None when it might not.
+        """
+        key = (kind, cutoffs)
+        if key not in self._plain_measures:
+            figures, size, width = self.figures(kind), self.groups.size, len(cutoffs) + 1
+            peak = int(np.abs(figures).max()) if len(figures) else 0
+            table = None
+            if peak * len(figures) < 2**53:
+                # 0 .. len(cutoffs): the first cutoff the sale is sold by (the last: none)
+                first = np.searchsorted(np.asarray(cutoffs, dtype=np.int32), self._sold_days())
+                cell = self.owner.astype(np.int64) * width
+                cell += first
+                del first
+                counted = np.bincount(cell, weights=figures, minlength=size * width)
+                del cell
+                by_cutoff = counted.reshape(size, width)[:, :-1].astype(np.int64)
+                table = np.cumsum(by_cutoff, axis=1).T.copy()  # cutoff by cutoff
+            self._plain_measures[key] = table
+        return self._plain_measures[key]
+
+    def owner_of(self, positions: npt.NDArray[np.integer]) -> npt.NDArray[np.signedinteger[Any]]:
+        """The group's index of the employee of each sale at ``positions`` (-1: another's)."""
+        owners: npt.NDArray[np.signedinteger[Any]] = self._local[self._sales.employee[positions]]
+        return owners
 
     def ids(self, mask: npt.NDArray[np.bool_], ids: Texts) -> list[Ids]:
         """For each employee of the group, the ids (``ids``: the sales' transaction ids) of its
