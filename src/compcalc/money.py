@@ -200,7 +200,17 @@ def format_amounts(units: IntArray, digits: int) -> list[str]:
     if values.size == 0:
         return []
     distinct, where = np.unique(values, return_inverse=True)
-    texts = [format_amount(value, digits) for value in distinct.tolist()]
+    if distinct.dtype.kind == "i" and distinct[0] != np.iinfo(distinct.dtype).min:
+        # the sign, the whole units and the places split off in NumPy, one f-string each
+        whole, part = np.divmod(np.abs(distinct), 10**digits)
+        sign, wholes = np.where(distinct < 0, "-", "").tolist(), whole.tolist()
+        if digits:
+            places = zip(sign, wholes, part.tolist(), strict=True)
+            texts = [f"{s}{w:,}.{p:0{digits}d}" for s, w, p in places]
+        else:
+            texts = [f"{s}{w:,}" for s, w in zip(sign, wholes, strict=True)]
+    else:  # Python integers (beyond int64), or int64's least value (no positive twin)
+        texts = [format_amount(value, digits) for value in distinct.tolist()]
     return [texts[k] for k in where.reshape(-1).tolist()]
 
 
