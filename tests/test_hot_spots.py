@@ -32,7 +32,7 @@ from compcalc.engine.crediting import (
     state_at,
 )
 from compcalc.engine.override import _shares
-from compcalc.engine.tiers import Groups, Schedule, per_transaction
+from compcalc.engine.tiers import Groups, Schedule, per_sale_exact, per_transaction
 from compcalc.inputs import check_ledger, read_ledger, read_roster
 from compcalc.inputs.ledger import (
     EVENTS,
@@ -609,3 +609,9 @@ def test_per_transaction_tiers_are_each_sales_own_bands(
             expected[o] += each[k] * r[k]
     assert outcome.exact.tolist() == expected
     assert [s.tolist() for s in outcome.slices] == parts
+    # each sale's own commission, as the replays sum it per period end
+    each_sale = per_sale_exact(schedule, x, owner)
+    assert Groups(owner, size).sum(each_sale).tolist() == expected
+    rest = np.arange(len(sales)) % 2 == 1  # a subset of the sales (the ones that differ)
+    assert Groups(owner[rest], size).sum(per_sale_exact(schedule, x[rest], owner[rest])).tolist() \
+        == Groups(owner[rest], size).sum(each_sale[rest]).tolist()

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
-from compcalc.engine.commission import _dated_state
+from compcalc.engine.commission import CommissionPlan, _dated_state
+from compcalc.engine.run import _context, _rows, check_part, prepare
 from compcalc.errors import RunError
-from compcalc.rules.schema import Dated
+from compcalc.inputs import read_ledger, read_roster
+from compcalc.periods import parse_period
+from compcalc.rules import load_rules
+from compcalc.rules.schema import Commission, Dated
+from generated import REPO, generated_tables
 from test_draws import draw_amounts
 from test_engine_examples import amount, emp, ledger, line, roster, rules, run, sale
 
@@ -92,3 +99,36 @@ def test_a_month_before_a_dated_value_starts_is_still_reported() -> None:
         """)
     with pytest.raises(RunError, match="2026-01-31"):
         run(rule_set, sales=ledger(*MONTHLY_SALES), period="2026-03")
+
+
+@pytest.mark.parametrize("period", ["2027-03", "2027-09"])
+def test_due_at_a_period_end_is_the_due_of_every_sales_basis(tmp_path: Path, period: str) -> None:
+    """CommissionPlan.due_at (credited bases summed once for every period end, the sales that
+    differ corrected; per-sale schedules too) gives what the due of each sale's basis gives,
+    at every period end of the year and on another day, for every commission of the flagship
+    plan, on a generated ledger with disputes, refunds and margins."""
+    roster_table, ledger_table = generated_tables(80, 8_000)
+    pq.write_table(roster_table, tmp_path / "roster.parquet")
+    pq.write_table(ledger_table, tmp_path / "ledger.parquet")
+    flagship = load_rules(REPO / "rules" / "account_managers.yaml")
+    setup = prepare(flagship, read_roster(tmp_path / "roster.parquet"), parse_period(period))
+    checked, _ = check_part(setup, read_ledger(tmp_path / "ledger.parquet"))
+    ctx = _context(setup, setup.employees, checked.frame)
+    checked_methods = set()
+    for role, plan in sorted(flagship.plans.items()):
+        for index, component in enumerate(plan.components):
+            rows = _rows(ctx.employees, role, component)
+            if not isinstance(component, Commission) or not len(rows):
+                continue
+            path = f"plans.{role}.components[{index}]"
+            commission = CommissionPlan(component, path, rows, ctx, ctx.resolver)
+            checked_methods.add(commission.schedule.method)
+            ends = [dt.date(1970, 1, 1) + dt.timedelta(days=d) for d in ctx.period_ends()]
+            for as_of in [*ends, ctx.period.end - dt.timedelta(days=9)]:
+                basis = ctx.basis(as_of, component.basis, at=commission.own_sales)
+                expected = commission.due_of(basis).due
+                assert commission.due_at(as_of).tolist() == expected.tolist(), (path, as_of)
+            if commission.schedule.method == "per_transaction":  # summed in the one pass
+                assert commission._per_sale_table is not None
+                assert commission._per_sale_table[1] is not None
+    assert {"per_transaction", "marginal"} <= checked_methods

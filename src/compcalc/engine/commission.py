@@ -49,6 +49,7 @@ from .tiers import (
     describe,
     describe_amounts,
     flat_schedule,
+    per_sale_exact,
     per_transaction,
     reached_band,
     tier_schedule,
@@ -113,6 +114,7 @@ class CommissionPlan:
         self._figures: dict[tuple[int, int], tuple[str, str]] = {}
         self._explained: dict[tuple[int, int], str] = {}
         self._kept: dict[int, object] = {}
+        self._per_sale_table: tuple[tuple[int, ...], Int | None] | None = None
 
     @property
     def per_period_cap(self) -> bool:
@@ -126,15 +128,51 @@ class CommissionPlan:
             return self._due(measure, per_transaction(self.schedule, basis, groups))
         return self._due(measure, cumulative(self.schedule, measure))
 
-    def due_at(self, as_of: dt.date) -> Due:
-        """The due for the plan's sales as they stood at the end of ``as_of``: from each
-        employee's credited basis alone (:meth:`Context.measure`) unless the schedule rates
-        each sale on its own."""
+    def due_at(self, as_of: dt.date) -> Int:
+        """Due to date per employee for the plan's sales as they stood at the end of
+        ``as_of`` (the replays and the true-up causes need no more of the :class:`Due`).
+
+        From each employee's credited basis alone (:meth:`Context.measure`); when the
+        schedule rates each sale on its own, from each sale's commission on its full figure
+        summed once for every period end, with the few sales whose basis differs then
+        re-rated (:meth:`_per_sale_exact_at`).
+        """
         ctx, kind = self.ctx, self.component.basis
-        if self._rates_each_sale:
-            return self.due_of(ctx.basis(as_of, kind, at=self.own_sales))
-        measure = ctx.measure(as_of, kind, self.own_sales)
-        return self._due(measure, cumulative(self.schedule, measure))
+        if not self._rates_each_sale:
+            measure = ctx.measure(as_of, kind, self.own_sales)
+            due: Int = self._due(measure, cumulative(self.schedule, measure)).due
+            return due
+        exact = self._per_sale_exact_at(as_of)
+        if exact is None:  # another date, or sums too large for the one pass
+            due = self.due_of(ctx.basis(as_of, kind, at=self.own_sales)).due
+            return due
+        measure = (
+            np.zeros(len(self.rows), dtype=np.int64)  # only a gate looks at it
+            if self.gate is None
+            else ctx.measure(as_of, kind, self.own_sales)
+        )
+        due = self._due(measure, Outcome(exact, ())).due
+        return due
+
+    def _per_sale_exact_at(self, as_of: dt.date) -> Int | None:
+        """Per employee, the exact commission (``* scale``) of a per-sale schedule on the
+        plan's sales at the end of ``as_of``, a period end; None when that is not cheap."""
+        ctx, own, kind = self.ctx, self.own_sales, self.component.basis
+        ends = ctx.period_ends()
+        if self._per_sale_table is None or self._per_sale_table[0] != ends:
+            full = per_sale_exact(self.schedule, own.figures(kind), own.owner)
+            self._per_sale_table = (ends, own.sums_by_cutoff(full, ends))
+        table = ctx.at_period_end(as_of, self._per_sale_table[1])
+        if table is None:
+            return None
+        owner, basis, plain = ctx.differing(as_of, kind, own)
+        change = per_sale_exact(self.schedule, basis, owner)
+        change = change - per_sale_exact(self.schedule, plain, owner)
+        if change.dtype == object:
+            return None
+        exact: Int = table.copy()
+        np.add.at(exact, owner, change)
+        return exact
 
     @property
     def _rates_each_sale(self) -> bool:
@@ -394,7 +432,7 @@ def _replay(component: Commission, path: str, rows: Int, ctx: Context) -> list[R
     plans: dict[tuple[int, ...], CommissionPlan] = {}
     for period in earlier[len(walk) :]:
         then = _plan_as_of(component, path, rows, ctx, period.end, plans)
-        due = then.due_at(period.end).due
+        due = then.due_at(period.end)
         payable = due - paid
         if then.per_period_cap and then.cap is not None:
             payable = np.minimum(payable, then.cap)
@@ -480,7 +518,7 @@ def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
         then = CommissionPlan(
             plan.component, plan.path, plan.rows, ctx, ctx.resolver_at(ctx.prior_end)
         )
-        due_then = then.due_at(ctx.prior_end).due
+        due_then = then.due_at(ctx.prior_end)
     replayed = paid if ctx.paid_to_date is None else _paid_before(plan, replace_paid(ctx))
     causes[0] = replayed - paid
     causes[1] = due0.due - due_then

@@ -80,6 +80,10 @@ class Context:
     _bases: dict[tuple[dt.date, str, dt.date | None], tuple[npt.NDArray[Any], Int]] = field(
         default_factory=dict
     )
+    # The roster rows of the sales in _bases (period ends' only), for the groups to pick theirs
+    _differing_employees: dict[tuple[dt.date, str], npt.NDArray[Any]] = field(
+        default_factory=dict
+    )
     _events: dict[int, str] | None = None
     # Replays of earlier periods, shared by every caller within the run (commission, its
     # true-up causes, the draw): keyed by component, path and rows; see commission._replay.
@@ -152,25 +156,43 @@ class Context:
         basis differs from their full figure (refunded, disputed: a few in a hundred) are
         corrected, sale by sale: no pass over the group's sales per period end.
         """
-        cutoffs = self._cutoffs()
-        as_of_day = _day(as_of)
-        table = at.plain_measures(kind, cutoffs) if as_of_day in cutoffs else None
+        table = self.at_period_end(as_of, at.plain_measures(kind, self.period_ends()))
         if table is None:  # another date, or sums too large for the one pass
             return np.asarray(at.groups.sum(self.basis(as_of, kind, at=at)), dtype=np.int64)
-        out: Int = table[cutoffs.index(as_of_day)].copy()
-        differ, values = self._differences(as_of, kind, None)
-        owner = at.owner_of(differ)
-        mine = owner >= 0
-        figures = self.sales.margin if kind == "margin" else self.sales.amount
-        plain = sold_figures(figures[differ[mine]], self.sales.sold_day[differ[mine]], as_of)
-        np.add.at(out, owner[mine], values[mine] - plain)
+        out: Int = table.copy()
+        owner, basis, plain = self.differing(as_of, kind, at)
+        np.add.at(out, owner, basis - plain)
         return out
 
-    def _cutoffs(self) -> tuple[int, ...]:
+    def period_ends(self) -> tuple[int, ...]:
         """The plan year's period ends up to this period's (days since 1970), ascending: the
         dates the components value their sales at."""
         ends = {period.end for period in self.earlier()} | {self.prior_end, self.period.end}
         return tuple(sorted(_day(end) for end in ends))
+
+    def at_period_end(self, as_of: dt.date, table: Int | None) -> Int | None:
+        """The row of ``table`` (one per :meth:`period_ends`) for ``as_of``; None when there is
+        no table or ``as_of`` is not a period end."""
+        ends, as_of_day = self.period_ends(), _day(as_of)
+        if table is None or as_of_day not in ends:
+            return None
+        row: Int = table[ends.index(as_of_day)]
+        return row
+
+    def differing(self, as_of: dt.date, kind: str, at: GroupSales) -> tuple[Int, Int, Int]:
+        """The group's sales whose basis at the end of ``as_of`` differs from their full
+        figure where sold (refunded, disputed or not positive): each one's employee (the
+        group's index), its basis and that plain basis."""
+        differ, values = self._differences(as_of, kind, None)
+        key = (as_of, kind)
+        if key not in self._differing_employees:  # each group reads them: looked up once
+            self._differing_employees[key] = self.sales.employee[differ]
+        owner = at.owner_of(self._differing_employees[key])
+        mine = owner >= 0
+        positions = differ[mine]
+        figures = self.sales.margin if kind == "margin" else self.sales.amount
+        plain = sold_figures(figures[positions], self.sales.sold_day[positions], as_of)
+        return owner[mine].astype(np.int64), values[mine], plain
 
     def _differences(
         self, as_of: dt.date, kind: str, disputes_as_of: dt.date | None
@@ -458,34 +480,42 @@ class GroupSales:
 
     def plain_measures(self, kind: str, cutoffs: tuple[int, ...]) -> Int | None:
         """Per employee, the sum of the full figures of the sales sold (and eligible) by each
-        of the ``cutoffs`` (days since 1970, ascending): row ``k`` holds what
-        ``groups.sum(plain_basis(...))`` gives at ``cutoffs[k]``, all rows from one pass
-        (sales counted in the first cutoff they are sold by, then summed along the cutoffs).
-
-        The pass sums in float64, exact while every sum stays below 2**53 (checked: the
-        largest figure times the number of sales); None when it might not.
-        """
+        of the ``cutoffs``: row ``k`` holds what ``groups.sum(plain_basis(...))`` gives at
+        ``cutoffs[k]`` (see :meth:`sums_by_cutoff`; kept per kind)."""
         key = (kind, cutoffs)
         if key not in self._plain_measures:
-            figures, size, width = self.figures(kind), self.groups.size, len(cutoffs) + 1
-            peak = int(np.abs(figures).max()) if len(figures) else 0
-            table = None
-            if peak * len(figures) < 2**53:
-                # 0 .. len(cutoffs): the first cutoff the sale is sold by (the last: none)
-                first = np.searchsorted(np.asarray(cutoffs, dtype=np.int32), self._sold_days())
-                cell = self.owner.astype(np.int64) * width
-                cell += first
-                del first
-                counted = np.bincount(cell, weights=figures, minlength=size * width)
-                del cell
-                by_cutoff = counted.reshape(size, width)[:, :-1].astype(np.int64)
-                table = np.cumsum(by_cutoff, axis=1).T.copy()  # cutoff by cutoff
-            self._plain_measures[key] = table
+            self._plain_measures[key] = self.sums_by_cutoff(self.figures(kind), cutoffs)
         return self._plain_measures[key]
 
-    def owner_of(self, positions: npt.NDArray[np.integer]) -> npt.NDArray[np.signedinteger[Any]]:
-        """The group's index of the employee of each sale at ``positions`` (-1: another's)."""
-        owners: npt.NDArray[np.signedinteger[Any]] = self._local[self._sales.employee[positions]]
+    def sums_by_cutoff(self, values: Int, cutoffs: tuple[int, ...]) -> Int | None:
+        """Per employee, the sum of ``values`` (one per sale of the group, in its order) over
+        the sales sold (and eligible) by each of the ``cutoffs`` (days since 1970, ascending):
+        one row per cutoff, all from one pass (each sale counted in the first cutoff it is
+        sold by, then the counts summed along the cutoffs).
+
+        The pass sums in float64, exact while every sum stays below 2**53 (checked: the
+        largest value times the number of sales); None when it might not.
+        """
+        size, width = self.groups.size, len(cutoffs) + 1
+        if values.dtype == object:
+            return None
+        peak = int(np.abs(values).max()) if len(values) else 0
+        if peak * len(values) >= 2**53:
+            return None
+        # 0 .. len(cutoffs): the first cutoff the sale is sold by (the last: none)
+        first = np.searchsorted(np.asarray(cutoffs, dtype=np.int32), self._sold_days())
+        cell = self.owner.astype(np.int64) * width
+        cell += first
+        del first
+        counted = np.bincount(cell, weights=values, minlength=size * width)
+        del cell
+        by_cutoff = counted.reshape(size, width)[:, :-1].astype(np.int64)
+        table: Int = np.cumsum(by_cutoff, axis=1).T.copy()  # cutoff by cutoff
+        return table
+
+    def owner_of(self, employees: npt.NDArray[np.integer]) -> npt.NDArray[np.signedinteger[Any]]:
+        """The group's index of each of ``employees`` (roster rows; -1: not in the group)."""
+        owners: npt.NDArray[np.signedinteger[Any]] = self._local[employees]
         return owners
 
     def ids(self, mask: npt.NDArray[np.bool_], ids: Texts) -> list[Ids]:

@@ -188,6 +188,14 @@ def per_transaction(schedule: Schedule, sale_measure: IntArray, groups: Groups) 
     return Outcome(groups.sum(per_sale.exact), per_sale.slices)
 
 
+def per_sale_exact(schedule: Schedule, sale_measure: IntArray, owner: IntArray) -> IntArray:
+    """Each sale's exact commission (``* scale``) when bands restart for each sale, ``owner``
+    giving each sale's local employee index: what :func:`per_transaction` sums per employee.
+    An object array of Python ints when int64 could overflow."""
+    x = safe_ints(np.asarray(sale_measure), schedule.edge_scale) * schedule.edge_scale
+    return _marginal(schedule, x, lambda band: _per_sale(band, owner)).exact
+
+
 def _per_sale(band: IntArray, owner: IntArray) -> Any:
     """A band's edge or rate for each sale from its employee's (``owner``), or the one value
     when every employee has the same: no array as long as the sales for it."""
