@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from compcalc.engine.context import Context, GroupSales
 from compcalc.engine.crediting import (
+    EmployeeRuns,
     EventsBySale,
     Sales,
     allocate_shares,
@@ -376,6 +377,31 @@ def test_a_groups_credited_basis_per_employee_is_the_sum_of_its_sales_bases(
                 if len(group):  # a group with no sale sums nothing, whatever its figures
                     passes[variant] += sum(table is not None for table in tables)
     assert passes[0] > 0 and passes[1] == 0  # taken, and refused for the large figures
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 6), max_size=40),
+    st.lists(st.integers(0, 8), unique=True, max_size=9),
+)
+def test_a_groups_sales_are_its_employees_sales_in_its_order(
+    employee: list[int], rows: list[int]
+) -> None:
+    """GroupSales takes its employees' runs of the sales grouped once by employee: the same
+    sales, employee by employee in the order of ``rows`` (ascending within one), as picking
+    them from the whole ledger and sorting; ``find`` puts any sale in that order, and says
+    which are not the group's. Rows in any order, some without sales, some past the last."""
+    sale_employee = np.array(employee, dtype=np.int32)
+    sales = SimpleNamespace(employee=sale_employee)
+    sales.by_employee = EmployeeRuns.of(sale_employee)
+    group = GroupSales(sales, np.array(rows, dtype=np.int64), 9)  # type: ignore[arg-type]
+    expected = [(k, p) for k, row in enumerate(rows) for p, e in enumerate(employee) if e == row]
+    assert group.positions.tolist() == [p for _, p in expected]
+    assert group.owner.tolist() == [k for k, _ in expected]
+    everyone = np.arange(len(employee))
+    slots, hit = group.find(everyone)
+    assert hit.tolist() == [e in rows for e in employee]
+    assert group.positions[slots].tolist() == everyone[hit].tolist()
 
 
 def test_a_plans_ids_in_its_own_order_are_the_general_grouping(tmp_path: Path) -> None:

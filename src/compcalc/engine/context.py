@@ -27,7 +27,6 @@ from .crediting import (
     IgnoredEvents,
     Sales,
     SaleState,
-    found_in,
     period_events,
     state_at,
 )
@@ -439,22 +438,20 @@ class GroupSales:
         small = np.int32 if employees < 2**31 else np.int64
         local: npt.NDArray[np.signedinteger[Any]] = np.full(employees, -1, dtype=small)
         local[rows] = np.arange(len(rows))
-        # -1 for the sales of others: a column as long as the ledger, dropped once the
-        # group's own sales are found
-        owner_of_sale = local[sales.employee]
-        ascending = np.flatnonzero(owner_of_sale >= 0)
-        owner = owner_of_sale[ascending]
-        del owner_of_sale
-        by_owner = stable_order(owner, len(rows))
-        # Positions in 32 bits when they fit (a plan's share of the ledger, four columns)
-        self._ascending = _narrow(ascending)
-        self._by_owner = _narrow(by_owner)
-        self.positions = self._ascending[self._by_owner]  # the group's sales, by employee
-        self.owner = owner[by_owner]  # sorted local employee index
-        del ascending, by_owner
-        self.groups = Groups(self.owner, len(rows))
         self._local = local  # roster row -> the employee's index in the group (-1: not in it)
-        self._slot: Int | None = None
+        # Each employee's run of the sales grouped by employee (found once per run, shared
+        # by every group), taken in the group's order: no pass over the whole ledger here.
+        runs = sales.by_employee
+        first, count = runs.of_rows(np.asarray(rows, dtype=np.int64))
+        self._starts = np.zeros(len(rows) + 1, dtype=np.int64)  # where each one's sales begin
+        np.cumsum(count, out=self._starts[1:])
+        self.owner = np.repeat(np.arange(len(rows), dtype=small), count)  # sorted local index
+        where = np.arange(int(self._starts[-1]), dtype=np.int64)
+        where += (first - self._starts[:-1])[self.owner]
+        # Positions in 32 bits when they fit (a plan's share of the ledger)
+        self.positions = _narrow(runs.order[where])  # the group's sales, by employee
+        del where
+        self.groups = Groups(self.owner, len(rows))
         self._figures: dict[str, Int] = {}
         self._sold_day: npt.NDArray[np.int32] | None = None
         self._plain_measures: dict[tuple[str, tuple[int, ...]], Int | None] = {}
@@ -531,26 +528,17 @@ class GroupSales:
         at = _narrow(self.positions[picked])  # the lines keep it to the end
         return [Ids(ids, start, end, at) for start, end in pairwise(bounds)]
 
-    def find(self, positions: npt.NDArray[np.integer]) -> tuple[Int, npt.NDArray[np.bool_]]:
-        """Where the ascending sale ``positions`` that are the group's fall in its order, and
-        which of ``positions`` those are."""
-        at, hit = found_in(self._ascending, positions)
-        if self._slot is None:  # the inverse of by_owner: ascending[j] is positions[slot[j]]
-            self._slot = np.empty(len(self._by_owner), dtype=self._by_owner.dtype)
-            self._slot[self._by_owner] = np.arange(len(self._by_owner))
-        return self._slot[at[hit]], hit
-
-
-def stable_order(keys: npt.NDArray[np.signedinteger[Any]], size: int) -> npt.NDArray[np.intp]:
-    """``np.argsort(keys, kind="stable")`` for keys in ``0 .. size-1`` (employee rows).
-
-    Below 2**16 the keys are narrowed to 16 bits, which numpy sorts by radix in linear time.
-
-    >>> stable_order(np.array([2, 0, 2, 1]), 3).tolist()
-    [1, 3, 0, 2]
-    """
-    narrow = keys.astype(np.uint16) if size <= 2**16 else keys
-    return np.argsort(narrow, kind="stable")
+    def find(
+        self, positions: npt.NDArray[np.integer], employees: npt.NDArray[np.integer] | None = None
+    ) -> tuple[Int, npt.NDArray[np.bool_]]:
+        """Where the sales at ``positions`` that are the group's fall in its order, and which
+        of ``positions`` those are (``employees``: their roster rows, when known)."""
+        if employees is None:
+            employees = self._sales.employee[positions]
+        owner = self._local[employees]
+        hit = owner >= 0
+        place = self._sales.by_employee.place[positions[hit]]
+        return self._starts[owner[hit]] + place, hit
 
 
 _INT32 = np.iinfo(np.int32)

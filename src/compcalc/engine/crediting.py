@@ -115,6 +115,11 @@ class Sales:
         sign = np.where(self.dispute_opens, 1, -1).astype(np.int64)
         return EventsBySale.of(self.dispute_sale, self.dispute_date, sign)
 
+    @functools.cached_property
+    def by_employee(self) -> EmployeeRuns:
+        """The sales grouped by employee (found once: every plan's group takes its runs)."""
+        return EmployeeRuns.of(self.employee)
+
     def sold_by(self, cutoff: np.datetime64) -> Bool:
         """Sales dated on or before ``cutoff`` and eligible this plan year."""
         # A Python int: compared in 32 bits, no 64-bit copy of the column
@@ -744,6 +749,61 @@ def _standing(sales: Sales, cutoff: np.datetime64, dispute_cutoff: np.datetime64
     disputed = np.zeros(len(sales), dtype=bool)
     disputed[disputes.sale[still_open]] = True
     return sales.sold_by(cutoff), (at, refunded), disputed
+
+
+@dataclass(frozen=True)
+class EmployeeRuns:
+    """Sales grouped by employee: ``order`` lists the sale positions employee by employee
+    (roster row order; ascending within an employee), the sales of roster row ``e`` at
+    ``order[starts[e]:starts[e + 1]]``.
+
+    >>> runs = EmployeeRuns.of(np.array([2, 0, 2, 1]))
+    >>> runs.order.tolist(), runs.starts.tolist(), runs.place.tolist()
+    ([1, 3, 0, 2], [0, 1, 2, 4], [0, 0, 1, 0])
+    """
+
+    order: npt.NDArray[np.signedinteger[Any]]
+    starts: Int
+
+    @classmethod
+    def of(cls, employee: npt.NDArray[np.signedinteger[Any]]) -> EmployeeRuns:
+        size = int(employee.max()) + 1 if len(employee) else 0
+        order = stable_order(employee, size)
+        small = np.int32 if len(employee) <= np.iinfo(np.int32).max else np.int64
+        starts = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(employee, minlength=size), out=starts[1:])
+        return cls(order.astype(small), starts)
+
+    def of_rows(self, rows: Int) -> tuple[Int, Int]:
+        """Where the run of each of the roster ``rows`` begins in ``order``, and its length
+        (0 for a row with no sale)."""
+        size = len(self.starts) - 1
+        known = rows < size
+        at = np.where(known, rows, 0)
+        first = np.where(known, self.starts[at], 0) if size else np.zeros(len(rows), np.int64)
+        end = np.where(known, self.starts[at + 1], 0) if size else first
+        return first, end - first
+
+    @functools.cached_property
+    def place(self) -> npt.NDArray[np.signedinteger[Any]]:
+        """Each sale's place within its employee's run (0 for the first)."""
+        within = np.arange(len(self.order), dtype=self.order.dtype)  # in ``order``'s terms
+        within -= np.repeat(self.starts[:-1], np.diff(self.starts)).astype(within.dtype)
+        place = np.empty_like(within)
+        place[self.order] = within
+        return place
+
+
+def stable_order(keys: npt.NDArray[np.signedinteger[Any]], size: int) -> npt.NDArray[np.intp]:
+    """``np.argsort(keys, kind="stable")`` for keys in ``0 .. size-1`` (employee rows).
+
+    Below 2**16 the keys are narrowed to 16 bits, which numpy sorts by radix in linear time.
+
+    >>> stable_order(np.array([2, 0, 2, 1]), 3).tolist()
+    [1, 3, 0, 2]
+    """
+    narrow = keys.astype(np.uint16) if size <= 2**16 else keys
+    return np.argsort(narrow, kind="stable")
 
 
 @dataclass(frozen=True)
