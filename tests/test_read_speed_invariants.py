@@ -568,3 +568,29 @@ def test_text_categories_are_pandas_sorted_factorize(cells: list[str | None], pa
     assert got.cat.codes.tolist() == codes.tolist()
     assert got.cat.categories.tolist() == list(uniques)
     assert str(got.cat.categories.dtype) == "str"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(0, 4)), max_size=40),
+    st.integers(1, 12),
+)
+def test_ties_ordered_a_batch_of_runs_at_a_time_as_all_at_once(
+    rows: list[tuple[int, int]], batch: int
+) -> None:
+    """rank_then_ties with ``batch`` (the digest's tied rows compared a few runs at a time,
+    so their copied cells are held for one batch only) orders the rows as with every tied
+    row at once, and as a lexicographic sort: runs of equal ranks are never cut."""
+    rank = np.array([r for r, _ in rows], dtype=np.int64)
+    second = np.array([s for _, s in rows], dtype=np.int64)
+    def within(picked: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+        assert not len(ranks) or not set(ranks[:1]) & set(seen_ranks)  # a run is never cut
+        seen_ranks.update(ranks.tolist())
+        return np.lexsort((picked, second[picked], ranks))
+
+    seen_ranks: set[int] = set()
+    batched = common.rank_then_ties(rank, within, batch=batch)
+    expected = np.lexsort((np.arange(len(rows)), second, rank))
+    assert batched.tolist() == expected.tolist()
+    seen_ranks = set()
+    assert common.rank_then_ties(rank, within).tolist() == expected.tolist()

@@ -120,6 +120,11 @@ class Sales:
         """The sales grouped by employee (found once: every plan's group takes its runs)."""
         return EmployeeRuns.of(self.employee)
 
+    def forget_groupings(self) -> None:
+        """Let go of :attr:`by_employee` (two columns as long as the sales), found again if
+        asked for: the groups of employees are made while the plans are evaluated."""
+        self.__dict__.pop("by_employee", None)
+
     def sold_by(self, cutoff: np.datetime64) -> Bool:
         """Sales dated on or before ``cutoff`` and eligible this plan year."""
         # A Python int: compared in 32 bits, no 64-bit copy of the column

@@ -224,6 +224,7 @@ def evaluate_part(
             credits[path] = credit.only(keep[credit.rows])
         if progress is not None:
             progress(done, len(plans) + 1, f"plan {role}")
+    ctx.sales.forget_groupings()  # the plans' groupings: the notes below have no use for them
     held, excluded = sale_notes(ctx)
 
     def own(found: dict[int, Any]) -> dict[int, Any]:

@@ -164,7 +164,7 @@ _BYTE_WIDTH = 24  # texts up to this many bytes are scanned as rows of a byte ma
 def _scan(cells: pa.Array) -> _Scan:
     """:func:`_scan_bytes` for texts of up to :data:`_BYTE_WIDTH` bytes (money is short),
     :func:`_scan_text` in Arrow kernels for the few longer ones."""
-    length = _numpy(pc.binary_length(cells)).astype(np.int64)
+    length = _numpy(pc.binary_length(cells)).astype(np.int64, copy=False)
     short = length <= _BYTE_WIDTH
     if short.all():
         # A batch at a time: its temporaries stay small enough for the allocator to reuse
@@ -268,7 +268,7 @@ def _scan_text(cells: pa.Array) -> _Scan:
         digits_only = pc.utf8_ltrim(pc.replace_substring(body, ".", ""), characters="0")
         kept = pc.if_else(pa.array(exact), digits_only, pa.scalar("", body.type))
         text = pc.binary_join_element_wise(zero, kept, pa.scalar("", body.type))
-        value = np.where(exact, _numpy(pc.cast(text, pa.int64())), 0).astype(np.int64)
+        value = np.where(exact, _numpy(pc.cast(text, pa.int64())), 0).astype(np.int64, copy=False)
     return _Scan(plain, negative, whole_len, frac_len, value)
 
 

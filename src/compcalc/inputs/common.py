@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -649,30 +650,46 @@ def _row_order(
         })  # fmt: skip
         return np.asarray(pc.sort_indices(runs, sort_keys=[("rank", "ascending"), *by_text]))
 
-    return rank_then_ties(rank, by_columns, rank_order)
+    # the tied rows' cells are copied to compare them: a batch of them at a time
+    return rank_then_ties(rank, by_columns, rank_order, batch=_DIGEST_BATCH)
 
 
 def rank_then_ties(
     rank: IntArray,
     within: Callable[[IntArray, IntArray], npt.NDArray[np.integer]],
     order: IntArray | None = None,
+    batch: int | None = None,
 ) -> IntArray:
     """Indices sorting rows by the integers ``rank`` (one numpy sort), with each run of equal
     ranks then put in order by ``within(rows, ranks)``: the order (positions into ``rows``) of
-    all the tied rows at once, which must keep their ranks' order. With mostly distinct ranks
+    the tied rows given, which must keep their ranks' order. With mostly distinct ranks
     (transaction ids) the slower comparisons see only the few rows that share one. ``order``
     is ``np.argsort(rank, kind="stable")`` when the caller has it (it is not changed).
+    ``batch``: ``within`` is given whole runs of about that many tied rows at a time (what it
+    builds to compare them is held for one batch only), else all of them at once.
 
     >>> rank_then_ties(np.array([1, 0, 1]), lambda rows, ranks: np.argsort(-rows)).tolist()
     [1, 2, 0]
+    >>> rank_then_ties(np.array([1, 0, 1, 0, 2]), lambda rows, ranks: np.argsort(-rows),
+    ...                batch=1).tolist()
+    [3, 1, 2, 0, 4]
     """
     order = np.argsort(rank, kind="stable") if order is None else order.copy()
     order = order.astype(np.int64, copy=False)
     ranked = rank[order]
     at = tied_positions([ranked])
-    if len(at):
-        rows = order[at]  # runs of equal ranks, each in input order
-        order[at] = rows[within(rows, ranked[at])]
+    if not len(at):
+        return order
+    ties = ranked[at]
+    bounds = [0, len(at)]
+    if batch is not None and len(at) > batch:  # cut only where a run of equal ranks begins
+        begins = np.flatnonzero(np.r_[True, ties[1:] != ties[:-1]])
+        wanted = np.arange(batch, len(at), batch)
+        cuts = begins[np.minimum(np.searchsorted(begins, wanted), len(begins) - 1)]
+        bounds = sorted({0, *cuts.tolist(), len(at)})
+    for start, end in pairwise(bounds):
+        rows = order[at[start:end]]  # runs of equal ranks, each in input order
+        order[at[start:end]] = rows[within(rows, ties[start:end])]
     return order
 
 
@@ -758,7 +775,7 @@ def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
         return _word(raw, at, size, shared + _WORD * k)
 
     head = word(None, 0)
-    order = np.argsort(head, kind="stable").astype(np.int64)
+    order = np.argsort(head, kind="stable").astype(np.int64, copy=False)
     if words <= 1:  # every text is its prefix and one word: the word is the rank
         return head, order
     ranked = head[order]
@@ -784,7 +801,7 @@ _WORD = 8  # bytes of text taken as one integer sort key
 
 def _ranked_in_arrow(column: pd.Series) -> tuple[IntArray, IntArray]:
     rank = text_rank(column)
-    return rank, np.argsort(rank, kind="stable").astype(np.int64)
+    return rank, np.argsort(rank, kind="stable").astype(np.int64, copy=False)
 
 
 def _shared_prefix(raw: npt.NDArray[np.uint8], first: IntArray, shortest: int) -> int:

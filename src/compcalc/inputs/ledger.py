@@ -484,7 +484,7 @@ def _sort_keys(values: pd.Series, *, distinct: bool = False) -> list[npt.NDArray
         numbers = text_rank(values)  # missing values ranked as "", then masked below
     else:
         # Codes of sorted uniques order like the values (missing values get code -1).
-        numbers = pd.factorize(values, sort=True)[0].astype(np.int64)
+        numbers = pd.factorize(values, sort=True)[0].astype(np.int64, copy=False)
     if missing.any():
         return [missing.astype(np.int64), np.where(missing, 0, numbers)]
     return [numbers]
@@ -691,7 +691,7 @@ def _transaction_codes(ids: pd.Series) -> IntArray:
     by comparing neighbours (no hashing of a million strings).
     """
     codes = _neighbour_codes(ids)
-    return codes if codes is not None else pd.factorize(ids)[0].astype(np.int64)
+    return codes if codes is not None else pd.factorize(ids)[0].astype(np.int64, copy=False)
 
 
 def ordered_codes(ids: pd.Series) -> IntArray:
@@ -704,7 +704,9 @@ def ordered_codes(ids: pd.Series) -> IntArray:
     [1, 0, 1, 2]
     """
     codes = _neighbour_codes(ids)
-    return codes if codes is not None else pd.factorize(ids, sort=True)[0].astype(np.int64)
+    if codes is not None:
+        return codes
+    return pd.factorize(ids, sort=True)[0].astype(np.int64, copy=False)
 
 
 def _neighbour_codes(ids: pd.Series) -> IntArray | None:
