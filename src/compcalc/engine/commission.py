@@ -727,4 +727,6 @@ def replayed_payments(component: Commission, path: str, rows: Int, ctx: Context)
 def _origins(ctx: Context, cited: Ids) -> str:
     """Appended to a line's formula: each converted sale's FX rate and its date, and each
     split sale's share (nothing for whole sales in the pay currency)."""
+    if ctx.sales.has_origin is None:  # no sale converted or split: nothing to say
+        return ""
     return "".join(f"; {text}" for text in ctx.sale_origins(cited.positions()))

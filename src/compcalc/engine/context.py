@@ -238,7 +238,9 @@ class Context:
         """
         table = self.sales
         texts: list[str] = []
-        for i in sales[(table.rate[sales] != 0) | table.split[sales]].tolist():
+        if table.has_origin is None:
+            return texts
+        for i in sales[table.has_origin[sales]].tolist():
             tid = table.transaction_id[i]
             if int(table.rate[i]) != 0:
                 currency = str(table.sale_currency[i])
@@ -468,9 +470,10 @@ class GroupSales:
 
     def plain_basis(self, as_of: dt.date, kind: str) -> Int:
         """Full figure if sold (and eligible) by ``as_of``, else 0, in the group's order."""
-        return sold_figures(self.figures(kind), self._sold_days(), as_of)
+        return sold_figures(self.figures(kind), self.sold_days(), as_of)
 
-    def _sold_days(self) -> npt.NDArray[np.int32]:
+    def sold_days(self) -> npt.NDArray[np.int32]:
+        """The group's sales' :attr:`Sales.sold_day`, in its order (taken once)."""
         if self._sold_day is None:
             self._sold_day = self._sales.sold_day[self.positions]
         return self._sold_day
@@ -500,7 +503,7 @@ class GroupSales:
         if peak * len(values) >= 2**53:
             return None
         # 0 .. len(cutoffs): the first cutoff the sale is sold by (the last: none)
-        first = np.searchsorted(np.asarray(cutoffs, dtype=np.int32), self._sold_days())
+        first = np.searchsorted(np.asarray(cutoffs, dtype=np.int32), self.sold_days())
         cell = self.owner.astype(np.int64) * width
         cell += first
         del first

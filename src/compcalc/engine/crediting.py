@@ -116,6 +116,13 @@ class Sales:
         return EventsBySale.of(self.dispute_sale, self.dispute_date, sign)
 
     @functools.cached_property
+    def has_origin(self) -> Bool | None:
+        """Which sales have an origin a line shows (converted at a rate, or split); None when
+        none has (every sale whole in the pay currency: nothing to look up per line)."""
+        flags = np.asarray((self.rate != 0) | self.split)
+        return flags if flags.any() else None
+
+    @functools.cached_property
     def by_employee(self) -> EmployeeRuns:
         """The sales grouped by employee (found once: every plan's group takes its runs)."""
         return EmployeeRuns.of(self.employee)

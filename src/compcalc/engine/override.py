@@ -87,12 +87,15 @@ def member_credit(
     # members' share of the ledger, and each total is one pass over it.
     local = np.flatnonzero(member)
     team = ctx.group_sales(local)
-    sale_boss = boss[local[team.owner]]
-    hire = roster["hire_date"].to_numpy().astype("datetime64[D]")[sale_boss]
-    left = roster["termination_date"].to_numpy().astype("datetime64[D]")[sale_boss]
-    date = sales.date[team.positions]
-    counts = (np.isnat(hire) | (date >= hire)) & (np.isnat(left) | (date <= left))
-    del sale_boss, hire, left, date
+    # The manager's dates per member, then per sale (``owner`` is sorted: read in order),
+    # against the sales' days as the basis reads them: a sale not sold (and eligible) by
+    # a date has no basis there, whatever it is compared with here.
+    member_boss = boss[local]
+    hire = _days(roster["hire_date"], np.iinfo(np.int32).min)[member_boss][team.owner]
+    left = _days(roster["termination_date"], np.iinfo(np.int32).max)[member_boss][team.owner]
+    sold = team.sold_days()
+    counts = (sold >= hire) & (sold <= left)
+    del hire, left
 
     def credit(as_of: dt.date) -> tuple[Int, Int]:
         basis = np.where(counts, ctx.basis(as_of, kind, at=team), 0).astype(np.int64)
@@ -113,6 +116,13 @@ def member_credit(
         cited=tuple(team.ids((now_basis != 0) | (now_basis != before_basis), ids)),
         earlier=tuple(team.ids(before_basis != 0, ids)),
     )
+
+
+def _days(dates: pd.Series, missing: int) -> npt.NDArray[np.int64]:
+    """Each date in days since 1970 (as the sales' days count), ``missing`` where there is
+    none."""
+    days = dates.to_numpy().astype("datetime64[D]")
+    return np.where(np.isnat(days), missing, days.astype(np.int64))
 
 
 def merge_credits(credits: list[MemberCredit], size: int) -> MemberCredit:
