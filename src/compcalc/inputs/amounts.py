@@ -71,7 +71,7 @@ def parse_minor_units(
         units, empty = quick
         picked = np.full(n, None, dtype=object)
         picked[empty] = f"{column} is empty"
-        return units, pd.Series(picked, index=clean.index, dtype=object)
+        return units, pd.Series(picked, index=clean.index, dtype=object, copy=False)
     scan = _scan(cells)
     del cells
     plain, whole_len, frac_len = scan.plain, scan.whole_len, scan.frac_len
@@ -312,7 +312,7 @@ def _reasons(
             "is too large: " + _num(whole_len[too_big])
             + " digits before the decimal point, at most " + _num(limit[too_big]) + " allowed"
         )  # fmt: skip
-    return pd.Series(picked, index=clean.index, dtype=object)
+    return pd.Series(picked, index=clean.index, dtype=object, copy=False)
 
 
 def _form_reasons(text: pd.Series) -> npt.NDArray[np.object_]:
