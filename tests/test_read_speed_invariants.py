@@ -594,3 +594,27 @@ def test_ties_ordered_a_batch_of_runs_at_a_time_as_all_at_once(
     assert batched.tolist() == expected.tolist()
     seen_ranks = set()
     assert common.rank_then_ties(rank, within).tolist() == expected.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["USD", "JPY", "", "usd", "XYZ", None]), min_size=1, max_size=30))
+def test_currency_reasons_worded_once_per_text_match_every_row(texts: list[str | None]) -> None:
+    """check_currencies words each distinct currency once and spreads it by the rows' codes:
+    each row gets what its own text calls for, a missing cell no reason."""
+    digits, reasons = common.check_currencies(pd.Series(texts, dtype="str"))
+    expected_digits = {"USD": 2, "JPY": 0}
+    for k, text in enumerate(texts):
+        assert digits[k] == expected_digits.get(text, -1)  # type: ignore[arg-type]
+        reason = reasons.iloc[k]
+        if text in ("USD", "JPY") or text is None:
+            assert pd.isna(reason)
+        elif text == "":
+            assert reason == "currency is empty"
+        else:
+            assert reason == f"unknown currency '{text}': expected an ISO 4217 code such as USD"
+    problems = common.Problems(len(texts))
+    problems.add_reasons(reasons, "currency")
+    found = problems.frame()
+    assert sorted(found["pos"].tolist()) == [
+        k for k, t in enumerate(texts) if t not in ("USD", "JPY") and t is not None
+    ]

@@ -909,13 +909,31 @@ def text_categories(text: pd.Series) -> pd.Series:
 def check_currencies(text: pd.Series) -> tuple[npt.NDArray[np.int8], pd.Series]:
     """Minor-unit digits per row (-1 where unusable) and the reason for unusable currencies
     (``text``: as text or as categories)."""
-    digits = currency_digits(*pd.factorize(text))
-    reasons = pd.Series(None, index=text.index, dtype=object)
-    bad = digits < 0
-    named = text[bad].astype("str")
-    reasons[bad] = "unknown currency '" + named + "': expected an ISO 4217 code such as USD"
-    reasons[(text == "").to_numpy()] = "currency is empty"
-    return digits, reasons
+    codes, uniques = pd.factorize(text)
+    digits = currency_digits(codes, uniques)
+    # Worded once per distinct text, then spread by the codes as categories (a byte a row,
+    # not a Python object per row); a missing text (code -1) has no reason here.
+    per_code = currency_digits(np.arange(len(uniques)), uniques)
+    words = [
+        None if known >= 0
+        else "currency is empty" if code == ""
+        else f"unknown currency '{code}': expected an ISO 4217 code such as USD"
+        for code, known in zip(list(uniques), per_code.tolist(), strict=True)
+    ]  # fmt: skip
+    return digits, _spread(words, codes, text.index)
+
+
+def _spread(
+    words: list[str | None], codes: npt.NDArray[np.integer[Any]], index: pd.Index
+) -> pd.Series:
+    """Per row, ``words[code]`` (missing where that is None or the code is -1), as a
+    categorical Series: the rows share the few distinct texts."""
+    kept = sorted({w for w in words if w is not None})
+    at = {w: k for k, w in enumerate(kept)}
+    per_code = np.array([-1 if w is None else at[w] for w in words] + [-1], dtype=np.int32)
+    row_codes = per_code[codes]  # code -1 (missing): the trailing -1
+    categories = pd.Index(kept, dtype=object)
+    return pd.Series(pd.Categorical.from_codes(row_codes, categories=categories), index=index)
 
 
 def currency_digits(
@@ -950,9 +968,10 @@ def parse_dates(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
         codes, distinct = _factorized(text)
         if len(distinct) * 4 < len(text):
             dates, reasons = parse_dates(distinct, column)
+            words = [None if pd.isna(w) else str(w) for w in reasons.tolist()]
             return (
-                pd.Series(dates.to_numpy()[codes], index=text.index),
-                pd.Series(reasons.to_numpy()[codes], index=text.index, dtype=object),
+                pd.Series(dates.to_numpy()[codes], index=text.index, copy=False),
+                _spread(words, codes, text.index),
             )
     shaped = text.str.fullmatch(_ISO_DATE).fillna(False).to_numpy(dtype=bool)
     dates = pd.to_datetime(text.where(shaped, None), format="%Y-%m-%d", errors="coerce")
@@ -1038,8 +1057,8 @@ class Problems:
     def add(self, mask: BoolArray | pd.Series, column: str, reason: str | pd.Series) -> None:
         """Record ``reason`` (one text, or a per-row Series) for every row where ``mask``."""
         positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if isinstance(reason, pd.Series):
-            self.add_at(positions, column, reason.to_numpy(dtype=object)[positions])
+        if isinstance(reason, pd.Series):  # the rows' reasons only (a categorical stays one)
+            self.add_at(positions, column, reason.take(positions).to_numpy(dtype=object))
         else:
             self.add_at(positions, column, reason)
 
