@@ -606,13 +606,21 @@ def _lengths(column: pa.ChunkedArray, order: IntArray) -> Iterator[npt.NDArray[n
     """The UTF-8 byte lengths of ``column``'s texts in ``order``, as little-endian unsigned
     64-bit integers, a batch of rows at a time (one chunk: gathered from its offsets)."""
     if column.num_chunks == 1:
-        offsets = _offsets(column.chunk(0))
+        # the lengths in the column's order once, then one gather per batch (not five
+        # temporaries of a batch each); non-negative int64 read as little-endian uint64
+        lengths = np.diff(_offsets(column.chunk(0))).astype(np.int64, copy=False)
         for begin in range(0, len(order), _DIGEST_BATCH):
-            rows = order[begin : begin + _DIGEST_BATCH]
-            yield (offsets[rows + 1] - offsets[rows]).astype("<u8")
+            yield _as_le_u8(lengths[order[begin : begin + _DIGEST_BATCH]])
         return
     lengths = np.concatenate([np.diff(_offsets(chunk)) for chunk in column.chunks])
-    yield lengths[order].astype("<u8")
+    yield _as_le_u8(lengths[order].astype(np.int64, copy=False))
+
+
+def _as_le_u8(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
+    """Non-negative int64 ``lengths`` as little-endian uint64 (a view where that is native)."""
+    if np.little_endian:
+        return lengths.view(np.uint64)
+    return lengths.astype("<u8")
 
 
 _DIGEST_BATCH = 1 << 20  # rows hashed per batch: the sorted copy costs at most this many rows
