@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -280,7 +280,18 @@ class TextCodes:
 
     @classmethod
     def of(cls, values: pd.Series, *, ordered: bool = False) -> TextCodes:
-        """``ordered``: codes that sort like the texts (code point order), missing last."""
+        """``ordered``: codes that sort like the texts (code point order), missing last.
+
+        A categorical column (the read ledger's ids and currencies) gives its own codes and
+        categories, no copy, when they serve (unused categories included); other columns
+        are factorized.
+        """
+        if isinstance(values.dtype, pd.CategoricalDtype) and (
+            not ordered or values.cat.categories.is_monotonic_increasing
+        ):
+            # -1 where missing, in its smallest type
+            own = cast("npt.NDArray[np.signedinteger[Any]]", values.cat.codes.to_numpy())
+            return cls(own, np.asarray(values.cat.categories, dtype=object))
         codes, distinct = pd.factorize(values, sort=ordered)
         small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
                      if len(distinct) <= np.iinfo(t).max)  # fmt: skip
@@ -351,7 +362,8 @@ def _positions(employee_position: pd.Series, employee_ids: TextCodes) -> Int:
     found = None
     if keys.is_unique and not bool(np.any(codes < 0)):
         found = keys.get_indexer(pd.Index(distinct, dtype=object))  # each distinct id once
-        found = found[codes] if len(found) else np.zeros(0, dtype=np.int64)
+        # per row: a distinct id no row uses (a category) may be off the roster
+        found = found[codes] if len(found) else np.zeros(len(codes), dtype=np.int64)
     positions: Int
     if found is None or bool(np.any(found < 0)):  # refuse as reindex does, in its words
         ids = pd.Index(employee_ids.texts(), dtype=object)
