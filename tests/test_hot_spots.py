@@ -28,6 +28,8 @@ from compcalc.engine.crediting import (
     EmployeeRuns,
     EventsBySale,
     Sales,
+    TextCodes,
+    _positions,
     allocate_shares,
     build_sales,
     state_at,
@@ -641,3 +643,18 @@ def test_per_transaction_tiers_are_each_sales_own_bands(
     rest = np.arange(len(sales)) % 2 == 1  # a subset of the sales (the ones that differ)
     assert Groups(owner[rest], size).sum(per_sale_exact(schedule, x[rest], owner[rest])).tolist() \
         == Groups(owner[rest], size).sum(each_sale[rest]).tolist()
+
+
+def test_text_codes_of_a_categorical_column_are_its_own_when_they_serve() -> None:
+    """The read ledger's categorical ids give their own codes (no factorization) when the
+    categories are in text order; otherwise the codes are factorized in text order. A
+    category no row uses (an employee whose rows were all refused) may be off the roster."""
+    ids = pd.Series(pd.Categorical(["E2", "E1", "E2"], categories=["E1", "E2", "E9"]))
+    codes = TextCodes.of(ids, ordered=True)
+    assert codes.codes.tolist() == [1, 0, 1] and codes.distinct.tolist() == ["E1", "E2", "E9"]
+    roster_rows = pd.Series([0, 1], index=["E1", "E2"])
+    assert _positions(roster_rows, codes).tolist() == [1, 0, 1]
+    shuffled = pd.Series(pd.Categorical(["b", "a", "b"], categories=["b", "a"]))
+    again = TextCodes.of(shuffled, ordered=True)  # categories not in text order: factorized
+    assert again.codes.tolist() == [1, 0, 1] and again.distinct.tolist() == ["a", "b"]
+    assert TextCodes.of(shuffled).tolist() == ["b", "a", "b"]

@@ -292,6 +292,8 @@ class TextCodes:
             # -1 where missing, in its smallest type
             own = cast("npt.NDArray[np.signedinteger[Any]]", values.cat.codes.to_numpy())
             return cls(own, np.asarray(values.cat.categories, dtype=object))
+        if ordered and isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype("str")  # factorize would sort by the categories' order
         codes, distinct = pd.factorize(values, sort=ordered)
         small = next(t for t in (np.int8, np.int16, np.int32, np.int64)
                      if len(distinct) <= np.iinfo(t).max)  # fmt: skip
