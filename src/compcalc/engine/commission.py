@@ -40,7 +40,7 @@ from ..money import (
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Dated, TierMethod
 from ..statements.model import Ids
-from .context import Context, GroupSales, LineDraft, make_line
+from .context import Context, GroupSales, LineDraft, epoch_day, make_line
 from .tiers import (
     Outcome,
     Schedule,
@@ -365,11 +365,10 @@ def _itemise(ctx: Context, kind: str, own: GroupSales) -> Steps:
     refunded = ctx.basis(ctx.period.end, kind, disputes_as_of=ctx.prior_end, at=own)
     now = ctx.basis(ctx.period.end, kind, at=own)
     disputed = ctx.state(ctx.period.end).disputed[at]
-    date = ctx.sales.date[at]
-    sold_now = (date > np.datetime64(ctx.prior_end, "D")) & (
-        date <= np.datetime64(ctx.period.end, "D")
-    )
-    del date
+    # The group's sale days (taken once): a sale that is not eligible has the largest day,
+    # so it is not sold now, and with no basis on any date no step changes it either way.
+    day = own.sold_days()
+    sold_now = (day > epoch_day(ctx.prior_end)) & (day <= epoch_day(ctx.period.end))
     earlier = ~sold_now
     moved = now != refunded
     changed = {

@@ -167,12 +167,12 @@ class Context:
         """The plan year's period ends up to this period's (days since 1970), ascending: the
         dates the components value their sales at."""
         ends = {period.end for period in self.earlier()} | {self.prior_end, self.period.end}
-        return tuple(sorted(_day(end) for end in ends))
+        return tuple(sorted(epoch_day(end) for end in ends))
 
     def at_period_end(self, as_of: dt.date, table: Int | None) -> Int | None:
         """The row of ``table`` (one per :meth:`period_ends`) for ``as_of``; None when there is
         no table or ``as_of`` is not a period end."""
-        ends, as_of_day = self.period_ends(), _day(as_of)
+        ends, as_of_day = self.period_ends(), epoch_day(as_of)
         if table is None or as_of_day not in ends:
             return None
         row: Int = table[ends.index(as_of_day)]
@@ -419,10 +419,10 @@ def sold_figures(figures: Int, sold_day: npt.NDArray[np.int32], as_of: dt.date) 
     """``figures`` where the sale is sold (and eligible) by ``as_of``, else 0 (``sold_day``:
     the :attr:`Sales.sold_day` of the sales the figures are of)."""
     # A Python int: compared in 32 bits, no 64-bit copy of the column
-    return figures * (sold_day <= _day(as_of))
+    return figures * (sold_day <= epoch_day(as_of))
 
 
-def _day(date: dt.date) -> int:
+def epoch_day(date: dt.date) -> int:
     """``date`` in days since 1970 (as :attr:`Sales.sold_day` counts)."""
     return int(np.datetime64(date, "D").astype(np.int64))
 
