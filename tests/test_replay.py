@@ -12,9 +12,11 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+import compcalc
 from compcalc.engine.commission import CommissionPlan, _dated_state
 from compcalc.engine.run import _context, _rows, check_part, prepare
 from compcalc.errors import RunError
@@ -24,7 +26,7 @@ from compcalc.rules import load_rules
 from compcalc.rules.schema import Commission, Dated
 from generated import REPO, generated_tables
 from test_draws import draw_amounts
-from test_engine_examples import amount, emp, ledger, line, roster, rules, run, sale
+from test_engine_examples import BASE, amount, emp, ledger, line, roster, rules, run, sale
 
 D = Decimal
 
@@ -132,3 +134,34 @@ def test_due_at_a_period_end_is_the_due_of_every_sales_basis(tmp_path: Path, per
                 assert commission._per_sale_table is not None
                 assert commission._per_sale_table[1] is not None
     assert {"per_transaction", "marginal"} <= checked_methods
+
+
+def test_a_per_sale_schedule_that_pays_on_nothing_is_replayed_sale_by_sale() -> None:
+    """Bands under a negative quota (attainment bands) reverse, so a sale not yet sold (a
+    basis of 0) earns something: the month ends' one-pass sums, which leave unsold sales
+    out, are not taken, and every sale is rated as before (due_at = due_of)."""
+    reversed_bands = rules(BASE, """
+        - id: comm
+          kind: commission
+          quota: -1000
+          tiers:
+            method: per_transaction
+            measure: attainment
+            bands:
+              - {id: a, from: 0, to: 1, rate: 0.05}
+              - {id: b, from: 1, rate: 0.10}
+        """)  # fmt: skip
+    staff = compcalc.read_roster(roster())
+    sales = compcalc.read_ledger(
+        ledger(sale("T1", "2026-01-10", "500.00"), sale("T2", "2026-02-10", "700.00"))
+    )
+    setup = prepare(reversed_bands, staff, parse_period("2026-02"))
+    checked, _ = check_part(setup, sales)
+    ctx = _context(setup, setup.employees, checked.frame)
+    component = reversed_bands.plans["rep"].components[1]
+    assert isinstance(component, Commission)
+    plan = CommissionPlan(component, "plans.rep.components[1]", np.arange(1), ctx, ctx.resolver)
+    for as_of in (dt.date(2026, 1, 31), dt.date(2026, 2, 28)):
+        expected = plan.due_of(ctx.basis(as_of, "amount", at=plan.own_sales)).due
+        assert plan.due_at(as_of).tolist() == expected.tolist()
+    assert plan._per_sale_table is not None and plan._per_sale_table[1] is None

@@ -156,12 +156,22 @@ class CommissionPlan:
 
     def _per_sale_exact_at(self, as_of: dt.date) -> Int | None:
         """Per employee, the exact commission (``* scale``) of a per-sale schedule on the
-        plan's sales at the end of ``as_of``, a period end; None when that is not cheap."""
+        plan's sales at the end of ``as_of``, a period end; None when that is not cheap.
+
+        A sale not sold by then is left out of the sums, which is right only when a basis of
+        0 earns 0 (bands from 0 upwards; a negative quota under attainment bands reverses
+        them): else None, and every sale is rated.
+        """
         ctx, own, kind = self.ctx, self.own_sales, self.component.basis
         ends = ctx.period_ends()
         if self._per_sale_table is None or self._per_sale_table[0] != ends:
-            full = per_sale_exact(self.schedule, own.figures(kind), own.owner)
-            self._per_sale_table = (ends, own.sums_by_cutoff(full, ends))
+            size = len(self.rows)
+            zero = per_sale_exact(self.schedule, np.zeros(size, np.int64), np.arange(size))
+            table = None
+            if not np.any(zero != 0):
+                full = per_sale_exact(self.schedule, own.figures(kind), own.owner)
+                table = own.sums_by_cutoff(full, ends)
+            self._per_sale_table = (ends, table)
         table = ctx.at_period_end(as_of, self._per_sale_table[1])
         if table is None:
             return None
