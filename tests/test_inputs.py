@@ -625,19 +625,21 @@ def test_refunds_beyond_the_sale(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+DISPUTE_ROWS = [
+    "T8,E1,2024-02-05,sale,5,USD,",
+    "T8,E1,2024-02-06,dispute_resolved,,USD,",
+    "T8,E1,2024-02-07,dispute_opened,,USD,",
+    "T9,E1,2024-02-05,sale,5,USD,",
+    "T9,E1,2024-02-06,dispute_resolved,,USD,",  # same day: opened counts first
+    "T9,E1,2024-02-06,dispute_opened,,USD,",
+    "T9,E1,2024-02-07,dispute_opened,,USD,",
+    "T9,E1,2024-02-08,dispute_opened,,USD,",
+    "T9,E1,2024-02-09,dispute_resolved,,USD,",
+]
+
+
 def test_dispute_sequence(tmp_path: Path) -> None:
-    rows = [
-        "T8,E1,2024-02-05,sale,5,USD,",
-        "T8,E1,2024-02-06,dispute_resolved,,USD,",
-        "T8,E1,2024-02-07,dispute_opened,,USD,",
-        "T9,E1,2024-02-05,sale,5,USD,",
-        "T9,E1,2024-02-06,dispute_resolved,,USD,",  # same day: opened counts first
-        "T9,E1,2024-02-06,dispute_opened,,USD,",
-        "T9,E1,2024-02-07,dispute_opened,,USD,",
-        "T9,E1,2024-02-08,dispute_opened,,USD,",
-        "T9,E1,2024-02-09,dispute_resolved,,USD,",
-    ]
-    result = checked(tmp_path, rows)
+    result = checked(tmp_path, DISPUTE_ROWS)
     assert result.frame["row"].tolist() == [1, 4, 6, 5, 7]
     assert reasons(result.rejected) == [
         (2, "event", "dispute_resolved", "dispute_resolved with no open dispute on transaction T8"),
@@ -701,6 +703,26 @@ def test_shuffling_rows_changes_nothing(
     assert sorted((r.column, r.value) for r in other.rejected) == sorted(
         (r.column, r.value) for r in base.rejected
     )
+
+
+@settings(max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(st.randoms(use_true_random=False))
+def test_the_checks_say_the_same_of_a_frame_in_any_order(
+    tmp_path_factory: pytest.TempPathFactory, rng: random.Random
+) -> None:
+    """A read ledger comes in canonical order and the checks take shortcuts there (a
+    transaction's first sale where its rows start, disputes already in sequence order); the
+    rows of a Dask part come in any order: the same rows, reasons and kept rows either way."""
+    tmp = tmp_path_factory.mktemp("frame-order")
+    roster = read_roster(roster_csv(tmp))
+    rows = [*MESSY_ROWS, *DISPUTE_ROWS]
+    ledger = read_ledger(ledger_csv(tmp, rows))
+    order = list(range(len(ledger.frame)))
+    rng.shuffle(order)
+    shuffled = Ledger(ledger.frame.iloc[order].reset_index(drop=True), ledger.rejected, "", "")
+    base, other = check_ledger(ledger, roster), check_ledger(shuffled, roster)
+    assert reasons(other.rejected) == reasons(base.rejected)
+    assert other.frame["row"].tolist() == base.frame["row"].tolist()
 
 
 def test_messy_ledger_outcome(tmp_path: Path) -> None:

@@ -25,7 +25,13 @@ from hypothesis import strategies as st
 
 from compcalc.inputs import amounts, canonical_digest, common, parse_minor_units, read_ledger
 from compcalc.inputs.common import digest_beside
-from compcalc.inputs.ledger import EVENTS, FRAME_COLUMNS, SHARE_COLUMN, canonical_order
+from compcalc.inputs.ledger import (
+    EVENTS,
+    FRAME_COLUMNS,
+    SHARE_COLUMN,
+    canonical_order,
+    first_positions,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Amounts: exact, by example and against Decimal
@@ -618,3 +624,21 @@ def test_currency_reasons_worded_once_per_text_match_every_row(texts: list[str |
     assert sorted(found["pos"].tolist()) == [
         k for k, t in enumerate(texts) if t not in ("USD", "JPY") and t is not None
     ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    codes=st.lists(st.integers(0, 6), max_size=30),
+    sort=st.booleans(),
+    gaps=st.lists(st.integers(1, 3), min_size=30, max_size=30),
+)
+def test_first_positions_equal_the_smallest_position_of_each_code(codes, sort, gaps):
+    """The sale lookup's first row per transaction: sorted codes (a read ledger's) take the
+    starts of their runs, others a scatter with a minimum; both as a plain loop finds it."""
+    given = np.array(sorted(codes) if sort else codes, dtype=np.int64)
+    positions = np.cumsum(gaps[: len(given)], dtype=np.int64)  # rising, as frame rows
+    expected = [-1] * 8
+    for code, position in zip(given.tolist(), positions.tolist(), strict=True):
+        if expected[code] < 0:
+            expected[code] = position
+    assert first_positions(given, positions, 8).tolist() == expected

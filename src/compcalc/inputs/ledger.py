@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -563,6 +563,8 @@ class _Context:
     currencies: pd.Index  # the currency of each "_cur" code
     convert: bool = False  # an FX table converts other currencies: no currency check
     fx_hint: bool = False  # say how to convert when rejecting another currency
+    # The whole frame's sale lookup, shared by the stages while no row has failed
+    shared: dict[str, IntArray] = field(default_factory=dict)
 
     def reject(
         self, positions: pd.Index | IntArray, column: str, reason: pd.Series | ObjectArray
@@ -575,6 +577,8 @@ class _Context:
         where there is none. Index it with the ``_tid`` codes of the rows to look up."""
         # A split has several sale rows: the first in canonical order stands for them all
         # (they share date, amount and currency by now).
+        if rows is self.frame and "whole" in self.shared:  # no row failed since
+            return self.shared["whole"]
         is_sale = (rows["event"] == "sale").to_numpy(dtype=bool)
         codes = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
         index = rows.index
@@ -582,11 +586,36 @@ class _Context:
             positions = np.flatnonzero(is_sale) * index.step + index.start
         else:
             positions = index.to_numpy(dtype=np.int64)[is_sale]
-        none = len(self.frame)  # above every position: no sale
-        lookup = np.full(len(self.frame) + 1, none, dtype=np.int64)
-        np.minimum.at(lookup, codes, positions)  # the first sale row of each transaction
-        lookup[lookup == none] = -1
+        lookup = first_positions(codes, positions, len(self.frame) + 1)
+        if rows is self.frame:
+            lookup.flags.writeable = False  # read by every stage after
+            self.shared["whole"] = lookup
         return lookup
+
+
+def first_positions(codes: IntArray, positions: IntArray, size: int) -> IntArray:
+    """For each code ``0 .. size-1``, the smallest of ``positions`` given with it (-1: none).
+
+    ``positions`` rise (rows in frame order). When ``codes`` do not fall either (rows sorted
+    by transaction, as a read ledger is) the first of each code is where it starts: no
+    scatter with a minimum.
+
+    >>> first_positions(np.array([0, 0, 2]), np.array([3, 5, 9]), 4).tolist()
+    [3, -1, 9, -1]
+    >>> first_positions(np.array([2, 0, 2]), np.array([3, 5, 9]), 4).tolist()
+    [5, -1, 3, -1]
+    """
+    lookup = np.full(size, -1, dtype=np.int64)
+    if len(codes) and bool((codes[1:] >= codes[:-1]).all()):
+        starts = np.ones(len(codes), dtype=bool)
+        np.not_equal(codes[1:], codes[:-1], out=starts[1:])
+        lookup[codes[starts]] = positions[starts]
+        return lookup
+    none = np.iinfo(np.int64).max  # above every position: no sale
+    lookup[:] = none
+    np.minimum.at(lookup, codes, positions)
+    lookup[lookup == none] = -1
+    return lookup
 
 
 def check_ledger(
@@ -639,6 +668,7 @@ def check_ledger(
     )
     alive = np.ones(n, dtype=bool)
     findings = []
+    lookups: dict[str, IntArray] = {}
     stages: tuple[Stage, ...] = (
         _check_employees, _check_duplicate_sales, _check_orphans, _check_against_sale,
         _check_refund_totals, _check_dispute_sequence,
@@ -649,7 +679,7 @@ def check_ledger(
             ctx = _Context(
                 frame, roster, labels, digits, problems, share, share_given, pd.Index(emp_ids),
                 pd.Index(currencies),
-                convert, fx_hint,
+                convert, fx_hint, lookups,
             )  # fmt: skip
             stage(_alive(frame, alive), ctx)
         alive &= ~problems.mask()
@@ -744,22 +774,29 @@ def _money(units: IntArray, digits: IntArray, index: pd.Index) -> pd.Series:
 def _check_employees(rows: pd.DataFrame, ctx: _Context) -> None:
     """The employee must be on the (accepted) roster, and the event in their currency."""
     staff = ctx.roster.frame
-    # Once per distinct employee id, then by code for every row.
-    found = pd.Index(staff["employee_id"]).get_indexer(ctx.employee_ids)[rows["_emp"]]
-    unknown = rows[found < 0]
-    ctx.reject(
-        unknown.index,
-        "employee_id",
-        "employee " + unknown["employee_id"].astype("str") + " is not on the roster",
-    )
+    # Once per distinct employee id (an "_emp" code), then read for every row by its code in
+    # the codes' own narrow types: no ledger-long 64-bit column.
+    emp = rows["_emp"].to_numpy()
+    found_by_code = pd.Index(staff["employee_id"]).get_indexer(ctx.employee_ids)
+    known_by_code = found_by_code >= 0
+    if not known_by_code.all():
+        unknown = rows[~known_by_code[emp]]
+        ctx.reject(
+            unknown.index,
+            "employee_id",
+            "employee " + unknown["employee_id"].astype("str") + " is not on the roster",
+        )
     if ctx.convert:  # another currency is converted with the FX table when the run starts
         return
-    # The roster's currency as a "_cur" code (-1: not among the ledger's, or none); the
-    # trailing -1 is what found == -1 (not on the roster) picks.
+    # Each employee code's roster currency as a "_cur" code (-1: not among the ledger's, or
+    # none); the trailing -1 is what found == -1 (not on the roster: left out below) picks.
+    cur = rows["_cur"].to_numpy()
     theirs = np.append(ctx.currencies.get_indexer(pd.Index(staff["currency"])), -1)
-    differs = (found >= 0) & (theirs[found] != rows["_cur"].to_numpy(dtype=np.int64))
+    wanted = theirs[found_by_code].astype(cur.dtype)
+    differs = (wanted[emp] != cur) & known_by_code[emp]
     other = rows[differs]
-    named = pd.Series(staff["currency"].to_numpy(dtype=object)[found[differs]], index=other.index)
+    found = found_by_code[emp[differs]]
+    named = pd.Series(staff["currency"].to_numpy(dtype=object)[found], index=other.index)
     reason = (
         "currency " + other["currency"].astype("str") + " differs from employee "
         + other["employee_id"].astype("str")
@@ -896,8 +933,9 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     rows_per_sale = np.bincount(sale_tid, minlength=len(ctx.frame))
     later_emp = later["_emp"].to_numpy(dtype=np.int64)
     # With one sale row, the event's employee must be its seller; only a split's events need
-    # a look among the sale's rows (few): same outcome as looking every event up.
-    other = later_emp != ctx.frame["_emp"].to_numpy(dtype=np.int64)[sale]
+    # a look among the sale's rows (few): same outcome as looking every event up. The codes
+    # are read at the sales in their own type (no 64-bit copy of the ledger-long column).
+    other = later_emp != ctx.frame["_emp"].to_numpy()[sale]
     among = np.flatnonzero(other & (rows_per_sale[later["_tid"].to_numpy()] > 1))
     if len(among):
         width = int(ctx.frame["_emp"].max()) + 1
@@ -920,8 +958,8 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
         reason = reason.where(~shared, _not_a_sharer(asked, sales, ctx))
     ctx.reject(hit.index, "employee_id", reason)
     # Refunds and disputes are in the sale's currency (converted at the sale's rate, if at all).
-    currency = ctx.frame["_cur"].to_numpy(dtype=np.int64)[sale]
-    wrong = ~other & (later["_cur"].to_numpy(dtype=np.int64) != currency)
+    currency = ctx.frame["_cur"].to_numpy()[sale]
+    wrong = ~other & (later["_cur"].to_numpy() != currency)
     hit = later[wrong]
     theirs = ctx.frame["currency"].iloc[sale[wrong]].to_numpy(dtype=object)
     reason = (
@@ -972,6 +1010,17 @@ def _check_refund_totals(rows: pd.DataFrame, ctx: _Context) -> None:
     ctx.reject(hit.index, "amount", reason)
 
 
+def _running_in_runs(values: IntArray, starts: BoolArray) -> IntArray:
+    """Running sums of ``values`` restarting where ``starts`` is set (the first is set).
+
+    >>> _running_in_runs(np.array([1, -1, 1, 1, 1]), np.array([1, 0, 0, 1, 0], bool)).tolist()
+    [1, 0, 1, 1, 2]
+    """
+    total = np.cumsum(values, dtype=np.int64)
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(values)), 0))
+    return total - (total - values)[first]  # less the sum before each run's first value
+
+
 def _check_dispute_sequence(rows: pd.DataFrame, ctx: _Context) -> None:
     """Disputes alternate opened/resolved per transaction (by date, opened first on a day).
 
@@ -980,18 +1029,22 @@ def _check_dispute_sequence(rows: pd.DataFrame, ctx: _Context) -> None:
     are rejected.
     """
     disputes = rows[rows["event"].isin(EVENTS[1:3])]
-    opened_all = (disputes["event"] == "dispute_opened").to_numpy()
-    # Opened (rank 0) before resolved (rank 1) on the same day.
-    disputes = disputes.assign(_rank=np.where(opened_all, 0, 1)).sort_values(
-        ["_tid", "date", "_rank", "amount_minor", "row"], kind="stable"
-    )
-    opened = (disputes["_rank"] == 0).to_numpy()
+    # Opened before resolved on the same day ("_rank": the event's rank in EVENTS). A read
+    # ledger's canonical order has them so already, unless rows tie up to the amount: then
+    # the row number decides here (checked on the neighbours, not sorted again).
+    keys = ["_tid", "date", "_rank", "amount_minor", "row"]
+    if not is_sorted(disputes, keys):
+        ranks = _event_ranks(disputes["event"])
+        disputes = disputes.assign(_rank=ranks).sort_values(keys, kind="stable")
+    opened = (disputes["event"] == "dispute_opened").to_numpy()
     codes = disputes["_tid"].to_numpy()
-    state = pd.Series(np.where(opened, 1, -1)).groupby(codes).cumsum().to_numpy()
-    bad = pd.Series(((state < 0) | (state > 1)).astype(np.int64))
-    after = bad.groupby(codes).cummax().to_numpy() > 0
-    # Groups are contiguous after the sort: a run of "after" starts at its first bad event.
+    # Each transaction's events are contiguous now: running sums over them all, less each
+    # one's sum before its transaction's first event, are the running sums per transaction.
     starts = np.r_[True, codes[1:] != codes[:-1]] if codes.size else np.zeros(0, dtype=bool)
+    state = _running_in_runs(np.where(opened, 1, -1), starts)
+    bad = ((state < 0) | (state > 1)).astype(np.int64)
+    after = _running_in_runs(bad, starts) > 0  # this or an earlier event was out of sequence
+    # A run of "after" starts at its transaction's first bad event.
     first = after & (starts | ~np.r_[False, after[:-1]])
     # The first out-of-sequence event of each transaction, cited by the ones after it.
     first_pos = np.full(len(ctx.frame) + 1, -1, dtype=np.int64)
