@@ -45,6 +45,7 @@ from compcalc.inputs.ledger import (
     _transaction_codes,
     canonical_order,
     is_sorted,
+    ordered_codes,
 )
 from compcalc.money import Rounding, allocate
 from compcalc.periods import parse_period
@@ -258,6 +259,38 @@ def _generated_sales(tmp_path: Path) -> Sales:
     position = pd.Series(np.arange(len(frame)), index=frame["employee_id"].to_numpy())
     never = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
     return build_sales(checked.frame, position, never, never, dt.date(2026, 10, 1))
+
+
+def test_a_checked_ledger_is_taken_as_ordered_without_a_look_and_gives_the_same_sales(
+    tmp_path: Path,
+) -> None:
+    """The run takes a checked ledger's frame as in canonical order (``ordered=True``: no
+    second check of the order, the transaction ids' codes found from neighbours at once);
+    whatever order the rows were read in, that frame is in canonical order, and the sales
+    built on it are those built after checking."""
+    roster_table, ledger_table = generated_tables(60, 6_000)
+    pq.write_table(roster_table, tmp_path / "roster.parquet")
+    pq.write_table(ledger_table, tmp_path / "ledger.parquet")
+    staff = read_roster(tmp_path / "roster.parquet")
+    ledger = read_ledger(tmp_path / "ledger.parquet")
+    backwards = dataclasses.replace(ledger, frame=ledger.frame.iloc[::-1].reset_index(drop=True))
+    frame = staff.frame
+    position = pd.Series(np.arange(len(frame)), index=frame["employee_id"].to_numpy())
+    never = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
+    start = dt.date(2026, 10, 1)
+    for read in (ledger, backwards):
+        checked = check_ledger(read, staff).frame
+        keys = [k for k in KEYS if k in checked or k == "_rank"]
+        assert len(checked) > 5_000 and is_sorted(checked, keys)
+        pd.testing.assert_frame_equal(canonical_order(checked, ordered=True), checked)
+        ids = checked["transaction_id"]
+        assert ordered_codes(ids, ordered=True).tolist() == ordered_codes(ids).tolist()
+        taken = build_sales(checked, position, never, never, start, None, True)
+        found = build_sales(checked, position, never, never, start)
+        for name in ("transaction", "employee", "amount", "margin", "refund_sale", "dispute_sale"):
+            assert np.array_equal(getattr(taken, name), getattr(found, name)), name
+        every = np.arange(len(taken))
+        assert taken.transaction_id.take(every) == found.transaction_id.take(every)
 
 
 def test_a_month_ends_basis_differs_only_where_it_says(tmp_path: Path) -> None:

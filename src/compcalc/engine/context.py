@@ -526,9 +526,10 @@ class GroupSales:
         sales, which rises with the transaction id. No sort, and no column as long as the
         ledger.
         """
-        picked = np.flatnonzero(mask)
-        bounds = np.searchsorted(self.owner[picked], np.arange(self.groups.size + 1)).tolist()
-        at = _narrow(self.positions[picked])  # the lines keep it to the end
+        # Picked by the mask in the columns' own (32-bit) types: no 64-bit positions of them
+        owners = self.owner[mask]
+        bounds = np.searchsorted(owners, np.arange(self.groups.size + 1)).tolist()
+        at = _narrow(self.positions[mask])  # the lines keep it to the end
         return [Ids(ids, start, end, at) for start, end in pairwise(bounds)]
 
     def find(
@@ -555,6 +556,8 @@ def _narrow(values: Int) -> npt.NDArray[np.signedinteger[Any]]:
     >>> _narrow(np.array([0, 2**31 - 1])).dtype, _narrow(np.array([2**31])).dtype
     (dtype('int32'), dtype('int64'))
     """
+    if values.dtype == np.int32:
+        return values
     if len(values) and (values.min() < _INT32.min or values.max() > _INT32.max):
         return values
     return values.astype(np.int32)

@@ -102,7 +102,10 @@ class Sales:
         (the replays ask it for every month end)."""
         date = self.date.astype("datetime64[D]")
         known = self.eligible & ~np.isnat(date)  # a missing date (NaT) is never "by" a day
-        return np.where(known, date.astype(np.int64), np.iinfo(np.int32).max).astype(np.int32)
+        # Days since 1970 fit 32 bits for any date of years 1 to 9999; NaT wraps, replaced
+        day = date.view(np.int64).astype(np.int32)
+        day[~known] = np.iinfo(np.int32).max
+        return day
 
     @functools.cached_property
     def refunds_by_sale(self) -> EventsBySale:
@@ -158,12 +161,14 @@ def build_sales(
     termination: Dates,
     year_start: dt.date,
     money: Money | None = None,
+    ordered: bool = False,
 ) -> Sales:
     """Index the (already validated) ledger by sale: one entry per employee share.
 
     ``employee_position`` maps employee_id to its row in the roster frame. ``money`` says
     how to convert sales in another currency (without it every row must already be in the
-    pay currency). Order of the exact steps, each rounded once:
+    pay currency). ``ordered=True``: the ledger is known to be in canonical order (a
+    checked ledger's frame), not checked again. Order of the exact steps, each rounded once:
 
     1. convert the whole transaction (and its margin) at the rate in force on the sale date;
     2. split it by the shares, largest remainder first, ties to the lower employee id, so the
@@ -175,7 +180,7 @@ def build_sales(
     # Transactions as integer codes that sort like their ids, found once for every row (by
     # comparing neighbours: the canonical ledger is sorted by transaction); sales, refunds and
     # disputes meet on these codes, never by hashing the id strings.
-    ledger = ledger.assign(_code=ordered_codes(ledger["transaction_id"]))
+    ledger = ledger.assign(_code=ordered_codes(ledger["transaction_id"], ordered=ordered))
     # The sale rows in (transaction, employee) order, as positions: the canonical order has
     # them so. Their text columns are taken one at a time as codes or Arrow text, never as a
     # selected frame (ten million rows of text copied whole).
@@ -193,7 +198,8 @@ def build_sales(
     sale_code = sale_rows["_code"].to_numpy(dtype=np.int64)  # rises with position
     starts = np.ones(len(sale_code), dtype=bool)
     starts[1:] = sale_code[1:] != sale_code[:-1]
-    group = np.cumsum(starts, dtype=np.int64)
+    group = starts.astype(np.int64)  # summed in place (a cumsum that casts copies it first)
+    np.cumsum(group, out=group)
     group -= 1  # the transaction's number among the sales (in place: no second column)
     size = int(group[-1]) + 1 if len(group) else 0
     transactions = np.full(int(ledger["_code"].max()) + 1 if len(ledger) else 0, -1, np.int64)

@@ -98,7 +98,7 @@ def member_credit(
     del hire, left
 
     def credit(as_of: dt.date) -> tuple[Int, Int]:
-        basis = np.where(counts, ctx.basis(as_of, kind, at=team), 0).astype(np.int64)
+        basis = np.where(counts, ctx.basis(as_of, kind, at=team), 0).astype(np.int64, copy=False)
         return basis, np.asarray(team.groups.sum(basis), dtype=np.int64)
 
     now_basis, now = credit(ctx.period.end)

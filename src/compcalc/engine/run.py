@@ -77,7 +77,7 @@ def run_period(
     """
     setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
     checked, ledger_rejected = check_part(setup, ledger)
-    part = evaluate_part(setup, checked.frame, None, progress)
+    part = evaluate_part(setup, checked.frame, None, progress, ordered=True)
     return finish(setup, [part], ledger_rejected, ledger.sha256, progress)
 
 
@@ -191,6 +191,7 @@ def evaluate_part(
     progress: Progress | None = None,
     *,
     sharers: Int | None = None,
+    ordered: bool = False,
 ) -> Part:
     """The lines of the employees at rows ``owned`` (default: all) from their checked sales.
 
@@ -199,7 +200,9 @@ def evaluate_part(
     shares are allocated over the whole sale). ``sharers`` are the rows of the employees
     those other rows belong to: they are evaluated alongside (their shares need them) but
     left out of the part. Each employee's lines depend only on their own sales (whole), so
-    evaluating the roster in parts gives the lines one part would.
+    evaluating the roster in parts gives the lines one part would. ``ordered=True``:
+    ``frame`` is a checked ledger's frame as :func:`check_part` gives it (canonical order),
+    not checked again.
     """
     size = len(setup.employees)
     rows = np.arange(size) if owned is None else np.asarray(owned, dtype=np.int64)
@@ -209,7 +212,7 @@ def evaluate_part(
         employees = employees.iloc[ctx_rows].reset_index(drop=True)
     keep = np.zeros(size, dtype=bool)
     keep[rows] = True
-    ctx = _context(setup, employees, canonical_order(frame))
+    ctx = _context(setup, employees, canonical_order(frame, ordered=ordered or None), ordered)
     plans = sorted(setup.rules.plans.items())
     lines: dict[int, list[tuple[int, Line]]] = defaultdict(list)
     credits: dict[str, MemberCredit] = {}
@@ -303,8 +306,14 @@ def parse_period_arg(period: str | Period) -> Period:
         raise RunError(str(exc)) from None
 
 
-def _context(setup: Setup, employees: pd.DataFrame, frame: pd.DataFrame | None) -> Context:
-    """A run context for ``employees`` over their sales in ``frame`` (None: no sales)."""
+def _context(
+    setup: Setup,
+    employees: pd.DataFrame,
+    frame: pd.DataFrame | None,
+    ordered: bool = False,
+) -> Context:
+    """A run context for ``employees`` over their sales in ``frame`` (None: no sales;
+    ``ordered``: in canonical order, see :func:`evaluate_part`)."""
     rules, period = setup.rules, setup.period
     if frame is None:
         frame = no_sales()
@@ -312,7 +321,7 @@ def _context(setup: Setup, employees: pd.DataFrame, frame: pd.DataFrame | None) 
     hire = employees["hire_date"].to_numpy().astype("datetime64[D]")
     termination = employees["termination_date"].to_numpy().astype("datetime64[D]")
     money = Money(rules.currency, rules.rounding, setup.fx, period.end)
-    sales = build_sales(frame, position, hire, termination, setup.year_start, money)
+    sales = build_sales(frame, position, hire, termination, setup.year_start, money, ordered)
     ignored = None
     if rules.clawback is not None:
         sales, ignored = apply_clawback_window(sales, rules.clawback.window_days)

@@ -315,12 +315,19 @@ _ORDER_KEYS = (
 )  # fmt: skip
 
 
+def _order_columns(frame: pd.DataFrame) -> tuple[tuple[str, ...], list[str]]:
+    """The columns of the canonical order, and the columns a ledger frame keeps."""
+    shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
+    return (*_ORDER_KEYS, *shared, "source", "row"), [*FRAME_COLUMNS, *shared]
+
+
 def canonical_order(
     frame: pd.DataFrame,
     *,
     consume: bool = False,
     first: IntArray | None = None,
     first_order: IntArray | None = None,
+    ordered: bool | None = None,
 ) -> pd.DataFrame:
     """Sort ledger rows by content (transaction, date, event rank, amounts ...), row last.
 
@@ -331,13 +338,12 @@ def canonical_order(
     ``frame`` and let go once sorted (``frame`` is left without them): for a caller that
     drops its frame anyway, at most two columns are held twice instead of the whole ledger.
     ``first`` is the transaction ids' :func:`text_rank` (or any integers in their order) when
-    known, and ``first_order`` its stable argsort when known too.
+    known, and ``first_order`` its stable argsort when known too. ``ordered=True`` says the
+    rows are in canonical order already (a checked ledger's frame): not checked again.
     """
-    shared = [SHARE_COLUMN] if SHARE_COLUMN in frame.columns else []
-    columns = (*_ORDER_KEYS, *shared, "source", "row")
-    kept = [*FRAME_COLUMNS, *shared]
-    if is_sorted(frame, columns):  # a checked ledger and its parts come sorted: keep them
-        return frame[kept].reset_index(drop=True)
+    columns, kept = _order_columns(frame)
+    if ordered if ordered is not None else is_sorted(frame, columns):
+        return frame[kept].reset_index(drop=True)  # a checked ledger and its parts come so
     # The transaction first, for every row; the later columns only where it ties (a sale and
     # its disputes and refunds: a few rows each), so they are never ranked in full.
     if first is None:
@@ -724,29 +730,34 @@ def _transaction_codes(ids: pd.Series) -> IntArray:
     return codes if codes is not None else pd.factorize(ids)[0].astype(np.int64, copy=False)
 
 
-def ordered_codes(ids: pd.Series) -> IntArray:
+def ordered_codes(ids: pd.Series, *, ordered: bool = False) -> IntArray:
     """Integer codes ``0 .. n-1`` of text ids (no missing values) that sort like the ids.
 
-    Neighbour comparisons when the ids come sorted (a checked ledger's transaction ids do),
-    else a sorted factorization.
+    Neighbour comparisons when the ids come sorted (a checked ledger's transaction ids do;
+    ``ordered=True``: known to, not checked again), else a sorted factorization.
 
     >>> ordered_codes(pd.Series(["T2", "T1", "T2", "T3"])).tolist()
     [1, 0, 1, 2]
     """
-    codes = _neighbour_codes(ids)
+    codes = _neighbour_codes(ids, ordered=ordered)
     if codes is not None:
         return codes
     return pd.factorize(ids, sort=True)[0].astype(np.int64, copy=False)
 
 
-def _neighbour_codes(ids: pd.Series) -> IntArray | None:
-    """Codes of sorted ids (each new id starts the next code), or None when not sorted."""
-    if len(ids) > 1 and is_sorted(ids.to_frame("transaction_id"), ["transaction_id"]):
+def _neighbour_codes(ids: pd.Series, *, ordered: bool = False) -> IntArray | None:
+    """Codes of sorted ids (each new id starts the next code), or None when not sorted
+    (``ordered``: known to be sorted)."""
+    sort = ["transaction_id"]
+    if len(ids) > 1 and (ordered or is_sorted(ids.to_frame("transaction_id"), sort)):
         values = pa.array(ids, from_pandas=True)
         new = pc.not_equal(values[1:], values[:-1]).to_numpy(zero_copy_only=False)
         codes = np.empty(len(ids), dtype=np.int64)
         codes[0] = 0
-        np.cumsum(new, dtype=np.int64, out=codes[1:])  # into place: no second ledger-long copy
+        # Flags cast into place and summed in place: a cumsum that casts (bool to int64) would
+        # first make a cast copy of its whole input.
+        codes[1:] = new
+        np.cumsum(codes, out=codes)
         return codes
     return None
 
