@@ -73,7 +73,10 @@ def test_format_amount_matches_plain(units: int, places: int) -> None:
     assert format_amount(units, places) == plain_format_amount(units, places)
 
 
-@given(st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=40), digits)
+@given(
+    st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=40),
+    st.integers(min_value=0, max_value=6),  # past any currency's places too
+)
 def test_format_amounts_is_format_amount_per_value(values: list[int], places: int) -> None:
     column = np.array(values, dtype=np.int64)
     assert format_amounts(column, places) == [plain_format_amount(v, places) for v in values]

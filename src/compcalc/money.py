@@ -15,6 +15,7 @@ Rounding is its own explicit step with a named mode; formatting for people is an
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from functools import cache, lru_cache
@@ -204,14 +205,25 @@ def format_amounts(units: IntArray, digits: int) -> list[str]:
         # the sign, the whole units and the places split off in NumPy, one f-string each
         whole, part = np.divmod(np.abs(distinct), 10**digits)
         sign, wholes = np.where(distinct < 0, "-", "").tolist(), whole.tolist()
-        if digits:
-            places = zip(sign, wholes, part.tolist(), strict=True)
-            texts = [f"{s}{w:,}.{p:0{digits}d}" for s, w, p in places]
+        parts = zip(sign, wholes, part.tolist(), strict=True)
+        if 0 < digits <= 4:  # every currency's: ISO 4217 has none with more places
+            places = _places(digits)  # the places' texts, padded once ("05")
+            texts = [f"{s}{w:,}.{places[p]}" for s, w, p in parts]
+        elif digits:
+            texts = [f"{s}{w:,}.{p:0{digits}d}" for s, w, p in parts]
         else:
             texts = [f"{s}{w:,}" for s, w in zip(sign, wholes, strict=True)]
     else:  # Python integers (beyond int64), or int64's least value (no positive twin)
         texts = [format_amount(value, digits) for value in distinct.tolist()]
-    return [texts[k] for k in where.reshape(-1).tolist()]
+    # Spread back over the column in NumPy (an object array's take), not by a Python loop
+    spread: list[str] = np.array(texts, dtype=object)[where.reshape(-1)].tolist()
+    return spread
+
+
+@functools.lru_cache(maxsize=8)
+def _places(digits: int) -> tuple[str, ...]:
+    """The ``10**digits`` texts of a currency's places, zero-padded: ``"00"`` to ``"99"``."""
+    return tuple(f"{p:0{digits}d}" for p in range(10**digits))
 
 
 def format_scaled(units: int, scale_places: int, digits: int) -> str:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -478,16 +479,18 @@ def _statements(
     for row, figures in rolled_up.items():
         to_date[row].extend(figures)
     employees = setup.employees
-    active = _active(employees, setup.period)
+    # Python lists, not NumPy arrays: one lookup per employee, no NumPy scalars
+    active = _active(employees, setup.period).tolist()
     ids, names, roles = (
-        employees[c].astype(str).to_numpy() for c in ("employee_id", "name", "role")
+        employees[c].astype(str).to_numpy().tolist() for c in ("employee_id", "name", "role")
     )
     unit = Decimal(1).scaleb(-setup.digits)
     currency = setup.rules.currency
     statements = []
+    by_index = itemgetter(0)
     for row in range(len(employees)):
         # Plan order: by component index; a stable sort keeps each component's own order.
-        own = [line for _, line in sorted(lines.get(row, ()), key=lambda pair: pair[0])]
+        own = [line for _, line in sorted(lines.get(row, ()), key=by_index)]
         noted = row in held or row in excluded
         if not active[row] and not noted and not any(line.amount for line in own):
             continue
