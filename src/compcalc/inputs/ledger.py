@@ -831,11 +831,22 @@ def _check_duplicate_sales(rows: pd.DataFrame, ctx: _Context) -> None:
     content = ["_tid", "employee_id", "date", "amount_minor", "margin_minor", "currency", "_share"]
     size = len(ctx.frame)
     tid = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
-    counts = np.bincount(tid, minlength=size)
     # Only transactions with several sale rows need the (costly) comparisons of content.
-    multi = counts[tid] > 1
+    # Sorted by transaction (a read ledger is), a sale row shares its transaction with a
+    # neighbour or with none: no count per transaction when every one has a single sale.
+    if len(tid) and bool((tid[1:] >= tid[:-1]).all()):
+        repeated = tid[1:] == tid[:-1]
+        multi = np.zeros(len(tid), dtype=bool)
+        multi[1:] = repeated
+        multi[:-1] |= repeated
+        counts = None
+    else:
+        counts = np.bincount(tid, minlength=size)
+        multi = counts[tid] > 1
     if not multi.any() and not ctx.share_given[pos].any():
         return  # one sale row per transaction, each whole: no repeat, conflict or split
+    if counts is None:
+        counts = np.bincount(tid, minlength=size)
     several = ctx.frame.iloc[pos[multi]].assign(_share=ctx.share[pos[multi]])
     first_of_kind = ~several.duplicated(content).to_numpy()
     is_distinct = np.ones(len(pos), dtype=bool)
