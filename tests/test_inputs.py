@@ -705,6 +705,19 @@ def test_shuffling_rows_changes_nothing(
     )
 
 
+# Disputes out of sequence, and splits: an event dated before the split sale, one under an
+# employee without a share, shares that do not make 100 % (row, share)
+SPLIT_ROWS = [
+    *((row, "") for row in DISPUTE_ROWS),
+    ("S1,E1,2024-03-05,sale,100.00,USD,", "60"),
+    ("S1,E2,2024-03-05,sale,100.00,USD,", "40"),
+    ("S1,E1,2024-03-04,refund,10,USD,", ""),
+    ("S1,E3,2024-03-06,refund,10,USD,", ""),
+    ("S2,E1,2024-03-05,sale,50.00,USD,", "50"),
+    ("S2,E3,2024-03-05,sale,50.00,USD,", "30"),
+]
+
+
 @settings(max_examples=25, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(st.randoms(use_true_random=False))
 def test_the_checks_say_the_same_of_a_frame_in_any_order(
@@ -712,11 +725,12 @@ def test_the_checks_say_the_same_of_a_frame_in_any_order(
 ) -> None:
     """A read ledger comes in canonical order and the checks take shortcuts there (a
     transaction's first sale where its rows start, disputes already in sequence order); the
-    rows of a Dask part come in any order: the same rows, reasons and kept rows either way."""
+    rows of a Dask part come in any order: the same rows, reasons and kept rows either way
+    (reasons that cite a split's sale rows and name its sharers included)."""
     tmp = tmp_path_factory.mktemp("frame-order")
     roster = read_roster(roster_csv(tmp))
-    rows = [*MESSY_ROWS, *DISPUTE_ROWS]
-    ledger = read_ledger(ledger_csv(tmp, rows))
+    rows = [f"{row},{share}" for row, share in (*((r, "") for r in MESSY_ROWS), *SPLIT_ROWS)]
+    ledger = read_ledger(write(tmp / "ledger.csv", LEDGER_HEADER + ",share", rows))
     order = list(range(len(ledger.frame)))
     rng.shuffle(order)
     shuffled = Ledger(ledger.frame.iloc[order].reset_index(drop=True), ledger.rejected, "", "")

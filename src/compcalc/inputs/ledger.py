@@ -645,7 +645,10 @@ def check_ledger(
     sequence. Reasons name a row's file too when ``several_sources`` (default: when the
     frame has rows of several files; a part of a larger ledger says what the whole has).
     """
-    frame = ledger.frame.reset_index(drop=True)
+    # Rows in canonical order first (a read ledger's are: nothing moves): the checks cite a
+    # transaction's first sale row and name a split's sharers in frame order, so a part in
+    # any order (a Dask shuffle's) gets the reasons the read ledger gets.
+    frame = canonical_order(ledger.frame)
     # Integer codes for transaction ids: grouping on them is far cheaper than on strings, and
     # only group membership (never the codes' order) feeds into any result.
     frame["_tid"] = _transaction_codes(frame["transaction_id"])
@@ -695,7 +698,9 @@ def check_ledger(
     values = _value_text(frame.iloc[needed], digits[needed])
     row = frame["row"].to_numpy(dtype=np.int64)
     new = to_rejected(found, values, row, frame["line"], frame["source"])
-    accepted = canonical_order(_alive(frame, alive).drop(columns=["_tid", "_emp", "_cur"]))
+    # still in canonical order: some rows out, none moved
+    kept = _alive(frame, alive).drop(columns=["_tid", "_emp", "_cur"])
+    accepted = canonical_order(kept, ordered=True)
     rejected = sort_rejected([*ledger.rejected, *new])
     return Ledger(accepted, rejected, ledger.source, ledger.sha256, ledger.unread_columns)
 
