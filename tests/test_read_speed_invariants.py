@@ -642,3 +642,142 @@ def test_first_positions_equal_the_smallest_position_of_each_code(codes, sort, g
         if expected[code] < 0:
             expected[code] = position
     assert first_positions(given, positions, 8).tolist() == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Coded columns: a Parquet ledger's few-valued text columns read as its dictionary's codes
+
+
+def _as_categories(values: list[str | None], extra: list[str]) -> pd.Series:
+    """``values`` as categories in an order of their own, with unused ``extra`` ones."""
+    present = [v for v in dict.fromkeys(values) if v is not None]
+    categories = list(reversed(present)) + [e for e in dict.fromkeys(extra) if e not in present]
+    return pd.Series(pd.Categorical(values, categories=categories))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), CELL_TEXT), max_size=30),
+    st.lists(CELL_TEXT, max_size=3),
+)
+def test_categories_are_coded_as_their_texts(cells: list[str | None], extra: list[str]) -> None:
+    """A coded column (categories in any order, some unused, two that strip alike, missing
+    cells) gives what its text gives: stripped cells, sorted categories of the texts that
+    occur, dates parsed once a text, event ranks."""
+    text = pd.Series(cells, dtype="str")
+    coded = _as_categories(cells, extra)
+    assert common.strip_text(coded).astype("str").fillna("~").tolist() == (
+        text.str.strip().fillna("~").tolist()
+    )
+    got, expected = common.text_categories(coded), common.text_categories(text)
+    assert got.cat.codes.tolist() == expected.cat.codes.tolist()
+    assert got.cat.categories.tolist() == expected.cat.categories.tolist()
+    assert str(got.cat.categories.dtype) == "str"
+    codes, distinct = common._factorized(coded)  # a missing text is a value of its own
+    assert [None if pd.isna(distinct.iloc[c]) else distinct.iloc[c] for c in codes] == cells
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), DATE_TEXT), min_size=1, max_size=20), st.booleans())
+def test_coded_dates_parse_as_their_texts(texts: list[str | None], many: bool) -> None:
+    repeat = common._DISTINCT_FIRST // len(texts) + 1 if many else 1
+    text = pd.Series(texts * repeat, dtype="str")
+    dates, reasons = common.parse_dates(_as_categories(texts * repeat, ["x", "2026-01-01"]), "d")
+    each_dates, each_reasons = common.parse_dates(text, "d")
+    assert dates.tolist() == each_dates.tolist()
+    assert [r if isinstance(r, str) else None for r in reasons.tolist()] == [
+        r if isinstance(r, str) else None for r in each_reasons.tolist()
+    ]
+
+
+def test_events_coded_in_another_order_are_ranked_by_their_texts() -> None:
+    from compcalc.inputs.ledger import _event_ranks
+
+    # the four texts of EVENTS in another order compare equal as unordered categories
+    column = pd.Series(pd.Categorical(["refund", "sale", "x", None], categories=[
+        "refund", "sale", "dispute_resolved", "dispute_opened", "x"]))  # fmt: skip
+    assert _event_ranks(column).tolist() == [3, 0, -1, -1]
+    shuffled = pd.Series(pd.Categorical(["refund", "sale"], categories=EVENTS[::-1]))
+    assert _event_ranks(shuffled).tolist() == [3, 0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(tied_text, tied_text, st.one_of(st.none(), tied_text)), max_size=12),
+    st.sampled_from([1, 2, 1 << 20]),
+    st.sampled_from([None, "b"]),
+)
+def test_a_digest_of_coded_columns_is_the_digest_of_their_text(
+    rows: list[tuple[str, str, str | None]], batch: int, key: str | None
+) -> None:
+    """Columns given as categories (unused ones, any order, missing cells as empty texts)
+    hash as their texts do, keyed or not, in batches or not, here or in the thread."""
+    b, a, c = ([r[k] for r in rows] for k in range(3))
+    text = pd.DataFrame({
+        "b": pd.Series(b, dtype="str"), "a": pd.Series(a, dtype="str"),
+        "c": pd.Series([v or "" for v in c], dtype="str"),
+    })  # fmt: skip
+    coded = pd.DataFrame({
+        "b": pd.Series(b, dtype="str"), "a": _as_categories(a, ["zz"]),
+        "c": _as_categories(c, ["", "q"]),
+    })  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(common, "_DIGEST_BATCH", batch)
+        expected = _reference_digest(text, key=key)
+        assert canonical_digest(coded, key=key) == expected
+        patch.setattr(common, "_DIGEST_BESIDE", 0)
+        assert digest_beside(coded, key=key).result() == expected
+
+
+LEDGER_CELLS = {
+    "transaction_id": st.sampled_from(["T1", "T2", " T3", "T1 "]),
+    "employee_id": st.sampled_from(["E1", " E1", "E2 ", "", "é\u3000", "E10"]),
+    "date": st.sampled_from(["2026-10-01", " 2026-10-02", "2026-13-01", "", "x"]),
+    "event": st.sampled_from([*EVENTS, " sale", "refund ", "Sale", ""]),
+    "amount": st.sampled_from(["1.00", "2", "", "0.125", "x"]),
+    "currency": st.sampled_from(["USD", " USD", "JPY", "KWD", "usd", ""]),
+    "margin": st.sampled_from(["", "0.5", "-1"]),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(*(st.one_of(st.none(), cells) for cells in LEDGER_CELLS.values())),
+        min_size=1, max_size=25,
+    ),
+    st.integers(1, 8),
+    st.sampled_from(["text", "categories", "plain"]),
+)
+def test_a_parquet_ledger_read_coded_is_the_ledger_of_its_text(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[tuple[str | None, ...]],
+    group: int,
+    stored: str,
+) -> None:
+    """Row groups with dictionaries of their own, cells that strip alike, missing and
+    refused cells: the Parquet ledger (coded columns read as codes) has the frame, the
+    refusals and the digest of the same text given as a DataFrame. Stored as text columns,
+    as pandas categories (a dictionary in the file's schema) or without dictionary pages."""
+    from compcalc.inputs.ledger import CODED_COLUMNS, MONEY_COLUMNS, READ_COLUMNS
+
+    names = list(LEDGER_CELLS)
+    columns = {n: [r[k] for r in rows] for k, n in enumerate(names)}
+    frame = pd.DataFrame({n: pd.Series(v, dtype="str") for n, v in columns.items()})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if stored == "categories":
+        table = pa.table({
+            n: pc.dictionary_encode(table[n]) if n in CODED_COLUMNS else table[n] for n in names
+        })  # fmt: skip
+    path = tmp_path_factory.mktemp("coded") / "ledger.parquet"
+    pq.write_table(table, path, row_group_size=group, use_dictionary=stored != "plain")
+    read = common.read_text_table(
+        path, name="L", default_name="L", required=(), money=MONEY_COLUMNS,
+        columns=READ_COLUMNS, coded=CODED_COLUMNS,
+    )  # fmt: skip
+    for name in CODED_COLUMNS:  # the path under test is taken
+        assert isinstance(read.cells[name].dtype, pd.CategoricalDtype), name
+    from_file, from_text = read_ledger(path, name="L"), read_ledger(frame, name="L")
+    pd.testing.assert_frame_equal(from_file.frame, from_text.frame)
+    assert from_file.rejected == from_text.rejected
+    assert from_file.sha256 == from_text.sha256

@@ -102,12 +102,17 @@ def read_text_table(
     money: Iterable[str],
     key: str | None = None,
     columns: Collection[str] | None = None,
+    coded: Collection[str] = (),
 ) -> TextTable:
     """Read a CSV/Parquet path or a DataFrame as stripped text columns, checking the header.
 
     ``key`` (a required column) orders the digest's rows first (see :func:`canonical_digest`).
     ``columns`` (canonical names) are the only columns read when given: the others are
     neither parsed nor digested, and are named in ``TextTable.unread``.
+    ``coded`` (canonical names): text columns of a Parquet file that come as categories (the
+    file's own dictionary: a code a row, each distinct text once) rather than a text a row,
+    for a caller that codes them anyway. Their cells are the same stripped texts; the digest
+    is the same.
     Raises :class:`InputError` for an unreadable file, a missing required column, two columns
     with the same canonical name, or a money column stored as floating point.
     """
@@ -122,7 +127,7 @@ def read_text_table(
     else:
         path = Path(source)
         label = name or str(source)
-        cells, lines, names = _read_path(path, label, set(money), columns)
+        cells, lines, names = _read_path(path, label, set(money), columns, set(coded))
     cells = _canonical_columns(cells, label, required, names)
     cells = cells.reset_index(drop=True)
     for name in cells.columns:  # one column at a time: each old column freed as it goes
@@ -156,7 +161,28 @@ def strip_text(column: pd.Series) -> pd.Series:
     >>> strip_text(pd.Series([" a ", "b"], dtype="str")).tolist(), strip_text(pd.Series(["a"]))
     (['a', 'b'], 0    a
     dtype: str)
+
+    A column of categories (:func:`coded_text`) has its categories stripped; two that
+    strip to the same text become one:
+
+    >>> coded = strip_text(pd.Series(pd.Categorical(["a ", "a", " b"])))
+    >>> coded.tolist(), coded.cat.categories.tolist()
+    (['a', 'a', 'b'], ['b', 'a'])
     """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        stripped = strip_text(pd.Series(categories, dtype=_STR))
+        if stripped.equals(pd.Series(categories, dtype=_STR)):
+            return column
+        first, kept = pd.factorize(stripped)
+        codes = column.cat.codes.to_numpy()
+        moved = np.append(first.astype(np.int32), np.int32(-1))[codes]  # -1 stays missing
+        return pd.Series(
+            pd.Categorical.from_codes(moved, categories=pd.Index(kept, dtype=_STR)),
+            index=column.index,
+            name=column.name,
+            copy=False,
+        )
     text = pa.array(column.array) if isinstance(column.dtype, pd.StringDtype) else None
     chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
     if text is None or any(chunk is None or not _ends_printable(chunk) for chunk in chunks):
@@ -217,10 +243,11 @@ _ENDS_BATCH = 1 << 20  # texts whose ends are looked at per batch
 
 
 def _read_path(
-    path: Path, label: str, money: set[str], columns: Collection[str] | None
+    path: Path, label: str, money: set[str], columns: Collection[str] | None, coded: set[str]
 ) -> tuple[pd.DataFrame, pd.Series, list[str]]:
-    """The file's chosen columns (see :func:`_chosen`) as text, each row's file line, and the
-    names of all its columns as written."""
+    """The file's chosen columns (see :func:`_chosen`) as text (``coded`` ones of a Parquet
+    file as categories, see :func:`read_text_table`), each row's file line, and the names of
+    all its columns as written."""
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
@@ -234,15 +261,23 @@ def _read_path(
             return cells, pd.Series(_csv_lines(data, len(cells)), dtype="Int64"), header
         if suffix in (".parquet", ".pq"):
             # A file, or a folder of part files (as Spark, Hive or Dask write a dataset)
-            names = pq.ParquetDataset(path).schema.names if path.is_dir() else (
-                pq.read_schema(path).names
-            )  # fmt: skip
+            schema = pq.ParquetDataset(path).schema if path.is_dir() else pq.read_schema(path)
+            names = schema.names
             chosen = _chosen(names, columns)
             picked = None if chosen is None else [names[i] for i in chosen]
-            table = pq.read_table(path, columns=picked)
+            # Parquet stores such a column's distinct texts once per row group: read as
+            # codes into them, ten million rows of a few thousand employees are never text
+            dictionary = [
+                field.name
+                for field in schema
+                if _canonical_name(field.name) in coded
+                and (picked is None or field.name in picked)
+                and _is_text(field.type)
+            ]
+            table = pq.read_table(path, columns=picked, read_dictionary=dictionary or None)
             schema, decoded = table.schema, table.columns
             del table  # the list alone holds the decoded columns: each freed once converted
-            cells = _arrow_to_text(schema, decoded, money, label)
+            cells = _arrow_to_text(schema, decoded, money, label, coded)
             return cells, _no_lines(len(cells)), names
     except (OSError, ValueError, pa.ArrowException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
@@ -341,9 +376,15 @@ def _frame_to_arrow(frame: pd.DataFrame, label: str, money: set[str]) -> pa.Tabl
 
 
 def _arrow_to_text(
-    schema: pa.Schema, columns: list[pa.ChunkedArray], money: set[str], label: str
+    schema: pa.Schema,
+    columns: list[pa.ChunkedArray],
+    money: set[str],
+    label: str,
+    coded: Collection[str] = (),
 ) -> pd.DataFrame:
-    """Each Arrow column as exact text (nulls become empty cells), in one chunk.
+    """Each Arrow column as exact text (nulls become empty cells), in one chunk; a
+    dictionary-encoded text column among ``coded`` (canonical names) as categories
+    (:func:`coded_text`).
 
     ``columns`` is emptied as it goes: each column is let go once its text is made, so a
     caller holding no other reference to them never holds the whole input twice.
@@ -359,6 +400,13 @@ def _arrow_to_text(
                 label,
                 f"column {field.name} is floating point; money must be stored as text or decimal",
             )
+        if (
+            pa.types.is_dictionary(kind)
+            and _is_text(kind.value_type)
+            and _canonical_name(field.name) in coded
+        ):
+            texts.append(coded_text(column))
+            continue
         text = joined_text(_arrow_column_text(column, kind))
         del column
         texts.append(pd.Series(_STR.__from_arrow__(text), copy=False))  # type: ignore[attr-defined]
@@ -368,6 +416,49 @@ def _arrow_to_text(
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``, on large_string
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def coded_text(column: pa.ChunkedArray) -> pd.Series:
+    """A dictionary-encoded text column as categories of its distinct texts (a missing
+    text is an empty one, as in every other text column): each chunk's codes moved into one
+    dictionary for the whole column, then copied into one 32-bit array.
+
+    The categories are as the file has them (not sorted, possibly some unused, not yet
+    stripped: :func:`strip_text` strips them).
+
+    >>> parts = pa.chunked_array([pa.array(["b", None]).dictionary_encode(),
+    ...                           pa.array(["a", "b"]).dictionary_encode()])
+    >>> column = coded_text(parts)
+    >>> column.tolist(), column.cat.categories.tolist()
+    (['b', '', 'a', 'b'], ['b', 'a', ''])
+    """
+    unified = column.unify_dictionaries() if column.num_chunks > 1 else column
+    del column
+    chunks = unified.chunks
+    texts = (
+        chunks[0].dictionary.cast(pa.large_string()) if chunks else pa.array([], pa.large_string())
+    )
+    missing = len(texts)  # a missing cell's code: an empty text past the file's own
+    codes = np.empty(len(unified), dtype=np.int32)
+    at = 0
+    for chunk in chunks:
+        indices = chunk.indices
+        if indices.null_count:
+            indices = indices.fill_null(pa.scalar(missing, indices.type))
+        codes[at : at + len(chunk)] = np.asarray(indices)
+        at += len(chunk)
+    if unified.null_count:
+        texts = pa.concat_arrays([texts, pa.array([""], pa.large_string())])
+    del unified, chunks
+    categories = pd.Index(_STR.__from_arrow__(texts), dtype=_STR)  # type: ignore[attr-defined]
+    if categories.has_duplicates:  # an empty text in the file's dictionary and a missing one
+        first, kept = pd.factorize(categories)
+        codes, categories = first.astype(np.int32)[codes], pd.Index(kept, dtype=_STR)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), copy=False)
 
 
 def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
@@ -542,7 +633,7 @@ def _digest_input(
     names = sorted(str(c) for c in cells.columns)
     if key is not None and key_rank is None:
         key_rank, key_order = text_order(cells[key])
-    columns = [_arrow_text(cells[name]) for name in names]
+    columns = [_digest_text(cells[name]) for name in names]
     order = _row_order(columns, key_rank, key_order) if names and len(cells) else None
     return names, columns, order
 
@@ -595,7 +686,7 @@ def _hashed(
             digest.update(lengths.data)
         # The bytes a batch of rows at a time: the sorted copy never exists whole.
         for begin in range(0, len(order), _DIGEST_BATCH):
-            for part in column.take(pa.array(order[begin : begin + _DIGEST_BATCH])).chunks:
+            for part in _taken(column, order[begin : begin + _DIGEST_BATCH]).chunks:
                 data, at = part.buffers()[2], _offsets(part)
                 if data is not None and at[-1] > at[0]:
                     digest.update(memoryview(data)[int(at[0]) : int(at[-1])])
@@ -605,6 +696,13 @@ def _hashed(
 def _lengths(column: pa.ChunkedArray, order: IntArray) -> Iterator[npt.NDArray[np.uint64]]:
     """The UTF-8 byte lengths of ``column``'s texts in ``order``, as little-endian unsigned
     64-bit integers, a batch of rows at a time (one chunk: gathered from its offsets)."""
+    if pa.types.is_dictionary(column.type):  # one chunk (:func:`_digest_text`)
+        coded = column.chunk(0)
+        per_text = np.diff(_offsets(coded.dictionary)).astype(np.int64, copy=False)
+        codes = np.asarray(coded.indices)
+        for begin in range(0, len(order), _DIGEST_BATCH):
+            yield _as_le_u8(per_text[codes[order[begin : begin + _DIGEST_BATCH]]])
+        return
     if column.num_chunks == 1:
         # the lengths in the column's order once, then one gather per batch (not five
         # temporaries of a batch each); non-negative int64 read as little-endian uint64
@@ -647,14 +745,14 @@ def _row_order(
     names = [f"c{k}" for k in range(len(columns))]
     by_text = [(name, "ascending") for name in names]
     if rank is None:
-        table = pa.table(dict(zip(names, columns, strict=True)))
+        plain = [_taken(column, None) for column in columns]
+        table = pa.table(dict(zip(names, plain, strict=True)))
         return np.asarray(pc.sort_indices(table, sort_keys=by_text), dtype=np.int64)
 
     def by_columns(rows: IntArray, ranks: IntArray) -> IntArray:
-        picked = pa.array(rows)
         runs = pa.table({
             "rank": pa.array(ranks),
-            **{name: column.take(picked) for name, column in zip(names, columns, strict=True)},
+            **{name: _taken(column, rows) for name, column in zip(names, columns, strict=True)},
         })  # fmt: skip
         return np.asarray(pc.sort_indices(runs, sort_keys=[("rank", "ascending"), *by_text]))
 
@@ -873,6 +971,32 @@ def tied_positions(keys: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
     return np.flatnonzero(tied)
 
 
+def _digest_text(column: pd.Series) -> pa.ChunkedArray:
+    """A column as the digest reads it: :func:`_arrow_text`, but categories (a coded
+    column, :func:`coded_text`) as one dictionary chunk: codes into their texts, never a
+    text a row (see :func:`_taken`)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return _arrow_text(column)
+    codes = column.cat.codes.to_numpy().astype(np.int32, copy=False)
+    texts = _arrow_text(pd.Series(column.cat.categories, dtype=_STR)).combine_chunks()
+    if (codes < 0).any():  # a missing cell is an empty text
+        codes = np.where(codes < 0, len(texts), codes)
+        texts = pa.concat_arrays([texts, pa.array([""], pa.large_string())])
+    indices = pa.array(codes.astype(np.int32, copy=False))
+    return pa.chunked_array([pa.DictionaryArray.from_arrays(indices, texts)])
+
+
+def _taken(column: pa.ChunkedArray, rows: IntArray | None) -> pa.ChunkedArray:
+    """``column``'s ``rows`` (all of them: None) as large_string chunks, a dictionary
+    column (:func:`_digest_text`) decoded."""
+    if not pa.types.is_dictionary(column.type):
+        return column if rows is None else column.take(pa.array(rows))
+    coded = column.chunk(0)
+    codes = np.asarray(coded.indices)
+    picked = codes if rows is None else codes[rows]
+    return pa.chunked_array([coded.dictionary.take(pa.array(picked))])
+
+
 def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
     text = pa.array(column.astype("str").fillna("").array)  # Arrow-backed already: no copy
     if isinstance(text, pa.Array):
@@ -981,6 +1105,8 @@ def parse_dates(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
                 pd.Series(dates.to_numpy()[codes], index=text.index, copy=False),
                 _spread(words, codes, text.index),
             )
+    if isinstance(text.dtype, pd.CategoricalDtype):  # coded (:func:`coded_text`): as text
+        text = text.astype(_STR)
     shaped = text.str.fullmatch(_ISO_DATE).fillna(False).to_numpy(dtype=bool)
     dates = pd.to_datetime(text.where(shaped, None), format="%Y-%m-%d", errors="coerce")
     dates = dates.astype("datetime64[s]")
@@ -1004,13 +1130,16 @@ def _factorized(text: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], pd.Serie
         codes, uniques = pd.factorize(text, use_na_sentinel=False)
         return codes, pd.Series(uniques, dtype=text.dtype)
     distinct = encoded.dictionary.cast(pa.large_string())
-    return np.asarray(encoded.indices), pd.Series(text.dtype.__from_arrow__(distinct))  # type: ignore[union-attr]
+    return np.asarray(encoded.indices), pd.Series(_STR.__from_arrow__(distinct))  # type: ignore[attr-defined]
 
 
 def _dictionary_encoded(text: pd.Series, nulls: str) -> pa.DictionaryArray | None:
     """Arrow-backed text through Arrow's hash table (32-bit indices; a missing text
     ``"mask"``-ed as a missing index or ``"encode"``-d as a value of its own), or None for
-    other columns (pandas' factorize is theirs)."""
+    other columns (pandas' factorize is theirs). Categories of text (:func:`coded_text`)
+    are the dictionary already: only the texts some row has are kept, in their order."""
+    if isinstance(text.dtype, pd.CategoricalDtype) and _is_text_index(text.cat.categories):
+        return _categories_encoded(text, nulls)
     if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow":
         return None
     arrow = pa.array(text.array)
@@ -1018,6 +1147,32 @@ def _dictionary_encoded(text: pd.Series, nulls: str) -> pa.DictionaryArray | Non
         arrow = arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
     encoded: pa.DictionaryArray = pc.dictionary_encode(arrow, null_encoding=nulls)
     return encoded
+
+
+def _is_text_index(index: pd.Index) -> bool:
+    return isinstance(index.dtype, pd.StringDtype) or (
+        index.dtype == object and all(isinstance(v, str) for v in index)
+    )
+
+
+def _categories_encoded(text: pd.Series, nulls: str) -> pa.DictionaryArray:
+    """:func:`_dictionary_encoded` of categories: the used ones, a code a row in 32 bits."""
+    codes = text.cat.codes.to_numpy().astype(np.int32, copy=False)
+    categories = text.cat.categories
+    missing = codes < 0
+    some_missing = bool(missing.any())
+    used = np.bincount(codes[~missing] if some_missing else codes, minlength=len(categories))
+    if not used.all():  # codes moved down past the unused categories
+        keep = used > 0
+        place = np.append(np.cumsum(keep, dtype=np.int32) - 1, np.int32(-1))
+        codes, categories = place[codes], categories[keep]
+    texts = pa.array(np.asarray(categories, dtype=object), type=pa.large_string())
+    if some_missing and nulls == "encode":  # a missing text is a value of its own, last
+        texts = pa.concat_arrays([texts, pa.array([None], pa.large_string())])
+        indices = pa.array(np.where(missing, np.int32(len(categories)), codes))
+    else:
+        indices = pa.array(codes, mask=missing if some_missing else None)
+    return pa.DictionaryArray.from_arrays(indices, texts)
 
 
 def place_labels(row: IntArray, line: pd.Series) -> pd.Series:

@@ -61,6 +61,9 @@ REQUIRED_COLUMNS = ("transaction_id", "employee_id", "date", "event", "amount", 
 OPTIONAL_COLUMNS = ("margin", "share")
 READ_COLUMNS = frozenset((*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS))  # any other is left unread
 MONEY_COLUMNS = ("amount", "margin")
+# Columns of few distinct texts that the checks code anyway: a Parquet ledger's come as its
+# dictionary's codes, never as ten million texts (see read_text_table)
+CODED_COLUMNS = ("employee_id", "date", "event", "currency")
 FRAME_COLUMNS = (
     "source", "row", "line", "transaction_id", "employee_id", "date", "event",
     "amount_minor", "margin_minor", "currency",
@@ -113,7 +116,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         return _read_several(list(source))
     table = read_text_table(
         source, name=name, default_name="<ledger>", required=REQUIRED_COLUMNS,
-        money=MONEY_COLUMNS, key="transaction_id", columns=READ_COLUMNS,
+        money=MONEY_COLUMNS, key="transaction_id", columns=READ_COLUMNS, coded=CODED_COLUMNS,
     )  # fmt: skip
     cells = table.cells
     problems = Problems(len(cells))
@@ -134,8 +137,8 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     problems.add_at(
         unknown,
         "event",
-        ("unknown event '" + event.iloc[unknown] + "': expected sale, dispute_opened, "
-         "dispute_resolved or refund").to_numpy(dtype=object),
+        ("unknown event '" + event.iloc[unknown].astype("str")
+         + "': expected sale, dispute_opened, dispute_resolved or refund").to_numpy(dtype=object),
     )  # fmt: skip
     del event
     _take_out(cells, "event", problems, shown)
@@ -386,10 +389,14 @@ def _event_ranks(events: pd.Series) -> npt.NDArray[np.int64]:
     """Each event's rank in EVENTS (-1 for another text or a missing one)."""
     if len(events) == 0:
         return np.zeros(0, dtype=np.int64)
-    if events.dtype == EVENT_TYPE:  # the frame's own column: its codes are the ranks
+    # The frame's own column: its codes are the ranks. (Unordered categories compare equal
+    # in any order: a column read with the same four texts in another order is not it.)
+    if events.dtype == EVENT_TYPE and tuple(events.cat.categories) == EVENTS:
         return np.asarray(events.cat.codes.to_numpy(), dtype=np.int64)
-    if isinstance(events.dtype, pd.CategoricalDtype):
-        events = events.astype("str")
+    if isinstance(events.dtype, pd.CategoricalDtype):  # each category ranked once
+        categories = pd.Series(events.cat.categories.astype("str"), dtype="str")
+        per_category = np.append(_event_ranks(categories), -1)  # code -1 (missing): -1
+        return per_category[events.cat.codes.to_numpy()]
     # In Arrow (a hash of four values), not through Python strings as pd.Categorical does.
     found = pc.index_in(
         pa.array(events, from_pandas=True, type=pa.large_string()), value_set=_EVENT_SET
