@@ -622,20 +622,31 @@ def canonical_digest(
     keeps the digest while changing any cell changes it. ``key_rank`` and ``key_order`` are
     :func:`text_order` of the key when the caller has them already.
     """
-    return _hashed(len(cells), *_digest_input(cells, key, key_rank, key_order))
+    return _ordered_and_hashed(len(cells), *_digest_input(cells, key, key_rank, key_order))
 
 
 def _digest_input(
     cells: pd.DataFrame, key: str | None, key_rank: IntArray | None, key_order: IntArray | None
-) -> tuple[list[str], list[pa.ChunkedArray], IntArray | None]:
+) -> tuple[list[str], list[pa.ChunkedArray], IntArray | None, IntArray | None]:
     """The digest's column names in order, their columns as read (Arrow chunks, never copied
-    whole) and the rows' order (None when there is nothing to order)."""
+    whole), and the key's :func:`text_order` (None, None without a key)."""
     names = sorted(str(c) for c in cells.columns)
     if key is not None and key_rank is None:
         key_rank, key_order = text_order(cells[key])
     columns = [_digest_text(cells[name]) for name in names]
-    order = _row_order(columns, key_rank, key_order) if names and len(cells) else None
-    return names, columns, order
+    return names, columns, key_rank, key_order
+
+
+def _ordered_and_hashed(
+    n: int,
+    names: list[str],
+    columns: list[pa.ChunkedArray],
+    key_rank: IntArray | None,
+    key_order: IntArray | None,
+) -> str:
+    """:func:`_hashed`, the rows' order found first (None when there is nothing to order)."""
+    order = _row_order(columns, key_rank, key_order) if names and n else None
+    return _hashed(n, names, columns, order)
 
 
 def digest_beside(
@@ -651,18 +662,19 @@ def digest_beside(
 
     The thread holds the columns' Arrow arrays, never ``cells`` (the caller takes columns out
     of it as it goes), and lets go of each column once hashed. Arrow arrays are immutable and
-    ``key_rank``/``key_order`` are only read, by both sides. The rows' order is found here,
-    first: sorting holds more memory than hashing, and the caller's checks need theirs. A
+    ``key_rank``/``key_order`` are only read, by both sides. The rows' order is found in the
+    thread too (a second of ten million rows: the key's ties compared column by column;
+    its temporaries sit beside the caller's checks, which a coded read left room for). A
     small table's digest is made here and now. An error in the thread is raised by
     ``Future.result()``.
     """
-    names, columns, order = _digest_input(cells, key, key_rank, key_order)
+    names, columns, rank, order = _digest_input(cells, key, key_rank, key_order)
     if len(cells) < _DIGEST_BESIDE:
         done: Future[str] = Future()
-        done.set_result(_hashed(len(cells), names, columns, order))
+        done.set_result(_ordered_and_hashed(len(cells), names, columns, rank, order))
         return done
     pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
-    future = pool.submit(_hashed, len(cells), names, columns, order)
+    future = pool.submit(_ordered_and_hashed, len(cells), names, columns, rank, order)
     pool.shutdown(wait=False)  # its thread ends with its one task, not waited for here
     del columns  # the thread's list is now the only one: each column freed once hashed
     return future
