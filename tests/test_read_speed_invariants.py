@@ -321,6 +321,36 @@ def test_an_error_making_the_digest_in_its_thread_is_raised(
         digest.result()
 
 
+@pytest.mark.parametrize("beside", [0, 1 << 16])  # made in the thread, or here
+def test_the_key_order_made_with_the_digest_is_text_order_and_its_error_reaches_both(
+    monkeypatch: pytest.MonkeyPatch, beside: int
+) -> None:
+    """A read table's key order (made with the digest) is text_order's; when it cannot be
+    made, both the digest and the caller waiting for the key order hear why (never a wait
+    for ever)."""
+    monkeypatch.setattr(common, "_DIGEST_BESIDE", beside)
+    cells = pd.DataFrame({"k": pd.Series(["b", "a", "b", "é"], dtype="str"),
+                          "x": pd.Series(["1", "2", "0", "3"], dtype="str")})  # fmt: skip
+    expected_digest = canonical_digest(cells, key="k")
+    expected_rank, expected_order = common.text_order(cells["k"])
+    digest, key_sorted = common._beside(cells, "k", None, None)
+    assert key_sorted is not None
+    rank, order = key_sorted.result()
+    assert rank.tolist() == expected_rank.tolist() and order.tolist() == expected_order.tolist()
+    assert digest.result() == expected_digest
+
+    def fails(*args: object) -> object:
+        raise MemoryError("no room to sort")
+
+    monkeypatch.setattr(common, "text_order", fails)
+    digest, key_sorted = common._beside(cells, "k", None, None)
+    assert key_sorted is not None
+    with pytest.raises(MemoryError, match="no room to sort"):
+        key_sorted.result(timeout=60)  # a regression fails here, never hangs
+    with pytest.raises(MemoryError, match="no room to sort"):
+        digest.result(timeout=60)
+
+
 def test_keyed_digest_by_hand() -> None:
     # By the key x first: row (k=b, x=1) before (k=a, x=2), which sorts first by column k.
     cells = pd.DataFrame({"x": pd.Series(["1", "2"], dtype="str"), "k": ["b", "a"]})

@@ -75,11 +75,11 @@ class TextTable:
     line: pd.Series  # Int64, <NA> when the source has no lines (Parquet, DataFrame)
     source: str
     digest: Future[str]  # :func:`canonical_digest`, made beside the caller's checks
-    # The key column's text as integers in its code point order (equal exactly for equal
-    # texts; :func:`text_order`), when the table was read with a key: the digest's first sort
-    # key, reusable by the caller.
-    key_rank: IntArray | None = None
-    key_order: IntArray | None = None  # np.argsort(key_rank, kind="stable"), made with it
+    # When the table was read with a key: :func:`text_order` of the key column (its texts as
+    # integers in code point order, equal exactly for equal texts, and their stable argsort),
+    # the digest's first sort key, made beside the caller's checks with the digest and
+    # reusable by the caller (:attr:`key_rank`, :attr:`key_order`).
+    key_sorted: Future[tuple[IntArray, IntArray]] | None = None
     # The source's columns left unread (names as written, in its order): read with ``columns``.
     unread: tuple[str, ...] = ()
 
@@ -87,6 +87,16 @@ class TextTable:
     def sha256(self) -> str:
         """The digest (waiting for it, when it is still being made)."""
         return self.digest.result()
+
+    @property
+    def key_rank(self) -> IntArray | None:
+        """The key's texts as integers in their order (waiting for them), None without a key."""
+        return None if self.key_sorted is None else self.key_sorted.result()[0]
+
+    @property
+    def key_order(self) -> IntArray | None:
+        """``np.argsort(key_rank, kind="stable")`` (waiting for it), None without a key."""
+        return None if self.key_sorted is None else self.key_sorted.result()[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,11 +143,10 @@ def read_text_table(
     for name in cells.columns:  # one column at a time: each old column freed as it goes
         cells[name] = one_chunk(strip_text(cells[name]))
     row = np.arange(1, len(cells) + 1, dtype=np.int64)
-    rank, order = text_order(cells[key]) if key is not None else (None, None)
-    digest = digest_beside(cells, key=key, key_rank=rank, key_order=order)
+    digest, key_sorted = _beside(cells, key, None, None)
     unread = tuple(n for n in names if _canonical_name(n) not in cells.columns)
     line = lines.reset_index(drop=True)
-    return TextTable(cells, row, line, label, digest, rank, order, unread)
+    return TextTable(cells, row, line, label, digest, key_sorted, unread)
 
 
 def _chosen(names: Sequence[str], columns: Collection[str] | None) -> list[int] | None:
@@ -622,31 +631,57 @@ def canonical_digest(
     keeps the digest while changing any cell changes it. ``key_rank`` and ``key_order`` are
     :func:`text_order` of the key when the caller has them already.
     """
-    return _ordered_and_hashed(len(cells), *_digest_input(cells, key, key_rank, key_order))
+    return _beside(cells, key, key_rank, key_order, here=True)[0].result()
 
 
-def _digest_input(
-    cells: pd.DataFrame, key: str | None, key_rank: IntArray | None, key_order: IntArray | None
-) -> tuple[list[str], list[pa.ChunkedArray], IntArray | None, IntArray | None]:
-    """The digest's column names in order, their columns as read (Arrow chunks, never copied
-    whole), and the key's :func:`text_order` (None, None without a key)."""
-    names = sorted(str(c) for c in cells.columns)
-    if key is not None and key_rank is None:
-        key_rank, key_order = text_order(cells[key])
-    columns = [_digest_text(cells[name]) for name in names]
-    return names, columns, key_rank, key_order
+_Sorted: TypeAlias = tuple[IntArray, IntArray]  # :func:`text_order`: ranks and their argsort
 
 
-def _ordered_and_hashed(
-    n: int,
-    names: list[str],
-    columns: list[pa.ChunkedArray],
+def _beside(
+    cells: pd.DataFrame,
+    key: str | None,
     key_rank: IntArray | None,
     key_order: IntArray | None,
-) -> str:
-    """:func:`_hashed`, the rows' order found first (None when there is nothing to order)."""
-    order = _row_order(columns, key_rank, key_order) if names and n else None
-    return _hashed(n, names, columns, order)
+    *,
+    here: bool = False,
+) -> tuple[Future[str], Future[_Sorted] | None]:
+    """The digest and the key's :func:`text_order` (None without a key; the one given when
+    ``key_rank`` is), made in a thread of their own for a large table (see
+    :func:`digest_beside`), else (or ``here``) here and now: the key's order first, then the
+    rows' order, then the hashing."""
+    names = sorted(str(c) for c in cells.columns)
+    columns = [_digest_text(cells[name]) for name in names]
+    # The key's text as Arrow (no copy): the thread never touches a pandas object
+    key_text = _arrow_text(cells[key]) if key is not None and key_rank is None else None
+    key_sorted: Future[_Sorted] | None = None if key is None else Future()
+    if key_sorted is not None and key_rank is not None and key_order is not None:
+        key_sorted.set_result((key_rank, key_order))
+    n = len(cells)
+
+    def digest(columns: list[pa.ChunkedArray]) -> str:  # empties ``columns``
+        rank, order = key_rank, key_order
+        if key_text is not None and key_sorted is not None:
+            try:
+                rank, order = text_order(key_text)
+            except BaseException as exc:  # the caller waiting for the key hears of it too
+                key_sorted.set_exception(exc)
+                raise
+            key_sorted.set_result((rank, order))
+        row_order = _row_order(columns, rank, order) if names and n else None
+        return _hashed(n, names, columns, row_order)
+
+    if here or n < _DIGEST_BESIDE:
+        done: Future[str] = Future()
+        try:
+            done.set_result(digest(columns))
+        except Exception as exc:  # raised by result(), as from the thread
+            done.set_exception(exc)
+        return done, key_sorted
+    pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
+    future = pool.submit(digest, columns)
+    pool.shutdown(wait=False)  # its thread ends with its one task, not waited for here
+    del columns  # the thread's list is now the only one: each column freed once hashed
+    return future, key_sorted
 
 
 def digest_beside(
@@ -668,16 +703,7 @@ def digest_beside(
     small table's digest is made here and now. An error in the thread is raised by
     ``Future.result()``.
     """
-    names, columns, rank, order = _digest_input(cells, key, key_rank, key_order)
-    if len(cells) < _DIGEST_BESIDE:
-        done: Future[str] = Future()
-        done.set_result(_ordered_and_hashed(len(cells), names, columns, rank, order))
-        return done
-    pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
-    future = pool.submit(_ordered_and_hashed, len(cells), names, columns, rank, order)
-    pool.shutdown(wait=False)  # its thread ends with its one task, not waited for here
-    del columns  # the thread's list is now the only one: each column freed once hashed
-    return future
+    return _beside(cells, key, key_rank, key_order)[0]
 
 
 _DIGEST_BESIDE = 1 << 16  # rows from which the digest is made in a thread
@@ -846,7 +872,7 @@ def order_by_keys(
     return order
 
 
-def text_rank(column: pd.Series) -> IntArray:
+def text_rank(column: pd.Series | pa.ChunkedArray) -> IntArray:
     """Dense ranks of a text column from 0, in code point order (one sort in Arrow).
 
     >>> text_rank(pd.Series(["b", "a", "b", "é"], dtype="str")).tolist()
@@ -858,7 +884,7 @@ def text_rank(column: pd.Series) -> IntArray:
     return np.asarray(dense, dtype=np.int64) - 1
 
 
-def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
+def text_order(column: pd.Series | pa.ChunkedArray) -> tuple[IntArray, IntArray]:
     """Integers in a text column's code point order (equal exactly for equal texts) and their
     stable argsort: what :func:`text_rank` and ``np.argsort(rank, kind="stable")`` give in
     order, with numpy sorting integers instead of Arrow comparing strings.
@@ -917,7 +943,7 @@ def text_order(column: pd.Series) -> tuple[IntArray, IntArray]:
 _WORD = 8  # bytes of text taken as one integer sort key
 
 
-def _ranked_in_arrow(column: pd.Series) -> tuple[IntArray, IntArray]:
+def _ranked_in_arrow(column: pd.Series | pa.ChunkedArray) -> tuple[IntArray, IntArray]:
     rank = text_rank(column)
     return rank, np.argsort(rank, kind="stable").astype(np.int64, copy=False)
 
@@ -1009,7 +1035,11 @@ def _taken(column: pa.ChunkedArray, rows: IntArray | None) -> pa.ChunkedArray:
     return pa.chunked_array([coded.dictionary.take(pa.array(picked))])
 
 
-def _arrow_text(column: pd.Series) -> pa.ChunkedArray:
+def _arrow_text(column: pd.Series | pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text as large_string chunks without nulls (Arrow-backed already: no copy)."""
+    if isinstance(column, pa.ChunkedArray):
+        text = pc.fill_null(column, "") if column.null_count else column
+        return text if pa.types.is_large_string(text.type) else pc.cast(text, pa.large_string())
     text = pa.array(column.astype("str").fillna("").array)  # Arrow-backed already: no copy
     if isinstance(text, pa.Array):
         text = pa.chunked_array([text])
