@@ -210,10 +210,8 @@ def build_sales(
     sale_currency = currencies.at(sale_at)
     rates = _Rates.of(sale_currency, date, money, sale_ids)
     sale_total = sale_rows["amount_minor"].to_numpy(dtype=np.int64)
-    total = rates.convert(sale_total, np.arange(len(sale_rows)))
-    margin_total = rates.convert(
-        margin.fillna(0).to_numpy(dtype=np.int64), np.arange(len(sale_rows))
-    )
+    total = rates.convert(sale_total, None)
+    margin_total = rates.convert(margin.fillna(0).to_numpy(dtype=np.int64), None)
     _check_totals_fit(total[first])
     split = (rows_per_group[group] > 1) | (share != SHARE_WHOLE)
     whole = not split.any()  # every sale credited whole: its amount is its total (shared)
@@ -367,17 +365,18 @@ def _positions(employee_position: pd.Series, employee_ids: TextCodes) -> Int:
     """Each id's roster position (``employee_position``: roster position by employee id)."""
     keys = pd.Index(employee_position.index.to_numpy(dtype=object), dtype=object)
     codes, distinct = employee_ids.codes, employee_ids.distinct
-    found = None
-    if keys.is_unique and not bool(np.any(codes < 0)):
+    positions: Int | None = None
+    if keys.is_unique and len(distinct):
         found = keys.get_indexer(pd.Index(distinct, dtype=object))  # each distinct id once
-        # per row: a distinct id no row uses (a category) may be off the roster
-        found = found[codes] if len(found) else np.zeros(len(codes), dtype=np.int64)
-    positions: Int
-    if found is None or bool(np.any(found < 0)):  # refuse as reindex does, in its words
+        # Each distinct id's roster position (-1: off the roster, or a category no row uses;
+        # a missing id's code -1 reads the trailing -1), then one gather per row
+        at = np.append(np.where(found >= 0, employee_position.to_numpy(np.int64)[found], -1), -1)
+        positions = at[codes]
+    elif not len(codes):
+        positions = np.zeros(0, dtype=np.int64)
+    if positions is None or bool(np.any(positions < 0)):  # refused as reindex does, in its words
         ids = pd.Index(employee_ids.texts(), dtype=object)
         positions = employee_position.reindex(ids).to_numpy(dtype=np.int64)
-    else:
-        positions = employee_position.to_numpy(dtype=np.int64)[found]
     return positions
 
 
@@ -497,6 +496,7 @@ class _Rates:
     numerator: Any  # rate * 10**(pay digits - sale digits) where positive (Python ints)
     denominator: Any  # RATE_SCALE * 10**(sale digits - pay digits) where positive
     rounding: Rounding
+    converts: bool = True  # whether some sale row has a rate (else every amount stays as is)
 
     @classmethod
     def of(cls, currency: TextCodes, date: Dates, money: Money | None, ids: Texts) -> _Rates:
@@ -511,12 +511,12 @@ class _Rates:
             _same(np.array(1, dtype=object), n),
         )
         if money is None:
-            return cls(none[0], none[1], none[2], none[2], Rounding.HALF_UP)
+            return cls(none[0], none[1], none[2], none[2], Rounding.HALF_UP, converts=False)
         # One comparison per distinct currency; a missing one (code -1, last) is foreign
         other = np.array([c != money.currency for c in currency.distinct] + [True], dtype=bool)
         foreign = other[currency.codes]
         if not foreign.any():
-            return cls(none[0], none[1], none[2], none[2], money.rounding)
+            return cls(none[0], none[1], none[2], none[2], money.rounding, converts=False)
         foreign_at = np.flatnonzero(foreign)
         named = currency.at(foreign_at).texts()  # the foreign sales' currencies only
         rate = np.zeros(n, dtype=np.int64)
@@ -546,14 +546,21 @@ class _Rates:
         # In the pay currency: times 1. After `through` with no rate yet: 0 (never looked at).
         numerator = np.where(usable, rate.astype(object) * up, np.where(foreign, 0, 1))
         denominator = np.where(usable, RATE_SCALE * down, 1)
-        return cls(rate, rate_date, numerator, denominator, money.rounding)
+        return cls(rate, rate_date, numerator, denominator, money.rounding, bool(rate.any()))
 
-    def convert(self, units: Int, row: Int) -> Int:
-        """Ledger minor units of sale row ``row`` (per entry) in pay minor units, rounded once."""
-        if len(units) == 0 or not np.any(self.rate[row]):
+    def convert(self, units: Int, row: Int | None) -> Int:
+        """Ledger minor units of sale row ``row`` (per entry; None: of every sale row, in
+        order) in pay minor units, rounded once."""
+        if len(units) == 0 or not self.converts:  # no gather of a rate per sale row
             return np.asarray(units, dtype=np.int64)
-        exact = np.asarray(units).astype(object) * self.numerator[row]
-        out = round_div(exact, self.denominator[row], self.rounding)
+        if row is None:
+            numerator, denominator = self.numerator, self.denominator
+        elif not np.any(self.rate[row]):
+            return np.asarray(units, dtype=np.int64)
+        else:
+            numerator, denominator = self.numerator[row], self.denominator[row]
+        exact = np.asarray(units).astype(object) * numerator
+        out = round_div(exact, denominator, self.rounding)
         return np.asarray(out).astype(np.int64)
 
 

@@ -949,7 +949,8 @@ def _check_orphans(rows: pd.DataFrame, ctx: _Context) -> None:
 def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     """Later events may not predate the sale nor belong to another employee."""
     lookup = ctx.sale_lookup(rows)  # every later event has its sale by now (orphans are gone)
-    later = rows[rows["event"] != "sale"]
+    # Only the columns looked at here are taken at the later events (not the ids' text)
+    later = rows[_AGAINST_SALE][(rows["event"] != "sale").to_numpy()]
     sale = lookup[later["_tid"].to_numpy()]
     dates = ctx.frame["date"]
     early = later["date"].to_numpy() < dates.to_numpy()[sale]
@@ -1002,6 +1003,9 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
         + theirs + " (" + ctx.labels(sale[wrong]) + ")"
     )  # fmt: skip
     ctx.reject(hit.index, "currency", reason)
+
+
+_AGAINST_SALE = ["_tid", "_emp", "_cur", "date", "event", "employee_id", "currency"]
 
 
 def _not_a_sharer(hit: pd.DataFrame, shared: pd.DataFrame, ctx: _Context) -> pd.Series:
