@@ -811,3 +811,30 @@ def test_a_parquet_ledger_read_coded_is_the_ledger_of_its_text(
     pd.testing.assert_frame_equal(from_file.frame, from_text.frame)
     assert from_file.rejected == from_text.rejected
     assert from_file.sha256 == from_text.sha256
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.one_of(st.none(), CELL_TEXT), max_size=6), min_size=1, max_size=5),
+    st.booleans(),
+)
+def test_coded_text_has_each_chunks_texts(parts: list[list[str | None]], shared: bool) -> None:
+    """Chunks with dictionaries of their own (some alike, as a row group's chunks are) or
+    one shared dictionary, missing cells among them: each row's text (a missing one empty),
+    categories distinct, codes in the smallest type."""
+    if shared:  # every chunk coded into one dictionary of all the texts
+        pool = pa.array(sorted({v for p in parts for v in p if v is not None}), pa.string())
+        at = {v: k for k, v in enumerate(pool.to_pylist())}
+        chunks = [
+            pa.DictionaryArray.from_arrays(
+                pa.array([None if v is None else at[v] for v in p], pa.int32()), pool
+            )
+            for p in parts
+        ]
+    else:
+        chunks = [pa.array(p, pa.string()).dictionary_encode() for p in parts]
+    column = pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.string()))
+    got = common.coded_text(column)
+    assert got.astype("str").tolist() == ["" if v is None else v for p in parts for v in p]
+    assert got.cat.categories.is_unique
+    assert got.cat.codes.dtype == np.int8  # a handful of texts

@@ -434,10 +434,11 @@ def _is_text(kind: pa.DataType) -> bool:
 def coded_text(column: pa.ChunkedArray) -> pd.Series:
     """A dictionary-encoded text column as categories of its distinct texts (a missing
     text is an empty one, as in every other text column): each chunk's codes moved into one
-    dictionary for the whole column, then copied into one 32-bit array.
+    dictionary for the whole column, straight into one array of the smallest type.
 
     The categories are as the file has them (not sorted, possibly some unused, not yet
-    stripped: :func:`strip_text` strips them).
+    stripped: :func:`strip_text` strips them). A file's row group has a dictionary of its
+    own, which its chunks share: only the distinct dictionaries are joined.
 
     >>> parts = pa.chunked_array([pa.array(["b", None]).dictionary_encode(),
     ...                           pa.array(["a", "b"]).dictionary_encode()])
@@ -445,29 +446,56 @@ def coded_text(column: pa.ChunkedArray) -> pd.Series:
     >>> column.tolist(), column.cat.categories.tolist()
     (['b', '', 'a', 'b'], ['b', 'a', ''])
     """
-    unified = column.unify_dictionaries() if column.num_chunks > 1 else column
+    chunks = [chunk for chunk in column.chunks if len(chunk)]
+    n = len(column)
     del column
-    chunks = unified.chunks
-    texts = (
-        chunks[0].dictionary.cast(pa.large_string()) if chunks else pa.array([], pa.large_string())
-    )
-    missing = len(texts)  # a missing cell's code: an empty text past the file's own
-    codes = np.empty(len(unified), dtype=np.int32)
-    at = 0
+    kinds: list[pa.Array] = []  # the distinct dictionaries, in order
+    kind_of: list[int] = []  # each chunk's
     for chunk in chunks:
-        indices = chunk.indices
+        if not kinds or not (chunk.dictionary is kinds[-1] or chunk.dictionary.equals(kinds[-1])):
+            kinds.append(chunk.dictionary)
+        kind_of.append(len(kinds) - 1)
+    if len(kinds) <= 1:  # one dictionary: the chunks' codes are the column's
+        texts = kinds[0].cast(pa.large_string()) if kinds else pa.array([], pa.large_string())
+        moves: list[npt.NDArray[np.int64] | None] = [None] * len(kinds)
+    else:  # each dictionary's texts moved to their place among all of them
+        joined = pc.fill_null(pa.concat_arrays([k.cast(pa.large_string()) for k in kinds]), "")
+        encoded = pc.dictionary_encode(joined)
+        texts, place = encoded.dictionary, np.asarray(encoded.indices, dtype=np.int64)
+        cuts = np.cumsum([0] + [len(k) for k in kinds]).tolist()
+        moves = [place[a:b] for a, b in pairwise(cuts)]
+    missing = len(texts)  # a missing cell's code: an empty text past the others
+    codes = np.empty(n, dtype=_code_type(missing + 1))
+    at = 0
+    for chunk, kind in zip(chunks, kind_of, strict=True):
+        indices, move = chunk.indices, moves[kind]
+        if move is not None and indices.null_count:  # a null reads the move's trailing code
+            move = np.append(move, missing)
         if indices.null_count:
-            indices = indices.fill_null(pa.scalar(missing, indices.type))
-        codes[at : at + len(chunk)] = np.asarray(indices)
+            past = len(kinds[kind]) if move is not None else missing
+            indices = indices.fill_null(pa.scalar(past, indices.type))
+        raw = np.asarray(indices)
+        codes[at : at + len(chunk)] = raw if move is None else move[raw]
         at += len(chunk)
-    if unified.null_count:
+    if any(chunk.null_count for chunk in chunks):
         texts = pa.concat_arrays([texts, pa.array([""], pa.large_string())])
-    del unified, chunks
+    del chunks
     categories = pd.Index(_STR.__from_arrow__(texts), dtype=_STR)  # type: ignore[attr-defined]
     if categories.has_duplicates:  # an empty text in the file's dictionary and a missing one
         first, kept = pd.factorize(categories)
-        codes, categories = first.astype(np.int32)[codes], pd.Index(kept, dtype=_STR)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), copy=False)
+        codes, categories = first.astype(codes.dtype)[codes], pd.Index(kept, dtype=_STR)
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=categories, validate=False), copy=False
+    )
+
+
+def _code_type(size: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type for codes 0 to ``size - 1`` and -1 (as pandas'
+    categories take them, without a copy)."""
+    for kind in (np.int8, np.int16, np.int32):
+        if size <= np.iinfo(kind).max:
+            return kind
+    return np.int64
 
 
 def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
@@ -1015,12 +1043,12 @@ def _digest_text(column: pd.Series) -> pa.ChunkedArray:
     text a row (see :func:`_taken`)."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
         return _arrow_text(column)
-    codes = column.cat.codes.to_numpy().astype(np.int32, copy=False)
+    codes = column.cat.codes.to_numpy()  # in their own type: Arrow takes them without a copy
     texts = _arrow_text(pd.Series(column.cat.categories, dtype=_STR)).combine_chunks()
     if (codes < 0).any():  # a missing cell is an empty text
-        codes = np.where(codes < 0, len(texts), codes)
+        codes = np.where(codes < 0, len(texts), codes.astype(np.int32))
         texts = pa.concat_arrays([texts, pa.array([""], pa.large_string())])
-    indices = pa.array(codes.astype(np.int32, copy=False))
+    indices = pa.array(codes)
     return pa.chunked_array([pa.DictionaryArray.from_arrays(indices, texts)])
 
 
@@ -1062,6 +1090,8 @@ def text_categories(text: pd.Series) -> pd.Series:
     >>> column.tolist()[:2], column.cat.categories.tolist(), column.cat.codes.dtype
     (['USD', 'EUR'], ['EUR', 'USD'], dtype('int8'))
     """
+    if isinstance(text.dtype, pd.CategoricalDtype) and _is_text_index(text.cat.categories):
+        return _sorted_categories(text)
     encoded = _dictionary_encoded(text, "mask")
     if encoded is None:
         codes, uniques = pd.factorize(text, sort=True)
@@ -1077,6 +1107,29 @@ def text_categories(text: pd.Series) -> pd.Series:
         categories = pd.Index(dictionary.take(pa.array(order)).to_pylist(), dtype="str")
     return pd.Series(
         pd.Categorical.from_codes(codes, categories=categories), index=text.index, name=text.name
+    )
+
+
+def _sorted_categories(text: pd.Series) -> pd.Series:
+    """:func:`text_categories` of categories of text (:func:`coded_text`): the ones some
+    row has, sorted, each row's code moved to its text's place in one gather."""
+    codes = text.cat.codes.to_numpy()
+    categories = text.cat.categories
+    counts = np.bincount(np.add(codes, 1, dtype=np.int64), minlength=len(categories) + 1)
+    used = np.flatnonzero(counts[1:])
+    kept = pa.array(np.asarray(categories[used], dtype=object), pa.large_string())
+    order = np.asarray(pc.sort_indices(kept), dtype=np.int64)
+    # Each used category's place in code point order; past them, -1 for a missing text
+    place = np.full(len(categories) + 1, -1, dtype=_code_type(len(used) + 1))
+    place[used[order]] = np.arange(len(used))
+    return pd.Series(
+        pd.Categorical.from_codes(
+            place[codes],
+            categories=pd.Index(kept.take(pa.array(order)).to_pylist(), dtype="str"),
+            validate=False,
+        ),
+        index=text.index,
+        name=text.name,
     )
 
 
