@@ -146,6 +146,12 @@ def test_amounts_read_quickly_as_the_scan_reads_them(texts: list[str], digits: i
     got_units, got_reasons = parse_minor_units(column, digits)
     assert got_units.tolist() == units.tolist()
     assert got_reasons.tolist() == reasons.tolist()
+    # The ledger's own call: the same reasons, missing rather than None (as categories when
+    # quick, so no Python object a row)
+    own_units, own_reasons = amounts.minor_units_and_reasons(column, digits)
+    assert own_units.tolist() == units.tolist()
+    assert [None if pd.isna(r) else r for r in own_reasons.tolist()] == reasons.tolist()
+    assert isinstance(own_reasons.dtype, pd.CategoricalDtype) == (quick is not None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from compcalc.errors import InputError
-from compcalc.inputs.amounts import format_minor_units, parse_minor_units
+from compcalc.inputs.amounts import format_minor_units, minor_units_and_reasons
 from compcalc.inputs.common import (
     BoolArray,
     IntArray,
@@ -222,7 +222,7 @@ def _check_amount(
     text = cells["amount"]
     needed = (rank == _SALE) | (rank == _REFUND)
     given = (text != "").to_numpy()
-    units, reasons = parse_minor_units(text, digits, currency=currency, column="amount")
+    units, reasons = minor_units_and_reasons(text, digits, currency=currency, column="amount")
     refused = reasons.notna().to_numpy()
     problems.add(refused & (given | needed), "amount", reasons)  # no copy of the reasons
     del reasons
@@ -244,7 +244,7 @@ def _check_margin(
     given = (text != "").to_numpy()
     elsewhere = given & (rank > _SALE)
     problems.add(elsewhere, "margin", "margin is only allowed on sale events")
-    units, reasons = parse_minor_units(text, digits, currency=currency, column="margin")
+    units, reasons = minor_units_and_reasons(text, digits, currency=currency, column="margin")
     problems.add(reasons.notna().to_numpy() & given & ~elsewhere, "margin", reasons)
     del reasons
     # Missing where not given (parsed as 0 there): the parsed column itself, not a copy
@@ -262,7 +262,7 @@ def _check_share(cells: pd.DataFrame, rank: IntArray, problems: Problems) -> pd.
         "share is only allowed on sale events; a refund or dispute applies to every share "
         "of its transaction",
     )
-    units, reasons = parse_minor_units(text, SHARE_DIGITS, column=SHARE_COLUMN)
+    units, reasons = minor_units_and_reasons(text, SHARE_DIGITS, column=SHARE_COLUMN)
     reasons = reasons.where(given & ~elsewhere, None)
     problems.add_reasons(reasons, SHARE_COLUMN)
     parsed = given & ~elsewhere & reasons.isna().to_numpy()
