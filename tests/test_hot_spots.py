@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,7 @@ from compcalc.engine.crediting import (
     EventsBySale,
     Sales,
     TextCodes,
+    _check_totals_fit,
     _positions,
     allocate_shares,
     build_sales,
@@ -36,6 +38,7 @@ from compcalc.engine.crediting import (
 )
 from compcalc.engine.override import _shares
 from compcalc.engine.tiers import Groups, Schedule, per_sale_exact, per_transaction
+from compcalc.errors import RunError
 from compcalc.inputs import check_ledger, read_ledger, read_roster
 from compcalc.inputs.ledger import (
     EVENTS,
@@ -693,3 +696,27 @@ def test_text_codes_of_a_categorical_column_are_its_own_when_they_serve() -> Non
     again = TextCodes.of(shuffled, ordered=True)  # categories not in text order: factorized
     assert again.codes.tolist() == [1, 0, 1] and again.distinct.tolist() == ["a", "b"]
     assert TextCodes.of(shuffled).tolist() == ["b", "a", "b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(-(2**62), 2**62) | st.integers(-5, 5), max_size=12),
+    st.lists(st.integers(0, 11), max_size=12),
+)
+def test_the_totals_guard_refuses_exactly_the_sums_past_the_limit(
+    amounts: list[int], picks: list[int]
+) -> None:
+    """Whether settled by the quick bound (count x largest) or by the sum, sale totals whose
+    sizes add up past 2**61 are refused and the others pass (``at``: the transactions' first
+    shares; None: all of them)."""
+    amount = np.array(amounts, dtype=np.int64)
+    for at in (None, np.array([p for p in picks if p < len(amounts)], dtype=np.int64)):
+        chosen = amounts if at is None else [amounts[k] for k in at]
+        size = sum(abs(a) for a in chosen)
+        if abs(size - 2**61) < 2**20:  # where float rounding decides: either way
+            continue
+        if size >= 2**61:
+            with pytest.raises(RunError, match="more than 64-bit integers hold exactly"):
+                _check_totals_fit(amount, at)
+        else:
+            _check_totals_fit(amount, at)

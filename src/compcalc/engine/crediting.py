@@ -201,18 +201,17 @@ def build_sales(
     group = starts.astype(np.int64)  # summed in place (a cumsum that casts copies it first)
     np.cumsum(group, out=group)
     group -= 1  # the transaction's number among the sales (in place: no second column)
-    size = int(group[-1]) + 1 if len(group) else 0
     transactions = np.full(int(ledger["_code"].max()) + 1 if len(ledger) else 0, -1, np.int64)
     transactions[sale_code] = group  # code -> the transaction's number (-1: no sale)
     share = _shares(sale_rows)
-    rows_per_group = np.bincount(group, minlength=size)
     first = np.flatnonzero(starts)  # each transaction's first share (its group starts there)
+    rows_per_group = np.diff(np.append(first, len(group)))  # a group runs to the next start
     sale_currency = currencies.at(sale_at)
     rates = _Rates.of(sale_currency, date, money, sale_ids)
     sale_total = sale_rows["amount_minor"].to_numpy(dtype=np.int64)
     total = rates.convert(sale_total, None)
     margin_total = rates.convert(margin.fillna(0).to_numpy(dtype=np.int64), None)
-    _check_totals_fit(total[first])
+    _check_totals_fit(total, first)
     split = (rows_per_group[group] > 1) | (share != SHARE_WHOLE)
     whole = not split.any()  # every sale credited whole: its amount is its total (shared)
     amount = total if whole else allocate_shares(total, share, group)
@@ -589,9 +588,21 @@ def _missing_rates(
     raise RunError(problems)
 
 
-def _check_totals_fit(amount: Int) -> None:
-    """Refuse ledgers whose totals could overflow the exact 64-bit integer sums."""
-    bound = float(np.abs(amount).sum(dtype=np.float64))  # float-ok: a size bound, not money
+def _check_totals_fit(amount: Int, at: Int | None = None) -> None:
+    """Refuse ledgers whose totals could overflow the exact 64-bit integer sums (of
+    ``amount`` at ``at``, or all of it).
+
+    Mostly settled without a pass of its own: as many amounts as there are, each at most the
+    largest one in size, stay well below the limit. Only otherwise is the sum worked out.
+    """
+    count = len(amount) if at is None else len(at)
+    if not count:
+        return
+    largest = max(abs(int(amount.max())), abs(int(amount.min())))  # read-only passes
+    if largest * count < 2**61:
+        return
+    picked = amount if at is None else amount[at]
+    bound = float(np.abs(picked).sum(dtype=np.float64))  # float-ok: a size bound, not money
     if bound >= 2.0**61:
         raise RunError(
             "the ledger's sale amounts add up to more than 64-bit integers hold exactly "
