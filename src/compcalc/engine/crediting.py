@@ -215,8 +215,11 @@ def build_sales(
     split = (rows_per_group[group] > 1) | (share != SHARE_WHOLE)
     whole = not split.any()  # every sale credited whole: its amount is its total (shared)
     amount = total if whole else allocate_shares(total, share, group)
+    # Refunds and disputes: only the columns read here, and the transaction by its code
+    # (codes sort as the ids do: the same order, no text compared or copied)
+    is_refund = (ledger["event"] == "refund").to_numpy(dtype=bool)
     refunds = _sorted(
-        ledger[ledger["event"] == "refund"], ["transaction_id", "date", "amount_minor"]
+        ledger[["_code", "date", "amount_minor"]][is_refund], ["_code", "date", "amount_minor"]
     )
     r_group = transactions[refunds["_code"].to_numpy(dtype=np.int64)]
     refunds, r_group = refunds[r_group >= 0], r_group[r_group >= 0]
@@ -227,7 +230,8 @@ def build_sales(
     r_event, r_sale = _expand(r_group, first, rows_per_group)
     left = total[r_sale] - converted[r_event]
     lost = amount[r_sale] - allocate_shares(left, share[r_sale], r_event)
-    disputes = ledger[ledger["event"].isin(["dispute_opened", "dispute_resolved"])]
+    is_dispute = ledger["event"].isin(["dispute_opened", "dispute_resolved"]).to_numpy(dtype=bool)
+    disputes = ledger[["_code", "date", "event"]][is_dispute]
     d_group = transactions[disputes["_code"].to_numpy(dtype=np.int64)]
     disputes, d_group = disputes[d_group >= 0], d_group[d_group >= 0]
     d_event, d_sale = _expand(d_group, first, rows_per_group)
