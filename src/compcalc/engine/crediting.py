@@ -596,8 +596,10 @@ def _check_totals_fit(amount: Int, at: Int | None = None) -> None:
     """Refuse ledgers whose totals could overflow the exact 64-bit integer sums (of
     ``amount`` at ``at``, or all of it).
 
-    Mostly settled without a pass of its own: as many amounts as there are, each at most the
-    largest one in size, stay well below the limit. Only otherwise is the sum worked out.
+    Exact either way. Mostly settled without a pass of its own: as many amounts as there
+    are, each at most the largest one in size, stay below the limit. Only otherwise are the
+    sizes summed, exactly: as 32-bit halves summed apart (neither sum can overflow 64 bits
+    for fewer than 2**32 amounts).
     """
     count = len(amount) if at is None else len(at)
     if not count:
@@ -606,11 +608,14 @@ def _check_totals_fit(amount: Int, at: Int | None = None) -> None:
     if largest * count < 2**61:
         return
     picked = amount if at is None else amount[at]
-    bound = float(np.abs(picked).sum(dtype=np.float64))  # float-ok: a size bound, not money
-    if bound >= 2.0**61:
+    size = np.abs(picked).view(np.uint64)  # -2**63 is its own absolute value: 2**63 unsigned
+    high = int(np.sum(size >> np.uint64(32), dtype=np.uint64))
+    low = int(np.sum(size & np.uint64(0xFFFFFFFF), dtype=np.uint64))
+    total = (high << 32) + low
+    if total >= 2**61:
         raise RunError(
             "the ledger's sale amounts add up to more than 64-bit integers hold exactly "
-            f"(about {bound:.3g} minor units); split the run by employee"
+            f"(about {float(total):.3g} minor units); split the run by employee"
         )
 
 
