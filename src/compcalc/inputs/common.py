@@ -4,7 +4,9 @@ A roster or ledger may arrive as a CSV file, a Parquet file or a pandas DataFram
 are turned into the same thing first: a table of stripped text cells with canonical (lower
 case) column names, 1-based data row numbers and, for CSV, the file line of each row. The
 validators in :mod:`.roster` and :mod:`.ledger` then work on whole columns of text, so a
-value is interpreted in exactly one place whatever the source was.
+value is interpreted in exactly one place whatever the source was. A Parquet column the
+caller codes anyway (``read_text_table(coded=...)``) comes as categories of its stripped
+texts (the file's dictionary): the same cells, a code a row instead of a string a row.
 """
 
 from __future__ import annotations
