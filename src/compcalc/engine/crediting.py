@@ -613,9 +613,10 @@ def _check_totals_fit(amount: Int, at: Int | None = None) -> None:
     low = int(np.sum(size & np.uint64(0xFFFFFFFF), dtype=np.uint64))
     total = (high << 32) + low
     if total >= 2**61:
+        about = f"{float(total):.3g}"  # float-ok: the size in words, not money
         raise RunError(
             "the ledger's sale amounts add up to more than 64-bit integers hold exactly "
-            f"(about {float(total):.3g} minor units); split the run by employee"
+            f"(about {about} minor units); split the run by employee"
         )
 
 

@@ -181,9 +181,9 @@ def strip_text(column: pd.Series) -> pd.Series:
     (['a', 'a', 'b'], ['b', 'a'])
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        categories = column.cat.categories
-        stripped = strip_text(pd.Series(categories, dtype=_STR))
-        if stripped.equals(pd.Series(categories, dtype=_STR)):
+        categories = pd.Series(column.cat.categories, dtype=_STR)
+        stripped = strip_text(categories)
+        if stripped.equals(categories):
             return column
         first, kept = pd.factorize(stripped)
         codes = column.cat.codes.to_numpy()
@@ -1217,11 +1217,20 @@ def parse_dates(text: pd.Series, column: str) -> tuple[pd.Series, pd.Series]:
 def _factorized(text: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], pd.Series]:
     """``pd.factorize(text, use_na_sentinel=False)`` (a missing text is a value of its own),
     through Arrow's hash table for Arrow-backed text: 32-bit codes, no pass of pandas' own.
+    Categories (a coded column, :func:`coded_text`) are their own distinct texts: their codes
+    as they are, the categories in their order (an unused one among them).
 
     >>> codes, distinct = _factorized(pd.Series(["b", None, "a", "b"], dtype="str"))
     >>> codes.tolist(), distinct.tolist()
     ([0, 1, 2, 0], ['b', nan, 'a'])
     """
+    if isinstance(text.dtype, pd.CategoricalDtype):  # coded: its categories are the distinct
+        codes = text.cat.codes.to_numpy()
+        distinct = pd.Series(text.cat.categories, dtype=_STR)
+        if (codes < 0).any():  # a missing text is a value of its own, last
+            codes = np.where(codes < 0, len(distinct), codes.astype(np.int32))
+            distinct = pd.concat([distinct, pd.Series([None], dtype=_STR)], ignore_index=True)
+        return codes, distinct
     encoded = _dictionary_encoded(text, "encode")
     if encoded is None:
         codes, uniques = pd.factorize(text, use_na_sentinel=False)
@@ -1233,10 +1242,7 @@ def _factorized(text: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], pd.Serie
 def _dictionary_encoded(text: pd.Series, nulls: str) -> pa.DictionaryArray | None:
     """Arrow-backed text through Arrow's hash table (32-bit indices; a missing text
     ``"mask"``-ed as a missing index or ``"encode"``-d as a value of its own), or None for
-    other columns (pandas' factorize is theirs). Categories of text (:func:`coded_text`)
-    are the dictionary already: only the texts some row has are kept, in their order."""
-    if isinstance(text.dtype, pd.CategoricalDtype) and _is_text_index(text.cat.categories):
-        return _categories_encoded(text, nulls)
+    other columns (pandas' factorize is theirs)."""
     if not isinstance(text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow":
         return None
     arrow = pa.array(text.array)
@@ -1250,26 +1256,6 @@ def _is_text_index(index: pd.Index) -> bool:
     return isinstance(index.dtype, pd.StringDtype) or (
         index.dtype == object and all(isinstance(v, str) for v in index)
     )
-
-
-def _categories_encoded(text: pd.Series, nulls: str) -> pa.DictionaryArray:
-    """:func:`_dictionary_encoded` of categories: the used ones, a code a row in 32 bits."""
-    codes = text.cat.codes.to_numpy().astype(np.int32, copy=False)
-    categories = text.cat.categories
-    missing = codes < 0
-    some_missing = bool(missing.any())
-    used = np.bincount(codes[~missing] if some_missing else codes, minlength=len(categories))
-    if not used.all():  # codes moved down past the unused categories
-        keep = used > 0
-        place = np.append(np.cumsum(keep, dtype=np.int32) - 1, np.int32(-1))
-        codes, categories = place[codes], categories[keep]
-    texts = pa.array(np.asarray(categories, dtype=object), type=pa.large_string())
-    if some_missing and nulls == "encode":  # a missing text is a value of its own, last
-        texts = pa.concat_arrays([texts, pa.array([None], pa.large_string())])
-        indices = pa.array(np.where(missing, np.int32(len(categories)), codes))
-    else:
-        indices = pa.array(codes, mask=missing if some_missing else None)
-    return pa.DictionaryArray.from_arrays(indices, texts)
 
 
 def place_labels(row: IntArray, line: pd.Series) -> pd.Series:
