@@ -450,3 +450,52 @@ def test_row_order_changes_nothing(rng: random.Random) -> None:
     assert sorted((r.column, r.value, r.reason) for r in shuffled.rejected) == sorted(
         (r.column, r.value, r.reason) for r in base.rejected
     )
+
+
+@st.composite
+def whole_sales(draw: st.DrawFn) -> list[tuple[str, ...]]:
+    """Transactions T00-T39 sold whole, some refunded, disputed or resolved after the sale."""
+    rows: list[tuple[str, ...]] = []
+    for k in range(draw(st.integers(1, 12))):
+        tid, who = f"T{draw(st.integers(0, 39)):02d}", draw(st.sampled_from(EMPLOYEES))
+        if any(row[0] == tid for row in rows):
+            continue
+        cents = draw(st.integers(1, 10**9))
+        rows.append((tid, who, f"2026-10-{1 + k:02d}", "sale", _money(cents)))
+        events = draw(st.lists(st.sampled_from(("refund", "dispute")), max_size=2, unique=True))
+        for day, event in enumerate(events):
+            date = f"2026-11-{1 + day:02d}"
+            if event == "refund":
+                rows.append((tid, who, date, "refund", _money(draw(st.integers(1, cents)))))
+            else:
+                rows.append((tid, who, date, "dispute_opened", ""))
+    return rows
+
+
+@settings(max_examples=40, deadline=None)  # each example reads and checks two ledgers
+@given(whole_sales())
+def test_whole_sales_are_indexed_alike_with_and_without_a_split_in_the_ledger(
+    rows: list[tuple[str, ...]],
+) -> None:
+    """A ledger of sales each credited whole to one employee takes a quicker path (a
+    transaction is a sale: no groups of shares made); a split anywhere in it takes the
+    general one. Adding a split transaction that sorts last changes nothing for the others:
+    their shares, refunds and disputes are indexed the same, position for position."""
+    split = [
+        ("Z9", "E1", "2026-10-20", "sale", "10.01", "50"),
+        ("Z9", "E2", "2026-10-20", "sale", "10.01", "50"),
+        ("Z9", "E2", "2026-11-20", "refund", "3.00"),
+        ("Z9", "E1", "2026-11-21", "dispute_opened", ""),
+    ]
+    quick, general = sales_of(ledger(*rows)), sales_of(ledger(*rows, *split))
+    n = len(quick)
+    assert len(general) == n + 2 and general.transaction.tolist()[n:] == [n, n]
+    assert general.amount.tolist()[n:] == [501, 500] and general.split.tolist()[n:] == [True] * 2
+    for name in ("transaction", "employee", "date", "amount", "margin", "split", "total"):
+        assert np.array_equal(getattr(quick, name), getattr(general, name)[:n]), name
+    for kind in ("refund", "dispute"):
+        mine = getattr(general, f"{kind}_sale") < n
+        for field in (f"{kind}_sale", f"{kind}_date"):
+            assert np.array_equal(getattr(quick, field), getattr(general, field)[mine]), field
+    assert np.array_equal(quick.refund_amount, general.refund_amount[general.refund_sale < n])
+    assert np.array_equal(quick.dispute_opens, general.dispute_opens[general.dispute_sale < n])

@@ -198,21 +198,19 @@ def build_sales(
     sale_code = sale_rows["_code"].to_numpy(dtype=np.int64)  # rises with position
     starts = np.ones(len(sale_code), dtype=bool)
     starts[1:] = sale_code[1:] != sale_code[:-1]
-    group = starts.astype(np.int64)  # summed in place (a cumsum that casts copies it first)
-    np.cumsum(group, out=group)
-    group -= 1  # the transaction's number among the sales (in place: no second column)
+    shares = _Shares.of(starts)
+    group = shares.group
     transactions = np.full(int(ledger["_code"].max()) + 1 if len(ledger) else 0, -1, np.int64)
     transactions[sale_code] = group  # code -> the transaction's number (-1: no sale)
+    del starts
     share = _shares(sale_rows)
-    first = np.flatnonzero(starts)  # each transaction's first share (its group starts there)
-    rows_per_group = np.diff(np.append(first, len(group)))  # a group runs to the next start
     sale_currency = currencies.at(sale_at)
     rates = _Rates.of(sale_currency, date, money, sale_ids)
     sale_total = sale_rows["amount_minor"].to_numpy(dtype=np.int64)
     total = rates.convert(sale_total, None)
     margin_total = rates.convert(margin.fillna(0).to_numpy(dtype=np.int64), None)
-    _check_totals_fit(total, first)
-    split = (rows_per_group[group] > 1) | (share != SHARE_WHOLE)
+    _check_totals_fit(total, shares.first)
+    split = shares.several() | (share != SHARE_WHOLE)
     whole = not split.any()  # every sale credited whole: its amount is its total (shared)
     amount = total if whole else allocate_shares(total, share, group)
     # Refunds and disputes: only the columns read here, and the transaction by its code
@@ -225,16 +223,16 @@ def build_sales(
     refunds, r_group = refunds[r_group >= 0], r_group[r_group >= 0]
     # Cumulative refund per transaction in the ledger currency, converted at the sale's rate.
     cumulative = refunds.groupby(r_group)["amount_minor"].cumsum().to_numpy(dtype=np.int64)
-    converted = rates.convert(cumulative, first[r_group])
+    converted = rates.convert(cumulative, shares.first_of(r_group))
     shown = converted - _previous(converted, r_group)
-    r_event, r_sale = _expand(r_group, first, rows_per_group)
+    r_event, r_sale = shares.expand(r_group)
     left = total[r_sale] - converted[r_event]
     lost = amount[r_sale] - allocate_shares(left, share[r_sale], r_event)
     is_dispute = ledger["event"].isin(["dispute_opened", "dispute_resolved"]).to_numpy(dtype=bool)
     disputes = ledger[["_code", "date", "event"]][is_dispute]
     d_group = transactions[disputes["_code"].to_numpy(dtype=np.int64)]
     disputes, d_group = disputes[d_group >= 0], d_group[d_group >= 0]
-    d_event, d_sale = _expand(d_group, first, rows_per_group)
+    d_event, d_sale = shares.expand(d_group)
     return Sales(
         transaction_id=sale_ids,
         # 32 bits when they fit (as long as the ledger; the run keeps them to the end)
@@ -411,15 +409,61 @@ def _same(value: Any, n: int) -> npt.NDArray[Any]:
     return np.broadcast_to(np.asarray(value), (n,))
 
 
-def _expand(group: Int, first: Int, count: Int) -> tuple[Int, Int]:
-    """Each event once per share of its transaction: (event position, sale position).
+@dataclass(frozen=True)
+class _Shares:
+    """The sales (shares) grouped by transaction: each share's transaction number
+    (``group``, rising), and where each transaction's shares start and how many it has.
 
-    Events stay in their order and a transaction's shares in theirs (by employee id).
+    Nearly every ledger has one sale row per transaction: then transaction ``i`` is sale
+    ``i`` and ``first``/``count`` stay None (no ledger-long columns made for the identity).
+
+    >>> shares = _Shares.of(np.array([True, False, True]))
+    >>> shares.group.tolist(), shares.several().tolist(), shares.first_of(np.array([1])).tolist()
+    ([0, 0, 1], [True, True, False], [2])
+    >>> [x.tolist() for x in shares.expand(np.array([0, 1]))]
+    [[0, 0, 1], [0, 1, 2]]
+    >>> one = _Shares.of(np.array([True, True]))
+    >>> one.first is None, one.several().tolist(), [x.tolist() for x in one.expand(np.array([1]))]
+    (True, [False, False], [[0], [1]])
     """
-    times = count[group]
-    event = np.repeat(np.arange(len(group), dtype=np.int64), times)
-    offset = np.arange(len(event), dtype=np.int64) - np.repeat(np.cumsum(times) - times, times)
-    return event, (first[group][event] + offset).astype(np.int64)
+
+    group: Int
+    first: Int | None  # each transaction's first share (None: share i is transaction i)
+    count: Int | None  # each transaction's number of shares
+
+    @classmethod
+    def of(cls, starts: npt.NDArray[np.bool_]) -> _Shares:
+        """``starts``: where a share is the first of its transaction (shares in order)."""
+        if bool(starts.all()):
+            return cls(np.arange(len(starts), dtype=np.int64), None, None)
+        group = starts.astype(np.int64)  # summed in place (a cumsum that casts copies it first)
+        np.cumsum(group, out=group)
+        group -= 1  # the transaction's number among the sales (in place: no second column)
+        first = np.flatnonzero(starts)
+        count = np.diff(np.append(first, len(group)))  # a group runs to the next start
+        return cls(group, first, count)
+
+    def several(self) -> npt.NDArray[np.bool_]:
+        """Per share, whether its transaction has other shares."""
+        if self.count is None:
+            return np.zeros(len(self.group), dtype=bool)
+        return np.asarray(self.count[self.group] > 1)
+
+    def first_of(self, transaction: Int) -> Int:
+        """The first share of each of these transactions."""
+        return transaction if self.first is None else self.first[transaction]
+
+    def expand(self, transaction: Int) -> tuple[Int, Int]:
+        """Each event (of ``transaction``) once per share of its transaction: (event
+        position, sale position). Events stay in their order and a transaction's shares in
+        theirs (by employee id)."""
+        if self.first is None or self.count is None:
+            return np.arange(len(transaction), dtype=np.int64), transaction.astype(np.int64)
+        times = self.count[transaction]
+        event = np.repeat(np.arange(len(transaction), dtype=np.int64), times)
+        offset = np.arange(len(event), dtype=np.int64)
+        offset -= np.repeat(np.cumsum(times) - times, times)
+        return event, (self.first[transaction][event] + offset).astype(np.int64)
 
 
 def _previous(values: Int, key: Int) -> Int:
