@@ -11,6 +11,8 @@ import dataclasses
 import pickle
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -210,3 +212,63 @@ def test_a_line_with_ids_equals_the_line_with_the_tuple() -> None:
     assert a != dataclasses.replace(a, transactions=("T2",))
 
 
+
+
+_texts = st.text(alphabet="abc.- 0123", max_size=6)
+
+
+@st.composite
+def line_columns(draw: st.DrawFn) -> dict[str, object]:
+    """Columns of lines for make_lines: constants or one value per line, as callers give."""
+    n = draw(st.integers(0, 6))
+
+    def text_or_column() -> object:
+        return draw(st.one_of(_texts, st.lists(_texts, min_size=n, max_size=n)))
+
+    keys = draw(st.lists(st.sampled_from(["rate", "annual", "band", "zeta", "a"]), unique=True))
+    return {
+        "item": draw(st.sampled_from(["installment", "true_up", "member", "clawback"])),
+        "rows": draw(st.lists(st.integers(0, 9), min_size=n, max_size=n)),
+        # past 10**27 the exact path gives way to from_minor (28 digits: its limit)
+        "amounts": draw(st.lists(st.integers(1 - 10**28, 10**28 - 1), min_size=n, max_size=n)),
+        "formulas": draw(st.lists(_texts, min_size=n, max_size=n)),
+        "label": text_or_column(),
+        "details": {key: text_or_column() for key in keys},
+        "transactions": draw(
+            st.none() | st.lists(st.lists(_texts, max_size=2).map(tuple), min_size=n, max_size=n)
+        ),
+        "suffix": text_or_column(),
+    }
+
+
+@given(line_columns(), st.integers(0, 3), st.sampled_from(["allowance", "commission"]))
+def test_make_lines_is_make_line_per_line(
+    columns: dict[str, Any], places: int, kind: str
+) -> None:
+    """The column-wise line builder gives exactly the lines make_line gives one by one:
+    constants and per-line values alike, details in key order, huge amounts exact."""
+    from compcalc.engine.context import make_line, make_lines
+
+    rules = SimpleNamespace(id="plan", version="3")
+    ctx: Any = SimpleNamespace(digits=places, rules=rules, rules_sha256="ab12")
+    component = SimpleNamespace(id="car", kind=kind)
+    n = len(columns["rows"])
+
+    def at(value: object, k: int) -> Any:
+        return value if isinstance(value, str) else value[k]  # type: ignore[index]
+
+    one_by_one = [
+        make_line(
+            ctx, component, columns["rows"][k], columns["item"], at(columns["label"], k),
+            columns["amounts"][k], columns["formulas"][k],
+            () if columns["transactions"] is None else columns["transactions"][k],
+            {key: at(value, k) for key, value in columns["details"].items()},
+            suffix=at(columns["suffix"], k),
+        )
+        for k in range(n)
+    ]  # fmt: skip
+    together = make_lines(ctx, component, **columns)
+    assert [(d.row, d.line) for d in together] == [(d.row, d.line) for d in one_by_one]
+    for fast, plain in zip(together, one_by_one, strict=True):  # the same text to the digit
+        assert str(fast.line.amount) == str(plain.line.amount)
+        assert fast.line.details == plain.line.details

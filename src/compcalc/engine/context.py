@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from itertools import pairwise
+from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
@@ -413,6 +413,59 @@ def make_line(
             tuple(sorted(details.items())) if details else (),
         ),
     )
+
+
+def make_lines(
+    ctx: Context,
+    component: Any,
+    item: str,
+    rows: Sequence[int],
+    amounts: Sequence[int],
+    formulas: Sequence[str],
+    label: str | Sequence[str],
+    details: Mapping[str, str | Sequence[str]] | None = None,
+    transactions: Sequence[Sequence[str]] | None = None,
+    suffix: str | Sequence[str] = "",
+) -> list[LineDraft]:
+    """:func:`make_line` over columns, one line per entry of ``rows``: the same lines, with
+    what is the same on all of them (rule reference, pay code, id, label, each constant
+    detail) worked out once and the details put in key order once, not sorted line by line.
+
+    ``label``, ``suffix`` and each value of ``details`` are one text for every line or one
+    per line; ``transactions`` (default: none) one sequence of ids per line; ``amounts``
+    Python ints (minor units).
+    """
+    n = len(rows)
+    digits = ctx.digits
+    component_id = component.id
+    ref = _rule_ref(ctx.rules.id, ctx.rules.version, component_id, ctx.rules_sha256)
+    kind, pay_code = component.kind, _line_kind(component.kind, item)
+    ids: Iterable[str]
+    if isinstance(suffix, str):
+        ids = repeat(f"{component_id}.{item}.{suffix}" if suffix else f"{component_id}.{item}", n)
+    else:
+        ids = [f"{component_id}.{item}.{s}" if s else f"{component_id}.{item}" for s in suffix]
+    labels = repeat(label, n) if isinstance(label, str) else label
+    exact = _DECIMAL_EXACT
+    money = [
+        Decimal(a).scaleb(-digits) if -exact < a < exact else from_minor(a, digits)
+        for a in amounts
+    ]
+    pairs = [
+        repeat((key, value), n) if isinstance(value, str) else zip(repeat(key), value)
+        for key, value in sorted((details or {}).items())
+    ]
+    # one (key, value) tuple a line and key, in key order (equal lengths: checked below)
+    named: Iterable[tuple[tuple[str, str], ...]] = (
+        zip(*pairs, strict=True) if pairs else repeat((), n)
+    )
+    cited: Iterable[Sequence[str]] = repeat((), n) if transactions is None else transactions
+    return [
+        LineDraft(row, Line(i, component_id, kind, pay_code, item, lab, amount, ref, f, t, d))
+        for row, i, lab, amount, f, t, d in zip(
+            rows, ids, labels, money, formulas, cited, named, strict=True
+        )
+    ]
 
 
 def sold_figures(figures: Int, sold_day: npt.NDArray[np.int32], as_of: dt.date) -> Int:

@@ -23,7 +23,7 @@ from ..periods import (
     semi_monthly_installments,
 )
 from ..rules.schema import Allowance, BaseSalary, PayFrequency, Periodic, Proration
-from .context import Context, LineDraft, make_line
+from .context import Context, LineDraft, make_lines
 
 Int = npt.NDArray[np.int64]
 
@@ -77,7 +77,9 @@ def periodic_lines(
         amounts = amount[paying].tolist()
         label_k = f"{label} {installment.label}" if several else label
         suffix = installment.label if several else ""
-        for n, i in enumerate(paying.tolist()):
+        paid_at = paying.tolist()
+        formulas = []
+        for n, i in enumerate(paid_at):
             formula = f"{annual_text[i]} / {per_year} = {full_text[n]}"
             if not whole[n]:
                 formula += (
@@ -86,25 +88,18 @@ def periodic_lines(
                 )
             if days[n] != total:
                 formula += f"; x {days[n]}/{total} {unit} employed = {amount_text[n]}"
-            details = {
-                "installment": installment.label,
-                "days_employed": f"{days[n]}/{total} {unit}",
-                "annual": annual_text[i],
-            }
-            drafts.append(
-                make_line(
-                    ctx,
-                    component,
-                    row_at[i],
-                    "installment",
-                    label_k,
-                    amounts[n],
-                    formula,
-                    (),
-                    details,
-                    suffix=suffix,
-                )
-            )
+            formulas.append(formula)
+        # The days employed worded once per count (most employees: the whole installment)
+        worded = {d: f"{d}/{total} {unit}" for d in set(days)}
+        details = {
+            "installment": installment.label,
+            "days_employed": [worded[d] for d in days],
+            "annual": [annual_text[i] for i in paid_at],
+        }
+        drafts += make_lines(
+            ctx, component, "installment", [row_at[i] for i in paid_at], amounts, formulas,
+            label_k, details, suffix=suffix,
+        )  # fmt: skip
     return drafts
 
 
