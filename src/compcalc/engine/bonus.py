@@ -17,7 +17,7 @@ import numpy.typing as npt
 from ..money import as_fraction, format_amounts, format_percent_of, format_rate, round_div
 from ..rules.resolve import Resolver
 from ..rules.schema import Bonus
-from .context import Context, LineDraft, make_line
+from .context import Context, LineDraft, make_lines
 
 Int = npt.NDArray[np.int64]
 
@@ -158,20 +158,20 @@ def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, base: Int)
         if component.pay == "to_date"
         else f"at plan year end ({ctx.year_end})"
     )
-    for i, row in enumerate(rows.tolist()):
-        ctx.record_to_date(
-            row,
-            component.id,
-            {
-                "attainment": attainment[i],
-                "credited_to_date": credited[i],
-                "quota": quota_text[i],
-                "target": target[i],
-                "due_to_date": due_text[i],
-                "paid_before": paid_text[i],
-                "pays": pays,
-            },
-        )
+    row_at = rows.tolist()
+    ctx.record_to_date_all(
+        row_at,
+        component.id,
+        {
+            "attainment": attainment,
+            "credited_to_date": credited,
+            "quota": quota_text,
+            "target": target,
+            "due_to_date": due_text,
+            "paid_before": paid_text,
+            "pays": pays,
+        },
+    )
     if not pays_now:
         return []
     own = plan.own_sales
@@ -179,26 +179,22 @@ def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, base: Int)
     amounts = (due - paid).tolist()
     amount_text = format_amounts(due - paid, ctx.digits)
     label = component.label or "Bonus"
-    drafts = []
-    for i, row in enumerate(rows.tolist()):
-        formula = (
-            f"target {target[i]}{plan.target_note[i]}, "
-            f"attainment {attainment[i]} "
-            f"({credited[i]} credited / quota {quota_text[i]}), "
-            f"{component.method}: {notes[i]} -> due to date {due_text[i]}; "
-            f"less paid to date {paid_text[i]} = {amount_text[i]}"
-        )
-        details = {
-            "method": component.method,
-            "attainment": attainment[i],
-            "target": target[i],
-            "due_to_date": due_text[i],
-            "paid_to_date": paid_text[i],
-        }
-        drafts.append(
-            make_line(ctx, component, row, "to_date", label, amounts[i], formula, ids[i], details)
-        )
-    return drafts
+    formulas = [
+        f"target {target[i]}{plan.target_note[i]}, "
+        f"attainment {attainment[i]} "
+        f"({credited[i]} credited / quota {quota_text[i]}), "
+        f"{component.method}: {notes[i]} -> due to date {due_text[i]}; "
+        f"less paid to date {paid_text[i]} = {amount_text[i]}"
+        for i in range(len(row_at))
+    ]
+    details = {
+        "method": component.method,
+        "attainment": attainment,
+        "target": target,
+        "due_to_date": due_text,
+        "paid_to_date": paid_text,
+    }
+    return make_lines(ctx, component, "to_date", row_at, amounts, formulas, label, details, ids)
 
 
 def _by_value(values: npt.NDArray[np.object_]) -> dict[Decimal, Int]:

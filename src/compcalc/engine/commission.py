@@ -469,6 +469,7 @@ def _lines(
     worth_at = [w.due.tolist() for w in worth]
     paid_at = paid.tolist()
     drafts: list[LineDraft] = []
+    deferred = np.zeros(len(paid_at), dtype=np.int64)  # by a per-period cap
     for i, row in enumerate(plan.rows.tolist()):
         if due_at[0][i] != paid_at[i]:
             drafts.extend(
@@ -497,8 +498,10 @@ def _lines(
         if rerates:
             drafts.extend(_tier_true_up_line(plan, rerates, i, row, ids["earlier"][i]))
         cap_lines = _cap_line(plan, dues[-1], paid, i, row)
-        drafts.extend(cap_lines)
-        _record_to_date(plan, dues[-1], paid_at[i], i, row, cap_lines)
+        if cap_lines:
+            drafts.extend(cap_lines)
+            deferred[i] = -sum(int(d.line.amount.scaleb(ctx.digits)) for d in cap_lines)
+    _record_to_date(plan, dues[-1], paid, deferred)
     return drafts
 
 
@@ -598,25 +601,33 @@ def _tier_true_up_line(
     ]
 
 
-def _record_to_date(
-    plan: CommissionPlan, final: Due, paid: int, i: int, row: int, cap_lines: list[LineDraft]
-) -> None:
-    ctx = plan.ctx
-    due = int(final.due[i])
-    deferred = -sum(int(d.line.amount.scaleb(ctx.digits)) for d in cap_lines)
-    credited, attainment = plan.figures(final, i)
-    figures = {
-        "credited_to_date": credited,
-        "due_to_date": ctx.money(due),
-        "paid_before": ctx.money(paid),
-        "payable_this_period": ctx.money(due - paid - deferred),
+def _record_to_date(plan: CommissionPlan, final: Due, paid: Int, deferred: Int) -> None:
+    """Every employee's year-to-date figures of the plan, each column formatted once; the
+    quota and attainment where the quota is above zero, the deferral where a cap deferred."""
+    ctx, digits = plan.ctx, plan.ctx.digits
+    rows = plan.rows.tolist()
+    shown = [plan.figures(final, i) for i in range(len(rows))]
+    columns: dict[str, list[str]] = {
+        "credited_to_date": [credited for credited, _ in shown],
+        "due_to_date": format_amounts(final.due, digits),
+        "paid_before": format_amounts(paid, digits),
+        "payable_this_period": format_amounts(final.due - paid - deferred, digits),
     }
-    if attainment:  # a quota above zero
-        figures["quota"] = plan.quota_text(i)
-        figures["attainment"] = attainment
-    if deferred:
-        figures["deferred_by_cap"] = ctx.money(deferred)
-    ctx.record_to_date(row, plan.component.id, figures)
+    of_quota = [bool(attainment) for _, attainment in shown]
+    capped = (deferred != 0).tolist()
+    deferred_text = format_amounts(deferred, digits) if any(capped) else []
+    kinds = list(zip(of_quota, capped, strict=True))
+    for quota, cap in sorted(set(kinds)):
+        at = [i for i, kind in enumerate(kinds) if kind == (quota, cap)]
+        figures: dict[str, str | Sequence[str]] = {
+            key: [column[i] for i in at] for key, column in columns.items()
+        }
+        if quota:  # a quota above zero
+            figures["quota"] = [plan.quota_text(i) for i in at]
+            figures["attainment"] = [shown[i][1] for i in at]
+        if cap:
+            figures["deferred_by_cap"] = [deferred_text[i] for i in at]
+        ctx.record_to_date_all([rows[i] for i in at], plan.component.id, figures)
 
 
 def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> list[LineDraft]:

@@ -97,6 +97,15 @@ class Context:
         """Keep one component's year-to-date figures for an employee's statement."""
         self.to_date.setdefault(row, []).append((component_id, tuple(sorted(figures.items()))))
 
+    def record_to_date_all(
+        self, rows: Sequence[int], component_id: str, figures: Mapping[str, str | Sequence[str]]
+    ) -> None:
+        """:meth:`record_to_date` for the employees at ``rows``, each figure one text for
+        all or one per employee (put in key order once)."""
+        to_date = self.to_date
+        for row, named in zip(rows, key_ordered(figures, len(rows)), strict=True):
+            to_date.setdefault(row, []).append((component_id, named))
+
     @property
     def prior_end(self) -> dt.date:
         return self.period.start - dt.timedelta(days=1)
@@ -451,14 +460,7 @@ def make_lines(
         Decimal(a).scaleb(-digits) if -exact < a < exact else from_minor(a, digits)
         for a in amounts
     ]
-    pairs = [
-        repeat((key, value), n) if isinstance(value, str) else zip(repeat(key), value)
-        for key, value in sorted((details or {}).items())
-    ]
-    # one (key, value) tuple a line and key, in key order (equal lengths: checked below)
-    named: Iterable[tuple[tuple[str, str], ...]] = (
-        zip(*pairs, strict=True) if pairs else repeat((), n)
-    )
+    named = key_ordered(details or {}, n)
     cited: Iterable[Sequence[str]] = repeat((), n) if transactions is None else transactions
     return [
         LineDraft(row, Line(i, component_id, kind, pay_code, item, lab, amount, ref, f, t, d))
@@ -466,6 +468,24 @@ def make_lines(
             rows, ids, labels, money, formulas, cited, named, strict=True
         )
     ]
+
+
+def key_ordered(
+    values: Mapping[str, str | Sequence[str]], n: int
+) -> Iterable[tuple[tuple[str, str], ...]]:
+    """``n`` tuples of ``(key, value)`` in key order, as ``tuple(sorted(d.items()))`` gives
+    for the dict of each entry; a value is one text for all or a column of ``n``.
+
+    >>> list(key_ordered({"rate": "5%", "band": ["t1", "t2"]}, 2))
+    [(('band', 't1'), ('rate', '5%')), (('band', 't2'), ('rate', '5%'))]
+    """
+    pairs = [
+        repeat((key, value), n)
+        if isinstance(value, str)
+        else zip(repeat(key, n), value, strict=True)
+        for key, value in sorted(values.items())
+    ]
+    return zip(*pairs, strict=True) if pairs else repeat((), n)
 
 
 def sold_figures(figures: Int, sold_day: npt.NDArray[np.int32], as_of: dt.date) -> Int:

@@ -27,7 +27,7 @@ import pandas as pd
 from ..money import as_fraction, format_amounts, format_rate, round_div, safe_ints
 from ..rules.resolve import Resolver
 from ..rules.schema import Override
-from .context import Context, LineDraft, make_line
+from .context import Context, LineDraft, make_line, make_lines
 from .crediting import allocate_shares
 from .draw import money_param
 
@@ -391,34 +391,37 @@ class _Words:
         ]  # fmt: skip
         out: list[LineDraft | None] = [None] * len(shown)
         prior_end = self.ctx.prior_end
+        entries, managers = picked.tolist(), boss.tolist()
+        members = team.member[picked].tolist()
+        who = [str(self.ids[m]) for m in members]
+        names = [str(self.names[m]) for m in members]
+        now, before, share_now, share_before, amount = texts
+        formulas = [
+            f"due to date {self.due(i, True)}; {w}'s share {f.due_now_text[i]} x {now[k]} / "
+            f"{f.team_now_text[i]} = {share_now[k]}; less due to {prior_end} as known now "
+            f"{self.due(i, False)}; {w}'s share {f.due_before_text[i]} x {before[k]} / "
+            f"{f.team_before_text[i]} = {share_before[k]}; = {amount[k]}"
+            for k, (i, w) in enumerate(zip(managers, who, strict=True))
+        ]
+        details = {
+            "member": who,
+            "member_name": names,
+            "member_credited_to_date": now,
+            "team_credited_to_date": [f.team_now_text[i] for i in managers],
+            "threshold": [f.threshold_text[i] for i in managers],
+            "rate": [f.rate_text[i] for i in managers],
+            "due_to_date": [f.due_now_text[i] for i in managers],
+            "share": "due shared by credit to date, largest remainder",
+        }
         row_of = rows.tolist()
-        for k, (entry, i, member) in enumerate(
-            zip(picked.tolist(), boss.tolist(), team.member[picked].tolist(), strict=True)
-        ):
-            now, before, share_now, share_before, amount = (t[k] for t in texts)
-            who = str(self.ids[member])
-            formula = (
-                f"due to date {self.due(i, True)}; {who}'s share {f.due_now_text[i]} x {now} / "
-                f"{f.team_now_text[i]} = {share_now}; less due to {prior_end} as known now "
-                f"{self.due(i, False)}; {who}'s share {f.due_before_text[i]} x {before} / "
-                f"{f.team_before_text[i]} = {share_before}; = {amount}"
-            )
-            details = {
-                "member": who,
-                "member_name": str(self.names[member]),
-                "member_credited_to_date": now,
-                "team_credited_to_date": f.team_now_text[i],
-                "threshold": f.threshold_text[i],
-                "rate": f.rate_text[i],
-                "due_to_date": f.due_now_text[i],
-                "share": "due shared by credit to date, largest remainder",
-            }
-            label = f"{self.label}: {who} {self.names[member]}"
-            out[entry] = make_line(
-                self.ctx, self.component, row_of[i], "member", label,
-                int(team.share_now[entry] - team.share_before[entry]), formula,
-                cited[member], details, suffix=who,
-            )  # fmt: skip
+        drafts = make_lines(
+            self.ctx, self.component, "member", [row_of[i] for i in managers],
+            (team.share_now[picked] - team.share_before[picked]).tolist(), formulas,
+            [f"{self.label}: {w} {name}" for w, name in zip(who, names, strict=True)],
+            details, [cited[m] for m in members], suffix=who,
+        )  # fmt: skip
+        for entry, draft in zip(entries, drafts, strict=True):
+            out[entry] = draft
         return out
 
     def true_up(self, row: int, due: int, paid: int, transactions: Sequence[str]) -> LineDraft:
