@@ -272,3 +272,47 @@ def test_make_lines_is_make_line_per_line(
     for fast, plain in zip(together, one_by_one, strict=True):  # the same text to the digit
         assert str(fast.line.amount) == str(plain.line.amount)
         assert fast.line.details == plain.line.details
+
+
+@st.composite
+def band_columns(draw: st.DrawFn) -> tuple[Any, list[Any], list[list[str]], int, list[str]]:
+    """A schedule of 1-3 bands (flat or tiered; edge scale 1, 10**k or not a power of ten),
+    and per band every employee's slice and rate text: whole minor units, fractions of one,
+    zero and negative slices."""
+    from compcalc.engine.tiers import Schedule
+
+    n, bands = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    scale = draw(st.sampled_from([1, 10, 1000, 10**6, 3]))
+    whole = draw(st.booleans())  # every slice a whole number of minor units, or any
+    values = st.integers(-(10**12), 10**12).map(lambda v: v * scale if whole else v)
+    slices = [
+        np.array(draw(st.lists(values | st.just(0), min_size=n, max_size=n)), dtype=np.int64)
+        for _ in range(bands)
+    ]
+    rates = [draw(st.lists(st.sampled_from(["5%", "7.5%", "0%"]), min_size=n, max_size=n))
+             for _ in range(bands)]  # fmt: skip
+    method = "flat" if bands == 1 and draw(st.booleans()) else "marginal"
+    ids = tuple(f"t{b + 1}" for b in range(bands))
+    schedule = Schedule(method, ids, (), (), (), (), scale, 1)
+    due = draw(st.lists(_texts, min_size=n, max_size=n))
+    return schedule, slices, rates, draw(st.integers(0, 3)), due
+
+
+@given(band_columns())
+def test_describe_columns_is_describe_amounts_per_employee(
+    case: tuple[Any, list[Any], list[list[str]], int, list[str]],
+) -> None:
+    """The band descriptions of a commission's formulas, built a band at a time for all
+    employees, read exactly as the per-employee describe_amounts: fractions of a minor
+    unit, scales that are no power of ten, zero and negative slices included."""
+    from compcalc.engine.tiers import describe_amounts, describe_columns
+
+    schedule, slices, rates, places, due = case
+    together = describe_columns(schedule, slices, rates, places, due)
+    one_by_one = [
+        describe_amounts(
+            schedule, [int(s[k]) for s in slices], [r[k] for r in rates], places, due[k]
+        )
+        for k in range(len(due))
+    ]
+    assert together == one_by_one

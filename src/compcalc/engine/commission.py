@@ -40,14 +40,14 @@ from ..money import (
 from ..rules.resolve import Resolver
 from ..rules.schema import Commission, Dated, TierMethod
 from ..statements.model import Ids
-from .context import Context, GroupSales, LineDraft, epoch_day, make_line
+from .context import Context, GroupSales, LineDraft, epoch_day, make_line, make_lines
 from .tiers import (
     Outcome,
     Schedule,
     at_band,
     cumulative,
     describe,
-    describe_amounts,
+    describe_columns,
     flat_schedule,
     per_sale_exact,
     per_transaction,
@@ -274,30 +274,45 @@ class CommissionPlan:
             self._kept[key[0]] = due
         return found
 
-    def explain_all(self, due: Due) -> None:
-        """Explain every employee's ``due`` at once, each figure formatted column by column
-        (the new credit's line explains two dues for everyone)."""
+    def explain_all(self, due: Due, at: Sequence[int] | None = None) -> list[str]:
+        """Explain the ``due`` of every employee (or of those at ``at``) at once, each figure
+        formatted column by column (the new credit's line explains two dues for everyone);
+        the texts in that order, kept for :meth:`explain` too."""
         digits = self.ctx.digits
-        measure_text = format_amounts(due.measure, digits)
-        raw_text = format_amounts(due.raw, digits)
-        slices = [s.tolist() for s in due.outcome.slices]
+        where = range(len(self.rows)) if at is None else at
+        picked = None if at is None else np.asarray(at, dtype=np.int64)
+
+        def column(values: Any) -> npt.NDArray[Any]:
+            return np.asarray(values if picked is None else np.asarray(values)[picked])
+
+        measure_text = format_amounts(column(due.measure), digits)
+        raw_text = format_amounts(column(due.raw), digits)
         rates = self.rate_columns()
-        flags = zip(due.gated.tolist(), due.own_gated.tolist(), due.capped.tolist(), strict=True)
+        if picked is not None:
+            rates = [[texts[i] for i in where] for texts in rates]
+        slices = [column(s) for s in due.outcome.slices]
+        described_all = describe_columns(self.schedule, slices, rates, digits, raw_text)
+        bits = (due.gated, due.own_gated, due.capped)
+        flags = zip(*(column(b).tolist() for b in bits), strict=True)
         self._kept[id(due)], self._kept[id(due.measure)] = due, due.measure
-        for i, (measure, (gated, own_gated, capped)) in enumerate(
-            zip(due.measure.tolist(), flags, strict=True)
+        out = []
+        for k, (i, measure, (gated, own_gated, capped)) in enumerate(
+            zip(where, column(due.measure).tolist(), flags, strict=True)
         ):
+            found = self._explained.get((id(due), i))
+            if found is not None:
+                out.append(found)
+                continue
             figures = self._figures.get((id(due.measure), i))
             if figures is None:
                 quota = self._quota[i]
                 attainment = format_percent_of(measure, quota) if quota > 0 else ""
-                figures = self._figures[(id(due.measure), i)] = (measure_text[i], attainment)
-            described = describe_amounts(
-                self.schedule, [s[i] for s in slices], [r[i] for r in rates], digits, raw_text[i]
+                figures = self._figures[(id(due.measure), i)] = (measure_text[k], attainment)
+            found = self._explained[(id(due), i)] = self._words(
+                figures, i, described_all[k], gated, own_gated, capped
             )
-            self._explained[(id(due), i)] = self._words(
-                figures, i, described, gated, own_gated, capped
-            )
+            out.append(found)
+        return out
 
     def _explain(self, due: Due, i: int) -> str:
         described = describe(
@@ -461,48 +476,79 @@ def _lines(
     # reached in that step): the difference is the tier true-up, the rest is the step's own.
     worth = [plan.rerated(dues[k - 1], dues[k]) for k in range(1, len(dues))]
     causes = _true_up_causes(plan, dues[0], paid)
-    ctx, component = plan.ctx, plan.component
-    plan.explain_all(dues[-1])  # every employee has a new credit line: due now ...
-    plan.explain_all(worth[-1])  # ... less what the credit before it is worth now
+    ctx = plan.ctx
     # Python ints once per column, not a NumPy scalar per use
     due_at = [d.due.tolist() for d in dues]
     worth_at = [w.due.tolist() for w in worth]
     paid_at = paid.tolist()
+    rows = plan.rows.tolist()
+    # A line kind at a time for every employee with such a line (an employee's own lines
+    # keep their order: true-up, the steps, tier true-up, cap; statements sort by component
+    # only, stably).
     drafts: list[LineDraft] = []
-    deferred = np.zeros(len(paid_at), dtype=np.int64)  # by a per-period cap
-    for i, row in enumerate(plan.rows.tolist()):
+    for i, row in enumerate(rows):
         if due_at[0][i] != paid_at[i]:
             drafts.extend(
                 _true_up_line(plan, due_at[0][i], paid_at[i], row, ids["earlier"][i], causes[:, i])
             )
-        rerates: list[tuple[Due, Due]] = []
-        for step, (item, label) in enumerate(STEPS, start=1):
-            after, valued = dues[step], worth[step - 1]
-            if worth_at[step - 1][i] != due_at[step - 1][i]:
-                rerates.append((dues[step - 1], valued))
-            amount = due_at[step][i] - worth_at[step - 1][i]
-            cited = ids[item][i]
-            if amount == 0 and item != "new_credit" and not cited:
-                continue
-            formula = (
-                f"due on {plan.explain(after, i)}; less due on {plan.explain(valued, i)}; "
-                f"= {ctx.money(amount)}"
-            ) + (_origins(ctx, cited) if cited else "")
-            details = _details(plan, after, i)
-            if item != "new_credit" and cited:
-                details |= _events(cited, events, item)
-                details["original_periods"] = ctx.sale_periods(cited.positions())
-            drafts.append(
-                make_line(ctx, component, row, item, label, amount, formula, cited, details)
-            )
+    for step, (item, label) in enumerate(STEPS, start=1):
+        drafts += _step_lines(plan, item, label, dues[step], worth[step - 1], ids[item], events)
+    for i, row in enumerate(rows):
+        rerates = [
+            (dues[step - 1], worth[step - 1])
+            for step in range(1, len(STEPS) + 1)
+            if worth_at[step - 1][i] != due_at[step - 1][i]
+        ]
         if rerates:
             drafts.extend(_tier_true_up_line(plan, rerates, i, row, ids["earlier"][i]))
+    deferred = np.zeros(len(paid_at), dtype=np.int64)  # by a per-period cap
+    for i, row in enumerate(rows):
         cap_lines = _cap_line(plan, dues[-1], paid, i, row)
         if cap_lines:
             drafts.extend(cap_lines)
             deferred[i] = -sum(int(d.line.amount.scaleb(ctx.digits)) for d in cap_lines)
     _record_to_date(plan, dues[-1], paid, deferred)
     return drafts
+
+
+def _step_lines(
+    plan: CommissionPlan,
+    item: str,
+    label: str,
+    after: Due,
+    valued: Due,
+    cited: list[Ids],
+    events: dict[int, str],
+) -> list[LineDraft]:
+    """One step's lines (``item``): due after the step less what the credit before it is
+    worth now, for every employee with a new credit, or an amount or sales to show."""
+    ctx = plan.ctx
+    amounts = (np.asarray(after.due, dtype=np.int64) - valued.due).tolist()
+    if item == "new_credit":
+        at = list(range(len(amounts)))
+    else:
+        at = [i for i, (a, c) in enumerate(zip(amounts, cited, strict=True)) if a or c]
+    if not at:
+        return []
+    picked = [amounts[i] for i in at]
+    due_text, worth_text = plan.explain_all(after, at), plan.explain_all(valued, at)
+    money = format_amounts(np.asarray(picked, dtype=np.int64), ctx.digits)
+    formulas = [
+        f"due on {d}; less due on {w}; = {m}" + (_origins(ctx, cited[i]) if cited[i] else "")
+        for i, d, w, m in zip(at, due_text, worth_text, money, strict=True)
+    ]
+    details = []
+    for i in at:
+        found = _details(plan, after, i)
+        if item != "new_credit" and cited[i]:
+            found |= _events(cited[i], events, item)
+            found["original_periods"] = ctx.sale_periods(cited[i].positions())
+        details.append(found)
+    rows = plan.rows.tolist()
+    return make_lines(
+        ctx, plan.component, item, [rows[i] for i in at], picked, formulas, label, details,
+        [cited[i] for i in at],
+    )  # fmt: skip
 
 
 def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:

@@ -432,7 +432,7 @@ def make_lines(
     amounts: Sequence[int],
     formulas: Sequence[str],
     label: str | Sequence[str],
-    details: Mapping[str, str | Sequence[str]] | None = None,
+    details: Mapping[str, str | Sequence[str]] | Sequence[Mapping[str, str]] | None = None,
     transactions: Sequence[Sequence[str]] | None = None,
     suffix: str | Sequence[str] = "",
 ) -> list[LineDraft]:
@@ -441,8 +441,9 @@ def make_lines(
     detail) worked out once and the details put in key order once, not sorted line by line.
 
     ``label``, ``suffix`` and each value of ``details`` are one text for every line or one
-    per line; ``transactions`` (default: none) one sequence of ids per line; ``amounts``
-    Python ints (minor units).
+    per line (or ``details`` is one mapping per line, for lines whose figures differ);
+    ``transactions`` (default: none) one sequence of ids per line; ``amounts`` Python ints
+    (minor units).
     """
     n = len(rows)
     digits = ctx.digits
@@ -460,7 +461,11 @@ def make_lines(
         Decimal(a).scaleb(-digits) if -exact < a < exact else from_minor(a, digits)
         for a in amounts
     ]
-    named = key_ordered(details or {}, n)
+    named: Iterable[tuple[tuple[str, str], ...]]
+    if details is None or isinstance(details, Mapping):
+        named = key_ordered(details or {}, n)
+    else:
+        named = [tuple(sorted(own.items())) for own in details]
     cited: Iterable[Sequence[str]] = repeat((), n) if transactions is None else transactions
     return [
         LineDraft(row, Line(i, component_id, kind, pay_code, item, lab, amount, ref, f, t, d))

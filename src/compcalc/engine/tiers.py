@@ -19,7 +19,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import Diagnostic
-from ..money import format_amount, format_decimal_amount, format_rate, format_scaled, safe_ints
+from ..money import (
+    format_amount,
+    format_amounts,
+    format_decimal_amount,
+    format_rate,
+    format_scaled,
+    safe_ints,
+)
 from ..rules.resolve import Resolver, decimal_places, scaled_ints
 from ..rules.schema import Band, TierMethod, Tiers
 
@@ -323,6 +330,58 @@ def describe_amounts(
 
 
 _EXACT = 10**26  # below this the Decimal quotients above are exact (28 digits)
+
+
+def describe_columns(
+    schedule: Schedule,
+    slices: Sequence[npt.NDArray[Any]],
+    rates: Sequence[Sequence[str]],
+    digits: int,
+    due: Sequence[str],
+) -> list[str]:
+    """:func:`describe_amounts` for many employees at once: ``slices`` per band (one value a
+    employee, ``* edge_scale``), ``rates`` per band as text, ``due`` as text; each band's
+    amounts formatted as a column (a whole number of minor units, as nearly every one is,
+    through :func:`format_amounts`, each distinct value once).
+
+    >>> flat = flat_schedule(np.array([Decimal("0.05")] * 2, dtype=object))
+    >>> describe_columns(flat, [np.array([1234500, 0])], [["5%", "5%"]], 2, ["617.25", "0.00"])
+    ['12,345.00 x 5% = 617.25', 'nothing credited = 0.00']
+    """
+    places = _scale_places(schedule.edge_scale)
+    flat = schedule.method == "flat"
+    columns: list[list[str | None]] = []
+    for band, amounts, rate in zip(schedule.band_ids, slices, rates, strict=True):
+        values = np.asarray(amounts)
+        shown = _scaled_column(values, places, digits, schedule.edge_scale)
+        tag = "" if flat else f" [{band}]"
+        columns.append([
+            f"{text} x {r}{tag}" if a else None
+            for a, text, r in zip(values.tolist(), shown, rate, strict=True)
+        ])  # fmt: skip
+    out = []
+    for k, due_text in enumerate(due):
+        parts = [part for column in columns if (part := column[k]) is not None]
+        text = " + ".join(parts) if parts else "nothing credited"
+        out.append(f"{text} = {due_text}")
+    return out
+
+
+def _scaled_column(
+    values: npt.NDArray[Any], places: int | None, digits: int, scale: int
+) -> list[str]:
+    """Each of ``values / scale`` (minor units) as :func:`describe_amounts` shows it."""
+    if places is not None and values.dtype.kind == "i":  # int64: far below _EXACT
+        units, rest = np.divmod(values, 10**places)
+        if not rest.any():  # no fraction of a minor unit: the amount's own text
+            return format_amounts(units, digits)
+    out = []
+    for amount in values.tolist():
+        if places is None or not -_EXACT < amount < _EXACT:
+            out.append(format_decimal_amount(Decimal(amount) / scale / (10**digits), digits))
+        else:
+            out.append(format_scaled(amount, places + digits, digits))
+    return out
 
 
 @lru_cache(maxsize=64)
