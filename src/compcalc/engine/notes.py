@@ -7,6 +7,7 @@ something to say are visited; credited sales are not.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -27,8 +28,9 @@ def sale_notes(ctx: Context) -> tuple[dict[int, list[SaleNote]], dict[int, list[
     excluded: dict[int, list[SaleNote]] = defaultdict(list)
     on_hold = np.flatnonzero(now.sold & now.disputed & left)
     end = ctx.period.end
-    reasons = [f"dispute opened {opened}, not resolved by {end}" for opened in
-               now.dispute_since(on_hold).tolist()]  # fmt: skip
+    since = now.dispute_since(on_hold).tolist()
+    worded = {opened: f"dispute opened {opened}, not resolved by {end}" for opened in set(since)}
+    reasons = [worded[opened] for opened in since]  # each day worded once
     _notes(ctx, on_hold, "held", reasons, held, sales.amount[on_hold] - now.refunded_at(on_hold))
     refunded_now = refunded_between(sales, ctx.prior_end, ctx.period.end)
     forfeited = np.flatnonzero(now.sold & ~left & refunded_now)
@@ -77,13 +79,19 @@ def _notes(
     ids = sales.transaction_id.take(at)
     dates = np.datetime_as_string(sales.date[at], unit="D").tolist()
     units = (sales.amount[at] if amounts is None else amounts).tolist()
-    why = [reasons] * len(at) if isinstance(reasons, str) else reasons
-    employees = sales.employee[at].tolist()
+    why = repeat(reasons, len(at)) if isinstance(reasons, str) else reasons
     digits = ctx.digits
-    for k, employee in enumerate(employees):
-        into[employee].append(
-            SaleNote(ids[k], dates[k], from_minor(units[k], digits), status, why[k])
-        )
+    money = [from_minor(u, digits) for u in units]
+    notes = list(map(SaleNote, ids, dates, money, repeat(status, len(at)), why))
+    # Each employee's notes in their order, handed over a run at a time
+    employee = sales.employee[at]
+    order = np.argsort(employee, kind="stable")
+    owner = employee[order]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    bounds = [*starts.tolist(), len(order)]
+    ranked = [notes[k] for k in order.tolist()]
+    for row, begin, stop in zip(owner[starts].tolist(), bounds[:-1], bounds[1:], strict=True):
+        into[row].extend(ranked[begin:stop])
 
 
 def _late_event_notes(ctx: Context, notes: dict[int, list[SaleNote]]) -> None:
