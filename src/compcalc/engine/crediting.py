@@ -200,7 +200,7 @@ def build_sales(
     starts[1:] = sale_code[1:] != sale_code[:-1]
     shares = _Shares.of(starts)
     group = shares.group
-    transactions = np.full(int(ledger["_code"].max()) + 1 if len(ledger) else 0, -1, np.int64)
+    transactions = np.full(int(ledger["_code"].max()) + 1 if len(ledger) else 0, -1, group.dtype)
     transactions[sale_code] = group  # code -> the transaction's number (-1: no sale)
     del starts
     share = _shares(sale_rows)
@@ -266,6 +266,8 @@ def _small(values: Int) -> npt.NDArray[np.signedinteger[Any]]:
     >>> _small(np.array([0, 7])).dtype, _small(np.array([2**31])).dtype
     (dtype('int32'), dtype('int64'))
     """
+    if values.dtype == np.int32:  # already (no copy)
+        return values
     fits = not len(values) or int(values.max()) <= np.iinfo(np.int32).max
     return values.astype(np.int32) if fits else values
 
@@ -427,15 +429,16 @@ class _Shares:
     (True, [False, False], [[0], [1]])
     """
 
-    group: Int
+    group: npt.NDArray[np.signedinteger[Any]]
     first: Int | None  # each transaction's first share (None: share i is transaction i)
     count: Int | None  # each transaction's number of shares
 
     @classmethod
     def of(cls, starts: npt.NDArray[np.bool_]) -> _Shares:
         """``starts``: where a share is the first of its transaction (shares in order)."""
-        if bool(starts.all()):
-            return cls(np.arange(len(starts), dtype=np.int64), None, None)
+        if bool(starts.all()):  # in 32 bits when they fit, as the sales keep them
+            small = np.int32 if len(starts) <= np.iinfo(np.int32).max else np.int64
+            return cls(np.arange(len(starts), dtype=small), None, None)
         group = starts.astype(np.int64)  # summed in place (a cumsum that casts copies it first)
         np.cumsum(group, out=group)
         group -= 1  # the transaction's number among the sales (in place: no second column)
