@@ -29,6 +29,7 @@ from compcalc.inputs.ledger import (
     EVENTS,
     FRAME_COLUMNS,
     SHARE_COLUMN,
+    _leading_sales,
     canonical_order,
     first_positions,
 )
@@ -678,6 +679,41 @@ def test_first_positions_equal_the_smallest_position_of_each_code(codes, sort, g
         if expected[code] < 0:
             expected[code] = position
     assert first_positions(given, positions, 8).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    codes=st.lists(st.integers(0, 6), max_size=30),
+    sort=st.booleans(),
+    sales=st.lists(st.booleans(), min_size=30, max_size=30),
+    led=st.booleans(),
+)
+def test_the_sale_lookup_from_leading_sales_is_the_first_sale_of_each_transaction(
+    codes, sort, sales, led
+):
+    """A whole frame whose transactions each begin with a sale row (a canonical ledger's)
+    takes each transaction's first row as its sale; when that does not hold (a refund dated
+    before its sale, codes not in order) the quick way declines. Either way the lookup is
+    the smallest sale position per transaction, as a plain loop finds it."""
+    given = sorted(codes) if sort else codes
+    is_sale = np.array(sales[: len(given)], dtype=bool)
+    if led:  # each transaction's first row a sale, as nearly always
+        for k, code in enumerate(given):
+            if code not in given[:k]:
+                is_sale[k] = True
+    rows = pd.DataFrame({"_tid": np.array(given, dtype=np.int64)})
+    expected = [-1] * 8
+    for k, code in enumerate(given):
+        if is_sale[k] and expected[code] < 0:
+            expected[code] = k
+    quick = _leading_sales(rows, is_sale, 8)
+    first_rows_are_sales = all(is_sale[given.index(code)] for code in set(given))
+    if quick is None:
+        assert not (given == sorted(given) and first_rows_are_sales and given)
+    else:
+        assert quick.tolist() == expected
+    shown = rows.set_axis(pd.Index(np.arange(len(given)) * 2))  # not a plain range: declined
+    assert _leading_sales(shown, is_sale, 8) is None or not len(given)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -593,6 +593,12 @@ class _Context:
         if rows is self.frame and "whole" in self.shared:  # no row failed since
             return self.shared["whole"]
         is_sale = (rows["event"] == "sale").to_numpy(dtype=bool)
+        lookup = _leading_sales(rows, is_sale, len(self.frame) + 1)
+        if lookup is not None:
+            if rows is self.frame:
+                lookup.flags.writeable = False
+                self.shared["whole"] = lookup
+            return lookup
         codes = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
         index = rows.index
         if isinstance(index, pd.RangeIndex):  # the whole frame: no ledger-long range made
@@ -604,6 +610,31 @@ class _Context:
             lookup.flags.writeable = False  # read by every stage after
             self.shared["whole"] = lookup
         return lookup
+
+
+def _leading_sales(
+    rows: pd.DataFrame, is_sale: BoolArray, size: int
+) -> npt.NDArray[np.signedinteger[Any]] | None:
+    """:meth:`_Context.sale_lookup` when it is cheap: rows of a whole frame (a range index)
+    whose transactions each begin with a sale row, as a canonical ledger's nearly always do
+    (a sale sorts before its later events). Each transaction's first row is its sale then;
+    None otherwise (the general way finds each first sale)."""
+    index = rows.index
+    if not isinstance(index, pd.RangeIndex) or index.start != 0 or index.step != 1:
+        return None
+    codes = rows["_tid"].to_numpy()
+    if not len(codes) or not bool((codes[1:] >= codes[:-1]).all()):
+        return None
+    starts = np.empty(len(codes), dtype=bool)
+    starts[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=starts[1:])
+    first = np.flatnonzero(starts)
+    if not bool(is_sale[first].all()):
+        return None
+    kind = np.int32 if len(codes) < np.iinfo(np.int32).max else np.int64
+    lookup: npt.NDArray[np.signedinteger[Any]] = np.full(size, -1, dtype=kind)
+    lookup[codes[first]] = first
+    return lookup
 
 
 def first_positions(
