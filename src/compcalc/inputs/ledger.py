@@ -1004,15 +1004,18 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
     )  # fmt: skip
     ctx.reject(hit.index, "date", reason)
     # The event's employee must have a share of the sale (the seller when it is not split).
-    is_sale = (rows["event"] == "sale").to_numpy(dtype=bool)
-    sale_pos = rows.index.to_numpy(dtype=np.int64)[is_sale]  # no frame of every sale row
-    sale_tid = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
-    rows_per_sale = np.bincount(sale_tid, minlength=len(ctx.frame))
     later_emp = later["_emp"].to_numpy(dtype=np.int64)
     # With one sale row, the event's employee must be its seller; only a split's events need
     # a look among the sale's rows (few): same outcome as looking every event up. The codes
     # are read at the sales in their own type (no 64-bit copy of the ledger-long column).
     other = later_emp != ctx.frame["_emp"].to_numpy()[sale]
+    if not other.any():  # every event under its sale's first employee: nothing to refuse
+        _check_currency_against_sale(later, sale, other, ctx)
+        return
+    is_sale = (rows["event"] == "sale").to_numpy(dtype=bool)
+    sale_pos = rows.index.to_numpy(dtype=np.int64)[is_sale]  # no frame of every sale row
+    sale_tid = rows["_tid"].to_numpy(dtype=np.int64)[is_sale]
+    rows_per_sale = np.bincount(sale_tid, minlength=len(ctx.frame))
     among = np.flatnonzero(other & (rows_per_sale[later["_tid"].to_numpy()] > 1))
     if len(among):
         width = int(ctx.frame["_emp"].max()) + 1
@@ -1034,7 +1037,14 @@ def _check_against_sale(rows: pd.DataFrame, ctx: _Context) -> None:
         sales = ctx.frame.iloc[sale_pos[is_in(pd.Series(sale_tid), asked["_tid"])]]
         reason = reason.where(~shared, _not_a_sharer(asked, sales, ctx))
     ctx.reject(hit.index, "employee_id", reason)
-    # Refunds and disputes are in the sale's currency (converted at the sale's rate, if at all).
+    _check_currency_against_sale(later, sale, other, ctx)
+
+
+def _check_currency_against_sale(
+    later: pd.DataFrame, sale: npt.NDArray[np.signedinteger[Any]], other: BoolArray, ctx: _Context
+) -> None:
+    """Refunds and disputes are in the sale's currency (converted at the sale's rate, if at
+    all); ``other``: the events already refused for their employee."""
     currency = ctx.frame["_cur"].to_numpy()[sale]
     wrong = ~other & (later["_cur"].to_numpy() != currency)
     hit = later[wrong]
