@@ -621,8 +621,8 @@ def _canonical_columns(
         raise input_error(
             label, f"missing required column(s) {', '.join(missing)}; columns found: {found}"
         )
-    out = cells.copy()
-    out.columns = pd.Index(names)
+    out = cells.copy(deep=False)  # new names on the same columns (copy-on-write keeps the
+    out.columns = pd.Index(names)  # caller's frame as it is): no ledger-long copies
     return out
 
 
