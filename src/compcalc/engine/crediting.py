@@ -18,7 +18,7 @@ import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import Diagnostic, RunError
-from ..inputs.common import currency_digits, in_two_threads
+from ..inputs.common import category_codes, currency_digits, in_two_threads
 from ..inputs.fx import RATE_SCALE, FxTable
 from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE, is_sorted, ordered_codes
 from ..money import Rounding, minor_digits, round_div, safe_ints
@@ -297,7 +297,7 @@ class TextCodes:
             not ordered or values.cat.categories.is_monotonic_increasing
         ):
             # -1 where missing, in its smallest type
-            own = cast("npt.NDArray[np.signedinteger[Any]]", values.cat.codes.to_numpy())
+            own = category_codes(values)
             return cls(own, np.asarray(values.cat.categories, dtype=object))
         if ordered and isinstance(values.dtype, pd.CategoricalDtype):
             values = values.astype("str")  # factorize would sort by the categories' order

@@ -186,7 +186,7 @@ def strip_text(column: pd.Series) -> pd.Series:
         if stripped.equals(categories):
             return column
         first, kept = pd.factorize(stripped)
-        codes = column.cat.codes.to_numpy()
+        codes = category_codes(column)
         moved = np.append(first.astype(np.int32), np.int32(-1))[codes]  # -1 stays missing
         return pd.Series(
             pd.Categorical.from_codes(moved, categories=pd.Index(kept, dtype=_STR)),
@@ -199,6 +199,17 @@ def strip_text(column: pd.Series) -> pd.Series:
     if text is None or any(chunk is None or not _ends_printable(chunk) for chunk in chunks):
         return column.str.strip()
     return column
+
+
+def category_codes(column: pd.Series) -> npt.NDArray[np.signedinteger[Any]]:
+    """A categorical column's codes as they are stored (read-only, -1 where missing):
+    ``column.cat.codes`` makes a Series of a copy of them, ten million rows' worth.
+
+    >>> codes = category_codes(pd.Series(pd.Categorical(["b", None, "a"])))
+    >>> codes.tolist(), codes.flags.writeable
+    ([1, -1, 0], False)
+    """
+    return np.asarray(column.array.codes)
 
 
 def one_chunk(column: pd.Series) -> pd.Series:
@@ -297,8 +308,9 @@ def _read_path(
 
 
 def _no_lines(n: int) -> pd.Series:
-    """File lines of ``n`` rows that have none (Parquet, DataFrames): all missing, as Int64."""
-    return pd.Series(all_missing(n))
+    """File lines of ``n`` rows that have none (Parquet, DataFrames): all missing, as Int64
+    (taken as made: a copy would write the zeroed values the system has not yet given)."""
+    return pd.Series(all_missing(n), copy=False)
 
 
 def all_missing(n: int) -> pd.arrays.IntegerArray:
@@ -1045,7 +1057,7 @@ def _digest_text(column: pd.Series) -> pa.ChunkedArray:
     text a row (see :func:`_taken`)."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
         return _arrow_text(column)
-    codes = column.cat.codes.to_numpy()  # in their own type: Arrow takes them without a copy
+    codes = category_codes(column)  # in their own type: Arrow takes them without a copy
     texts = _arrow_text(pd.Series(column.cat.categories, dtype=_STR)).combine_chunks()
     if (codes < 0).any():  # a missing cell is an empty text
         codes = np.where(codes < 0, len(texts), codes.astype(np.int32))
@@ -1115,7 +1127,7 @@ def text_categories(text: pd.Series) -> pd.Series:
 def _sorted_categories(text: pd.Series) -> pd.Series:
     """:func:`text_categories` of categories of text (:func:`coded_text`): the ones some
     row has, sorted, each row's code moved to its text's place in one gather."""
-    codes = text.cat.codes.to_numpy()
+    codes = category_codes(text)
     categories = text.cat.categories
     counts = np.bincount(np.add(codes, 1, dtype=np.int64), minlength=len(categories) + 1)
     used = np.flatnonzero(counts[1:])
@@ -1225,7 +1237,7 @@ def _factorized(text: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], pd.Serie
     ([0, 1, 2, 0], ['b', nan, 'a'])
     """
     if isinstance(text.dtype, pd.CategoricalDtype):  # coded: its categories are the distinct
-        codes = text.cat.codes.to_numpy()
+        codes = category_codes(text)
         distinct = pd.Series(text.cat.categories, dtype=_STR)
         if (codes < 0).any():  # a missing text is a value of its own, last
             codes = np.where(codes < 0, len(distinct), codes.astype(np.int32))

@@ -29,6 +29,7 @@ from compcalc.inputs.common import (
     RejectedRow,
     Source,
     all_missing,
+    category_codes,
     check_currencies,
     currency_digits,
     in_two_threads,
@@ -396,7 +397,8 @@ def _event_ranks(events: pd.Series) -> npt.NDArray[np.int64]:
     if isinstance(events.dtype, pd.CategoricalDtype):  # each category ranked once
         categories = pd.Series(events.cat.categories.astype("str"), dtype="str")
         per_category = np.append(_event_ranks(categories), -1)  # code -1 (missing): -1
-        return per_category[events.cat.codes.to_numpy()]
+        ranks: npt.NDArray[np.int64] = per_category[category_codes(events)]
+        return ranks
     # In Arrow (a hash of four values), not through Python strings as pd.Categorical does.
     found = pc.index_in(
         pa.array(events, from_pandas=True, type=pa.large_string()), value_set=_EVENT_SET
@@ -766,7 +768,7 @@ def _factor_codes(column: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], pd.I
     ([1, 0, 1], ['E1', 'E2'], dtype('int8'))
     """
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy(), column.cat.categories
+        return category_codes(column), column.cat.categories
     codes, uniques = pd.factorize(column)
     return codes, pd.Index(uniques)
 
