@@ -501,13 +501,13 @@ def _lines(
         ]
         if rerates:
             drafts.extend(_tier_true_up_line(plan, rerates, i, row, ids["earlier"][i]))
-    deferred = np.zeros(len(paid_at), dtype=np.int64)  # by a per-period cap
+    deferred = [0] * len(paid_at)  # by a per-period cap (Python ints: exact at any size)
     for i, row in enumerate(rows):
         cap_lines = _cap_line(plan, dues[-1], paid, i, row)
         if cap_lines:
             drafts.extend(cap_lines)
             deferred[i] = -sum(int(d.line.amount.scaleb(ctx.digits)) for d in cap_lines)
-    _record_to_date(plan, dues[-1], paid, deferred)
+    _record_to_date(plan, dues[-1], paid_at, deferred)
     return drafts
 
 
@@ -647,21 +647,26 @@ def _tier_true_up_line(
     ]
 
 
-def _record_to_date(plan: CommissionPlan, final: Due, paid: Int, deferred: Int) -> None:
-    """Every employee's year-to-date figures of the plan, each column formatted once; the
-    quota and attainment where the quota is above zero, the deferral where a cap deferred."""
+def _record_to_date(
+    plan: CommissionPlan, final: Due, paid: list[int], deferred: list[int]
+) -> None:
+    """Every employee's year-to-date figures of the plan (``paid``: paid before; ``deferred``:
+    by a cap; Python ints, exact at any size), each column formatted once; the quota and
+    attainment where the quota is above zero, the deferral where a cap deferred."""
     ctx, digits = plan.ctx, plan.ctx.digits
     rows = plan.rows.tolist()
+    due = final.due.tolist()
     shown = [plan.figures(final, i) for i in range(len(rows))]
+    payable = [d - p - x for d, p, x in zip(due, paid, deferred, strict=True)]
     columns: dict[str, list[str]] = {
         "credited_to_date": [credited for credited, _ in shown],
-        "due_to_date": format_amounts(final.due, digits),
-        "paid_before": format_amounts(paid, digits),
-        "payable_this_period": format_amounts(final.due - paid - deferred, digits),
+        "due_to_date": format_amounts(_exact(due), digits),
+        "paid_before": format_amounts(_exact(paid), digits),
+        "payable_this_period": format_amounts(_exact(payable), digits),
     }
     of_quota = [bool(attainment) for _, attainment in shown]
-    capped = (deferred != 0).tolist()
-    deferred_text = format_amounts(deferred, digits) if any(capped) else []
+    capped = [x != 0 for x in deferred]
+    deferred_text = format_amounts(_exact(deferred), digits) if any(capped) else []
     kinds = list(zip(of_quota, capped, strict=True))
     for quota, cap in sorted(set(kinds)):
         at = [i for i, kind in enumerate(kinds) if kind == (quota, cap)]
@@ -674,6 +679,19 @@ def _record_to_date(plan: CommissionPlan, final: Due, paid: Int, deferred: Int) 
         if cap:
             figures["deferred_by_cap"] = [deferred_text[i] for i in at]
         ctx.record_to_date_all([rows[i] for i in at], plan.component.id, figures)
+
+
+def _exact(values: list[int]) -> npt.NDArray[Any]:
+    """Python ints as an int64 column where they fit, else as Python ints (object): money
+    figures stay exact at any size (a list of ints past int64 is not made float).
+
+    >>> _exact([1, -2]).dtype, _exact([1, 2**63]).dtype
+    (dtype('int64'), dtype('O'))
+    """
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return np.array(values, dtype=object)
 
 
 def _cap_line(plan: CommissionPlan, final: Due, paid: Int, i: int, row: int) -> list[LineDraft]:
