@@ -43,6 +43,18 @@ def test_roster_rows_refused_on_reading_are_reported_and_their_sales_say_why() -
     assert result.summary and dict(result.summary)["rejected_rows"] == "3"
 
 
+def test_a_roster_with_every_row_refused_rejects_its_sales_instead_of_failing() -> None:
+    """Found in review: with no roster row accepted, a sale for the refused employee made
+    the run read a roster position that does not exist (IndexError). Now the sale is
+    rejected with its reason, like any other refused employee's."""
+    staff = roster(emp("E1", hire_date="2026-13-01"))
+    result = run(rules(FLAT), staff, ledger(sale("T1", "2026-03-05", "100.00")))
+    assert result.statements == ()
+    by_column = {(r.source, r.row, r.column): r.reason for r in result.rejected}
+    assert by_column[("<ledger>", 1, "employee_id")].startswith("employee E1's roster row")
+    assert dict(result.summary)["rejected_rows"] == "2"
+
+
 def test_excluded_sales_of_someone_not_employed_in_the_period_are_still_shown() -> None:
     staff = roster(emp("E1", termination_date="2026-02-15"), emp("E2", hire_date="2026-04-01"))
     sales = ledger(sale("T1", "2026-03-10", "100.00"), sale("T2", "2026-03-10", "50.00", emp="E2"))

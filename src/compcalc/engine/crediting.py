@@ -373,7 +373,8 @@ def _positions(employee_position: pd.Series, employee_ids: TextCodes) -> Int:
         found = keys.get_indexer(pd.Index(distinct, dtype=object))  # each distinct id once
         # Each distinct id's roster position (-1: off the roster, or a category no row uses;
         # a missing id's code -1 reads the trailing -1), then one gather per row
-        at = np.append(np.where(found >= 0, employee_position.to_numpy(np.int64)[found], -1), -1)
+        # (found -1 reads the trailing -1 too: no position is read where the roster has none)
+        at = np.append(np.append(employee_position.to_numpy(np.int64), -1)[found], -1)
         positions = at[codes]
     elif not len(codes):
         positions = np.zeros(0, dtype=np.int64)
