@@ -318,34 +318,12 @@ def test_describe_columns_is_describe_amounts_per_employee(
     assert together == one_by_one
 
 
-_HUGE_PAID_RULES = """\
-id: huge-paid
-version: "1"
-currency: USD
-rounding: half_up
-effective:
-  from: 2026-01-01
-plan_year:
-  start_month: 10
-dimensions:
-  seniority: [mid]
-  company_size: [mid]
-  region: [metro]
-plans:
-  rep:
-    components:
-      - id: comm
-        kind: commission
-        rate: 0.05
-"""
-
-
 @pytest.mark.parametrize(
     ("cap", "sale", "payable", "items"),
     [
         ("", "1000.00", "92,233,720,368,547,808.00",
          [("true_up", "92233720368547758.00"), ("new_credit", "50.00")]),
-        ("        cap:\n          per: period\n          amount: 10.00\n", "20000000.00", "10.00",
+        ("  cap:\n    per: period\n    amount: 10.00\n", "20000000.00", "10.00",
          [("true_up", "92233720368547758.00"), ("new_credit", "1000000.00"),
           ("cap", "-92233720369547748.00")]),
     ],
@@ -358,21 +336,15 @@ def test_commission_to_date_figures_are_exact_past_64_bits(
     columns wrapped the payable figure round and made the deferral overflow)."""
     import pandas as pd
 
-    import compcalc
+    from test_engine_examples import emp, ledger, roster, rules, run
+    from test_engine_examples import sale as sold
 
-    rules = compcalc.load_rules_text(_HUGE_PAID_RULES + cap)
-    roster = pd.DataFrame([{
-        "employee_id": "E1", "name": "A", "role": "rep", "seniority": "mid",
-        "company_size": "mid", "region": "metro", "currency": "USD", "annual_base": "0.00",
-        "quota": "1000.00", "hire_date": "2020-01-01", "termination_date": "",
-        "manager_id": "",
-    }], dtype=str)  # fmt: skip
-    columns = ["transaction_id", "employee_id", "date", "event", "amount", "currency"]
-    ledger = pd.DataFrame([["T1", "E1", "2026-11-05", "sale", sale, "USD"]], columns=columns)
+    commission = "- id: comm\n  kind: commission\n  rate: 0.05\n" + cap
+    staff = roster(emp("E1", annual_base="0.00", quota="1000.00"))
     paid = pd.DataFrame(
         [["E1", "comm", "-92233720368547758.00"]], columns=["employee_id", "component", "amount"]
     )
-    result = compcalc.run_period(rules, roster, ledger, "2026-11", paid)
+    result = run(rules(commission), staff, ledger(sold("T1", "2026-11-05", sale)), "2026-11", paid)
     (statement,) = result.statements
     assert dict(dict(statement.to_date)["comm"])["payable_this_period"] == payable
     assert [(line.item, str(line.amount)) for line in statement.lines] == items
