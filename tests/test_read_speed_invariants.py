@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -153,6 +154,44 @@ def test_amounts_read_quickly_as_the_scan_reads_them(texts: list[str], digits: i
     assert own_units.tolist() == units.tolist()
     assert [None if pd.isna(r) else r for r in own_reasons.tolist()] == reasons.tolist()
     assert isinstance(own_reasons.dtype, pd.CategoricalDtype) == (quick is not None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            plain_amounts,
+            st.just(""),
+            st.text(alphabet=st.sampled_from(list("0012..-+/e 9é")), max_size=8),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 3),
+    st.integers(0, 4),
+)
+@example(["-0.05", "", "12.5", "007"], 2, 0)
+@example(["1-2"], 2, 0)  # a minus inside a text, as many minus signs as texts opening with one
+@example(["-1", "1-"], 2, 0)
+@example(["1.2.3", "4"], 3, 0)  # two points in one text, as many points as texts with one
+@example(["5."], 2, 0)  # no digit after the point
+@example(["-.5"], 2, 0)  # none before it
+@example(["1/2"], 2, 0)
+def test_money_text_surely_plain_only_when_the_expression_says_so(
+    texts: list[str], digits: int, skip: int
+) -> None:
+    """The bytes' check (NumPy) takes a batch only when the regular expression would: every
+    text plain or empty with at most ``digits`` decimals and 15 integer digits (leading zeros
+    counted), and gives the same empty cells; on a slice of a longer array too."""
+    cells = pa.array(["9.99"] * skip + texts, type=pa.string()).slice(skip)
+    found = amounts._surely_plain(cells, digits, 15)
+    fraction = rf"(\.[0-9]{{1,{digits}}})?" if digits else ""
+    plain = [t == "" or re.fullmatch(rf"-?[0-9]{{1,15}}{fraction}", t) for t in texts]
+    if found is not None:
+        assert all(plain), texts
+        assert found.tolist() == [t == "" for t in texts]
+    elif all(plain):  # sure of every such batch
+        pytest.fail(f"plain texts not taken: {texts}")
 
 
 # ---------------------------------------------------------------------------------------------

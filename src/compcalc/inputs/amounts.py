@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from compcalc.inputs.common import in_two_threads, strip_text
+from compcalc.inputs.common import in_two_threads, strip_text, text_offsets
 
 IntArray = npt.NDArray[np.int64]
 
@@ -146,12 +146,14 @@ def _all_plain(cells: pa.Array, digits: int) -> tuple[IntArray, npt.NDArray[np.b
             return
         begin = k * _SCAN_BATCH
         part = cells.slice(begin, _SCAN_BATCH)
-        if not pc.all(pc.match_substring_regex(part, form)).as_py():
-            not_plain.append(k)
-            return
-        blank = pc.equal(part, "")
+        blank = _surely_plain(part, digits, limit)
+        if blank is None:  # the regular expression says (leading zeros, say, or not plain)
+            if not pc.all(pc.match_substring_regex(part, form)).as_py():
+                not_plain.append(k)
+                return
+            blank = _numpy(pc.equal(part, ""))
         try:
-            value = pc.cast(pc.if_else(blank, "0", part), exact)
+            value = pc.cast(pc.if_else(pa.array(blank), "0", part) if blank.any() else part, exact)
         except pa.ArrowInvalid:  # too many integer digits
             not_plain.append(k)
             return
@@ -159,11 +161,54 @@ def _all_plain(cells: pa.Array, digits: int) -> tuple[IntArray, npt.NDArray[np.b
         words = np.frombuffer(value.buffers()[1], dtype=np.int64)
         low = 2 * value.offset
         units[begin : begin + len(part)] = words[low : low + 2 * len(part) : 2]
-        empty[begin : begin + len(part)] = _numpy(blank)
+        empty[begin : begin + len(part)] = blank
 
     # Arrow's kernels and NumPy's copies let go of the interpreter: two batches at a time
     in_two_threads(batch, -(-len(cells) // _SCAN_BATCH))
     return None if not_plain else (units, empty)
+
+
+def _surely_plain(cells: pa.Array, digits: int, limit: int) -> npt.NDArray[np.bool_] | None:
+    """Which texts are empty, when every text is empty or plain with at most ``digits``
+    decimals and ``limit`` integer digits, leading zeros counted (most money text: found from
+    the bytes in NumPy, a few passes over a byte a character); None when that is not sure
+    (leading zeros past the limit, say, or text that is not plain: the regular expression
+    then says).
+
+    Every byte is a digit, a point or a minus; as many minus signs as texts opening with
+    one, as many points as texts with one (Arrow finds each text's first): so a minus only
+    opens a text and no text has two points. Then digits before the point and after it.
+
+    >>> _surely_plain(pa.array(["12.5", "", "-0.07", "007"]), 2, 15).tolist()
+    [False, True, False, False]
+    >>> [_surely_plain(pa.array([t]), 2, 15) for t in (".5", "5.", "1.230", "-", "1-2", "+5")]
+    [None, None, None, None, None, None]
+    """
+    data = cells.buffers()[2]
+    if cells.null_count or not len(cells) or data is None:
+        return None
+    at = text_offsets(cells)
+    raw = np.frombuffer(data, dtype=np.uint8)[int(at[0]) : int(at[-1])]
+    length = np.diff(at)
+    blank = length == 0
+    if not len(raw):
+        return blank
+    # "-" (45), "." (46), "/" (47) and the digits (48-57) are 45 + 0 ... 12 (uint8 wraps)
+    if not np.all(raw - np.uint8(ord("-")) <= 12) or np.any(raw == ord("/")):
+        return None
+    first = raw[np.minimum(at[:-1] - at[0], len(raw) - 1)]  # a blank text's is not used
+    negative = (first == ord("-")) & ~blank
+    if np.count_nonzero(raw == ord("-")) != np.count_nonzero(negative):  # a minus inside
+        return None
+    found = np.asarray(pc.find_substring(cells, ".")).astype(length.dtype, copy=False)
+    dotted = found >= 0
+    points = np.count_nonzero(raw == ord("."))
+    if points != np.count_nonzero(dotted) or (points and not digits):
+        return None  # two points in a text, or decimals where the currency has none
+    decimals = np.where(dotted, length - found - 1, 0)
+    whole = np.where(dotted, found, length) - negative
+    fine = (whole >= 1) & (whole <= limit) & (decimals <= digits) & (decimals >= dotted)
+    return blank if np.all(fine | blank) else None
 
 
 @dataclass(frozen=True)

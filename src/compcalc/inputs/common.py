@@ -242,7 +242,7 @@ def _ends_printable(chunk: pa.Array) -> bool:
     data = chunk.buffers()[2]
     if data is None or len(chunk) == 0:
         return True
-    offsets = _offsets(chunk)
+    offsets = text_offsets(chunk)
     raw = np.frombuffer(data, dtype=np.uint8)
     not_printable: list[int] = []
 
@@ -532,7 +532,7 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
         raise ValueError("joined_text needs a column without nulls")
     chunks: list[pa.Array | None] = [chunk for chunk in column.chunks if len(chunk)]
     del column
-    spans = [_offsets(c) for c in chunks if c is not None]
+    spans = [text_offsets(c) for c in chunks if c is not None]
     sizes = [(len(span) - 1, int(span[-1] - span[0])) for span in spans]
     del spans
     # where each chunk's rows and bytes go in the joined column
@@ -545,7 +545,7 @@ def joined_text(column: pa.ChunkedArray) -> pa.LargeStringArray:
     def copy(i: int) -> None:
         chunk, chunks[i] = chunks[i], None  # this list's hold on it ends once copied
         assert chunk is not None
-        span = _offsets(chunk)
+        span = text_offsets(chunk)
         low, at, size = int(span[0]), ats[i], ats[i + 1] - ats[i]
         if size:
             data[at : at + size] = np.frombuffer(chunk.buffers()[2], np.uint8)[low : low + size]
@@ -767,7 +767,7 @@ def _hashed(
         # The bytes a batch of rows at a time: the sorted copy never exists whole.
         for begin in range(0, len(order), _DIGEST_BATCH):
             for part in _taken(column, order[begin : begin + _DIGEST_BATCH]).chunks:
-                data, at = part.buffers()[2], _offsets(part)
+                data, at = part.buffers()[2], text_offsets(part)
                 if data is not None and at[-1] > at[0]:
                     digest.update(memoryview(data)[int(at[0]) : int(at[-1])])
     return digest.hexdigest()
@@ -778,7 +778,7 @@ def _lengths(column: pa.ChunkedArray, order: IntArray) -> Iterator[npt.NDArray[n
     64-bit integers, a batch of rows at a time (one chunk: gathered from its offsets)."""
     if pa.types.is_dictionary(column.type):  # one chunk (:func:`_digest_text`)
         coded = column.chunk(0)
-        per_text = np.diff(_offsets(coded.dictionary)).astype(np.int64, copy=False)
+        per_text = np.diff(text_offsets(coded.dictionary)).astype(np.int64, copy=False)
         codes = np.asarray(coded.indices)
         for begin in range(0, len(order), _DIGEST_BATCH):
             yield _as_le_u8(per_text[codes[order[begin : begin + _DIGEST_BATCH]]])
@@ -786,11 +786,11 @@ def _lengths(column: pa.ChunkedArray, order: IntArray) -> Iterator[npt.NDArray[n
     if column.num_chunks == 1:
         # the lengths in the column's order once, then one gather per batch (not five
         # temporaries of a batch each); non-negative int64 read as little-endian uint64
-        lengths = np.diff(_offsets(column.chunk(0))).astype(np.int64, copy=False)
+        lengths = np.diff(text_offsets(column.chunk(0))).astype(np.int64, copy=False)
         for begin in range(0, len(order), _DIGEST_BATCH):
             yield _as_le_u8(lengths[order[begin : begin + _DIGEST_BATCH]])
         return
-    lengths = np.concatenate([np.diff(_offsets(chunk)) for chunk in column.chunks])
+    lengths = np.concatenate([np.diff(text_offsets(chunk)) for chunk in column.chunks])
     yield _as_le_u8(lengths[order].astype(np.int64, copy=False))
 
 
@@ -804,7 +804,7 @@ def _as_le_u8(lengths: npt.NDArray[np.int64]) -> npt.NDArray[np.uint64]:
 _DIGEST_BATCH = 1 << 20  # rows hashed per batch: the sorted copy costs at most this many rows
 
 
-def _offsets(text: pa.Array) -> npt.NDArray[np.signedinteger[Any]]:
+def text_offsets(text: pa.Array) -> npt.NDArray[np.signedinteger[Any]]:
     """A string or large_string array's ``len + 1`` offsets into its data buffer (its own
     slice; 32- or 64-bit as the type has them)."""
     wide = np.int64 if pa.types.is_large_string(text.type) else np.int32
