@@ -25,6 +25,7 @@ from compcalc.money import (
     format_amount,
     format_amounts,
     format_percent_of,
+    format_percents_of,
     format_rate,
     from_minor,
 )
@@ -116,6 +117,38 @@ def test_percent_of_matches_plain(numerator: int, denominator: int, places: int)
     assert format_percent_of(numerator, denominator, places) == plain_percent_of(
         numerator, denominator, places
     )
+
+
+_INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(_INT64, st.integers(-(10**6), 10**6)),
+            st.one_of(_INT64, st.integers(-3, 10**6)),
+        ),
+        max_size=12,
+    ),
+    st.integers(min_value=0, max_value=9),
+)
+def test_percents_of_columns_match_one_at_a_time(pairs: list[tuple[int, int]], places: int) -> None:
+    """Columns (int64, and Python integers past it) give what each pair gives alone: the
+    integer form near 64 bits' end, zero and negative denominators, any places."""
+    tops, bottoms = [t for t, _ in pairs], [b for _, b in pairs]
+    expected = [format_percent_of(t, b, places) for t, b in pairs]
+    columns = np.array(tops, dtype=np.int64), np.array(bottoms, dtype=np.int64)
+    assert format_percents_of(*columns, places) == expected
+    wide = np.array([t * 10**4 for t in tops], dtype=object), np.array(bottoms, dtype=object)
+    assert format_percents_of(*wide, places) == [
+        format_percent_of(t * 10**4, b, places) for t, b in pairs
+    ]
+
+
+def test_percents_of_columns_by_hand() -> None:
+    assert format_percents_of(np.array([2, -1, 5, 1, 999]), np.array([3, 3000, 0, 8, 1000])) == [
+        "66.7%", "-0.0%", "n/a", "12.5%", "99.9%"
+    ]  # fmt: skip
 
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-10, max_value=10))

@@ -275,6 +275,36 @@ def _rate_text(rate: Decimal, signed: bool) -> str:
     return f"{percent:f}%"
 
 
+def format_percents_of(
+    numerators: npt.ArrayLike, denominators: npt.ArrayLike, places: int = 1
+) -> list[str]:
+    """:func:`format_percent_of` of each pair of two columns: where both fit the integer
+    form in 64 bits (nearly all), its division in NumPy and one f-string a pair.
+
+    >>> format_percents_of(np.array([1, -1, 5, 7]), np.array([3, 8, 0, -2]))
+    ['33.3%', '-12.5%', 'n/a', '-350.0%']
+    """
+    top, bottom = np.asarray(numerators), np.asarray(denominators)
+    out = [""] * len(top)
+    fast = np.zeros(len(top), dtype=bool)
+    if top.dtype.kind == "i" and bottom.dtype.kind == "i" and 0 < places <= 8:
+        # |numerator| * 100 * 10**places stays below 2**63
+        bound = min(_PERCENT_EXACT, (2**63 - 1) // (100 * 10**places))
+        fast = (top > -bound) & (top < bound) & (bottom > 0) & (bottom < _PERCENT_EXACT)
+        at = np.flatnonzero(fast)
+        denominator = bottom[at].astype(np.int64)
+        scaled = np.abs(top[at]).astype(np.int64) * (100 * 10**places)
+        quotient, remainder = np.divmod(scaled, denominator)
+        quotient += 2 * remainder >= denominator  # half up: ties away from zero
+        whole, part = np.divmod(quotient, 10**places)
+        signs = np.where(top[at] < 0, "-", "").tolist()
+        for k, sign, w, f in zip(at.tolist(), signs, whole.tolist(), part.tolist(), strict=True):
+            out[k] = f"{sign}{w}.{f:0{places}d}%"
+    for k in np.flatnonzero(~fast).tolist():
+        out[k] = format_percent_of(top[k], bottom[k], places)
+    return out
+
+
 def format_percent_of(numerator: int, denominator: int, places: int = 1) -> str:
     """``numerator / denominator`` as a percentage with ``places`` decimals, rounded half up.
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from ..money import as_fraction, format_amounts, format_percent_of, format_rate, round_div
+from ..money import as_fraction, format_amounts, format_percents_of, format_rate, round_div
 from ..rules.resolve import Resolver
 from ..rules.schema import Bonus
 from .context import Context, LineDraft, make_lines
@@ -150,9 +150,7 @@ def bonus_lines(component: Bonus, path: str, rows: Int, ctx: Context, base: Int)
         format_amounts(column, ctx.digits) for column in (measure, quota, plan.target, due, paid)
     ]
     credited, quota_text, target, due_text, paid_text = money
-    attainment = [
-        format_percent_of(m, q) for m, q in zip(measure.tolist(), quota.tolist(), strict=True)
-    ]
+    attainment = format_percents_of(measure, quota)
     pays = (
         "every period (due to date)"
         if component.pay == "to_date"

@@ -33,6 +33,7 @@ from ..money import (
     as_fraction,
     format_amounts,
     format_percent_of,
+    format_percents_of,
     format_rate,
     round_div,
     safe_ints,
@@ -286,6 +287,7 @@ class CommissionPlan:
             return np.asarray(values if picked is None else np.asarray(values)[picked])
 
         measure_text = format_amounts(column(due.measure), digits)
+        attained = format_percents_of(column(due.measure), column(self.quota))
         raw_text = format_amounts(column(due.raw), digits)
         rates = self.rate_columns()
         if picked is not None:
@@ -296,17 +298,14 @@ class CommissionPlan:
         flags = zip(*(column(b).tolist() for b in bits), strict=True)
         self._kept[id(due)], self._kept[id(due.measure)] = due, due.measure
         out = []
-        for k, (i, measure, (gated, own_gated, capped)) in enumerate(
-            zip(where, column(due.measure).tolist(), flags, strict=True)
-        ):
+        for k, (i, (gated, own_gated, capped)) in enumerate(zip(where, flags, strict=True)):
             found = self._explained.get((id(due), i))
             if found is not None:
                 out.append(found)
                 continue
             figures = self._figures.get((id(due.measure), i))
             if figures is None:
-                quota = self._quota[i]
-                attainment = format_percent_of(measure, quota) if quota > 0 else ""
+                attainment = attained[k] if self._quota[i] > 0 else ""
                 figures = self._figures[(id(due.measure), i)] = (measure_text[k], attainment)
             found = self._explained[(id(due), i)] = self._words(
                 figures, i, described_all[k], gated, own_gated, capped
