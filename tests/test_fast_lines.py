@@ -381,3 +381,77 @@ def test_commission_to_date_figures_are_exact_past_64_bits(
     (statement,) = result.statements
     assert dict(dict(statement.to_date)["comm"])["payable_this_period"] == payable
     assert [(line.item, str(line.amount)) for line in statement.lines] == items
+
+
+def plain_step_details(
+    plan: Any, due: Any, i: int, cited: Any, events: dict[int, str], item: str, dates: Any
+) -> tuple[tuple[str, str], ...]:
+    """A step line's details as a dict per employee, then sorted (the engine's earlier form)."""
+    credited, attainment = plan.figures(due, i)
+    details = {"method": plan.schedule.method, "credited_to_date": credited}
+    if attainment:
+        details["quota"] = plan.quota_text(i)
+        details["attainment"] = attainment
+    if plan.schedule.method != "flat":
+        reached = [b for b, s in zip(plan.schedule.band_ids, due.outcome.slices) if s[i] > 0]
+        if reached:
+            details["highest_band"] = reached[-1]
+    details["rates"] = plan.rates_text(i)
+    if item != "new_credit" and cited[i]:
+        said = [events[p] for p in cited[i].positions().tolist() if p in events]
+        if said:
+            details["events"] = "; ".join(said)
+        months = sorted({str(dates[p])[:7] for p in cited[i].positions().tolist()})
+        details["original_periods"] = ", ".join(months)
+    return tuple(sorted(details.items()))
+
+
+@given(
+    st.integers(1, 6).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.lists(st.integers(-5, 5), min_size=n, max_size=n), min_size=1, max_size=3),
+            st.lists(st.booleans(), min_size=n, max_size=n),  # a quota above zero
+            st.lists(st.lists(st.integers(0, 9), max_size=4), min_size=n, max_size=n),
+        )
+    ),
+    st.sampled_from(["new_credit", "clawback", "held_back", "released"]),
+    st.booleans(),
+    st.data(),
+)
+def test_step_details_column_by_column_are_each_lines_sorted_dict(
+    shape: Any, item: str, flat: bool, data: st.DataObject
+) -> None:
+    """The step lines' details built in key order column by column equal each line's dict
+    of details sorted, as the engine built them before: optional keys (attainment and quota,
+    highest band, events, the sales' months over several years) present exactly when due."""
+    from compcalc.engine.commission import _step_details
+    from compcalc.engine.context import Context
+
+    n, slices, quota_above_zero, sales = shape
+    if flat:
+        slices = slices[:1]
+    dates = np.array(
+        ["2026-11-03", "2026-11-30", "2027-01-02", "2025-12-31", "2027-01-15",
+         "2026-02-01", "2026-11-03", "2027-09-30", "2024-06-06", "2026-12-01"],
+        dtype="datetime64[D]",
+    )  # fmt: skip
+    ids = np.array([f"T{k}" for k in range(len(dates))], dtype=object)
+    flat_ids = np.array([p for own in sales for p in own], dtype=np.int64)
+    bounds = np.cumsum([0] + [len(own) for own in sales]).tolist()
+    cited = [Ids(ids, a, b, at=flat_ids) for a, b in zip(bounds, bounds[1:])]
+    events = {p: f"T{p}: refund" for p in range(0, len(dates), 3)}
+    ctx = Context.__new__(Context)
+    ctx.sales = SimpleNamespace(date=dates)  # type: ignore[assignment]
+    bands = tuple(f"t{b + 1}" for b in range(len(slices)))
+    plan: Any = SimpleNamespace(
+        ctx=ctx,
+        schedule=SimpleNamespace(method="flat" if flat else "marginal", band_ids=bands),
+        figures=lambda due, i: (f"{i}00.00", f"{i}0.0%" if quota_above_zero[i] else ""),
+        quota_text=lambda i: f"{i}000.00",
+        rates_text=lambda i: ", ".join(f"{b} {i}%" for b in bands),
+    )
+    due: Any = SimpleNamespace(outcome=SimpleNamespace(slices=[np.array(s) for s in slices]))
+    at = data.draw(st.lists(st.integers(0, n - 1), unique=True).map(sorted))
+    got = _step_details(plan, due, at, cited, events, item)
+    assert got == [plain_step_details(plan, due, i, cited, events, item, dates) for i in at]

@@ -536,18 +536,63 @@ def _step_lines(
         f"due on {d}; less due on {w}; = {m}" + (_origins(ctx, cited[i]) if cited[i] else "")
         for i, d, w, m in zip(at, due_text, worth_text, money, strict=True)
     ]
-    details = []
-    for i in at:
-        found = _details(plan, after, i)
-        if item != "new_credit" and cited[i]:
-            found |= _events(cited[i], events, item)
-            found["original_periods"] = ctx.sale_periods(cited[i].positions())
-        details.append(found)
+    details = _step_details(plan, after, at, cited, events, item)
     rows = plan.rows.tolist()
     return make_lines(
-        ctx, plan.component, item, [rows[i] for i in at], picked, formulas, label, details,
-        [cited[i] for i in at],
+        ctx, plan.component, item, [rows[i] for i in at], picked, formulas, label,
+        transactions=[cited[i] for i in at], ordered_details=details,
     )  # fmt: skip
+
+
+def _step_details(
+    plan: CommissionPlan,
+    due: Due,
+    at: Sequence[int],
+    cited: list[Ids],
+    events: dict[int, str],
+    item: str,
+) -> list[tuple[tuple[str, str], ...]]:
+    """The details of the step lines of the employees at ``at``, each line's in key order
+    (``attainment``, ``credited_to_date``, ``events``, ``highest_band``, ``method``,
+    ``original_periods``, ``quota``, ``rates``; the events and the sales' months only on a
+    clawback, hold or release citing sales), built column by column."""
+    method = ("method", plan.schedule.method)
+    highest = _highest_bands(plan, due, at)
+    shown = [] if item == "new_credit" else [k for k, i in enumerate(at) if cited[i]]
+    months_of = plan.ctx.sale_periods_all([cited[at[k]].positions() for k in shown])
+    periods = dict(zip(shown, months_of, strict=True))
+    out = []
+    for k, i in enumerate(at):
+        credited, attainment = plan.figures(due, i)
+        pairs = [("attainment", attainment)] if attainment else []
+        pairs.append(("credited_to_date", credited))
+        months = periods.get(k)
+        if months is not None:
+            pairs.extend(_events(cited[i], events, item).items())
+        band = highest[k]
+        if band is not None:
+            pairs.append(("highest_band", band))
+        pairs.append(method)
+        if months is not None:
+            pairs.append(("original_periods", months))
+        if attainment:  # a quota above zero
+            pairs.append(("quota", plan.quota_text(i)))
+        pairs.append(("rates", plan.rates_text(i)))
+        out.append(tuple(pairs))
+    return out
+
+
+def _highest_bands(plan: CommissionPlan, due: Due, at: Sequence[int]) -> list[str | None]:
+    """The highest band each employee at ``at`` has credit in (None: none, or a flat rate)."""
+    schedule = plan.schedule
+    if schedule.method == "flat":
+        return [None] * len(at)
+    picked = np.asarray(at, dtype=np.int64)
+    highest = np.full(len(at), -1, dtype=np.int64)
+    for band, credit in enumerate(due.outcome.slices):
+        highest[np.asarray(np.asarray(credit)[picked] > 0, dtype=bool)] = band
+    names = list(schedule.band_ids)
+    return [names[b] if b >= 0 else None for b in highest.tolist()]
 
 
 def _true_up_causes(plan: CommissionPlan, due0: Due, paid: Int) -> Any:
@@ -720,23 +765,6 @@ def _events(cited: Ids, events: dict[int, str], item: str) -> dict[str, str]:
         return {}
     said = [events[p] for p in cited.positions().tolist() if p in events]
     return {"events": "; ".join(said)} if said else {}
-
-
-def _details(plan: CommissionPlan, due: Due, i: int) -> dict[str, str]:
-    schedule = plan.schedule
-    credited, attainment = plan.figures(due, i)
-    details = {"method": schedule.method, "credited_to_date": credited}
-    if attainment:  # a quota above zero
-        details["quota"] = plan.quota_text(i)
-        details["attainment"] = attainment
-    if schedule.method != "flat":
-        reached = [
-            band for band, s in zip(schedule.band_ids, due.outcome.slices, strict=True) if s[i] > 0
-        ]
-        if reached:
-            details["highest_band"] = reached[-1]
-    details["rates"] = plan.rates_text(i)
-    return details
 
 
 def _plan_as_of(

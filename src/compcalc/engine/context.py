@@ -235,8 +235,23 @@ class Context:
     def sale_periods(self, sales: Int) -> str:
         """The months the sales at positions ``sales`` were sold (and first paid) in:
         ``2026-10, 2026-11``."""
-        months = np.unique(self.sales.date[sales].astype("datetime64[M]"))
-        return ", ".join(np.datetime_as_string(months, unit="M").tolist())
+        return self.sale_periods_all([sales])[0]
+
+    def sale_periods_all(self, groups: Sequence[Int]) -> list[str]:
+        """:meth:`sale_periods` of each group of sale positions: every group's distinct
+        months found in one sort, each month written once."""
+        if not groups:
+            return []
+        at = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+        owner = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
+        months = self.sales.date[at].astype("datetime64[M]").astype(np.int64)
+        low = int(months.min()) if len(months) else 0
+        span = int(months.max()) - low + 1 if len(months) else 1
+        pairs = np.unique(owner * span + (months - low))  # by group, then month
+        month = pairs % span + low
+        names = np.datetime_as_string(month.astype("datetime64[M]"), unit="M").tolist()
+        bounds = np.searchsorted(pairs // span, np.arange(len(groups) + 1)).tolist()
+        return [", ".join(names[start:stop]) for start, stop in pairwise(bounds)]
 
     def sale_origins(self, sales: Int) -> list[str]:
         """Where each of the sales at positions ``sales`` got its amount.
@@ -435,6 +450,8 @@ def make_lines(
     details: Mapping[str, str | Sequence[str]] | Sequence[Mapping[str, str]] | None = None,
     transactions: Sequence[Sequence[str]] | None = None,
     suffix: str | Sequence[str] = "",
+    *,
+    ordered_details: Sequence[tuple[tuple[str, str], ...]] | None = None,
 ) -> list[LineDraft]:
     """:func:`make_line` over columns, one line per entry of ``rows``: the same lines, with
     what is the same on all of them (rule reference, pay code, id, label, each constant
@@ -443,7 +460,8 @@ def make_lines(
     ``label``, ``suffix`` and each value of ``details`` are one text for every line or one
     per line (or ``details`` is one mapping per line, for lines whose figures differ);
     ``transactions`` (default: none) one sequence of ids per line; ``amounts`` Python ints
-    (minor units).
+    (minor units). ``ordered_details`` (instead of ``details``): each line's ``(key, value)``
+    pairs already in key order, as a caller building them column by column has them.
     """
     n = len(rows)
     digits = ctx.digits
@@ -462,7 +480,9 @@ def make_lines(
         for a in amounts
     ]
     named: Iterable[tuple[tuple[str, str], ...]]
-    if details is None or isinstance(details, Mapping):
+    if ordered_details is not None:
+        named = ordered_details
+    elif details is None or isinstance(details, Mapping):
         named = key_ordered(details or {}, n)
     else:
         named = [tuple(sorted(own.items())) for own in details]

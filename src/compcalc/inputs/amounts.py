@@ -190,7 +190,7 @@ def _surely_plain(cells: pa.Array, digits: int, limit: int) -> npt.NDArray[np.bo
     at = text_offsets(cells)
     raw = np.frombuffer(data, dtype=np.uint8)[int(at[0]) : int(at[-1])]
     length = np.diff(at)
-    blank = length == 0
+    blank: npt.NDArray[np.bool_] = length == 0
     if not len(raw):
         return blank
     # "-" (45), "." (46), "/" (47) and the digits (48-57) are 45 + 0 ... 12 (uint8 wraps)
