@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import pickle
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -393,7 +394,8 @@ def plain_step_details(
         details["quota"] = plan.quota_text(i)
         details["attainment"] = attainment
     if plan.schedule.method != "flat":
-        reached = [b for b, s in zip(plan.schedule.band_ids, due.outcome.slices) if s[i] > 0]
+        bands = zip(plan.schedule.band_ids, due.outcome.slices, strict=True)
+        reached = [b for b, s in bands if s[i] > 0]
         if reached:
             details["highest_band"] = reached[-1]
     details["rates"] = plan.rates_text(i)
@@ -439,7 +441,7 @@ def test_step_details_column_by_column_are_each_lines_sorted_dict(
     ids = np.array([f"T{k}" for k in range(len(dates))], dtype=object)
     flat_ids = np.array([p for own in sales for p in own], dtype=np.int64)
     bounds = np.cumsum([0] + [len(own) for own in sales]).tolist()
-    cited = [Ids(ids, a, b, at=flat_ids) for a, b in zip(bounds, bounds[1:])]
+    cited = [Ids(ids, a, b, at=flat_ids) for a, b in itertools.pairwise(bounds)]
     events = {p: f"T{p}: refund" for p in range(0, len(dates), 3)}
     ctx = Context.__new__(Context)
     ctx.sales = SimpleNamespace(date=dates)  # type: ignore[assignment]

@@ -784,6 +784,11 @@ def test_categories_are_coded_as_their_texts(cells: list[str | None], extra: lis
     assert got.cat.codes.tolist() == expected.cat.codes.tolist()
     assert got.cat.categories.tolist() == expected.cat.categories.tolist()
     assert str(got.cat.categories.dtype) == "str"
+    with pytest.MonkeyPatch.context() as patch:  # counted and moved in batches, short last
+        patch.setattr(common, "_CODES_BATCH", 2)
+        batched = common.text_categories(coded)
+    assert batched.cat.codes.tolist() == expected.cat.codes.tolist()
+    assert batched.cat.categories.tolist() == expected.cat.categories.tolist()
     codes, distinct = common._factorized(coded)  # a missing text is a value of its own
     assert [None if pd.isna(distinct.iloc[c]) else distinct.iloc[c] for c in codes] == cells
 

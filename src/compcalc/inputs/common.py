@@ -1124,21 +1124,33 @@ def text_categories(text: pd.Series) -> pd.Series:
     )
 
 
+_CODES_BATCH = 1 << 20  # rows of codes counted and moved per batch
+
+
 def _sorted_categories(text: pd.Series) -> pd.Series:
     """:func:`text_categories` of categories of text (:func:`coded_text`): the ones some
     row has, sorted, each row's code moved to its text's place in one gather."""
     codes = category_codes(text)
     categories = text.cat.categories
-    counts = np.bincount(np.add(codes, 1, dtype=np.int64), minlength=len(categories) + 1)
+    # A batch of rows at a time: NumPy counts and gathers with 64-bit indices, and a batch's
+    # are temporaries the allocator reuses (ten million rows' would be fresh pages, twice)
+    counts = np.zeros(len(categories) + 1, dtype=np.int64)
+    for begin in range(0, len(codes), _CODES_BATCH):
+        batch = np.add(codes[begin : begin + _CODES_BATCH], 1, dtype=np.int64)
+        counts += np.bincount(batch, minlength=len(categories) + 1)
     used = np.flatnonzero(counts[1:])
     kept = pa.array(np.asarray(categories[used], dtype=object), pa.large_string())
     order = np.asarray(pc.sort_indices(kept), dtype=np.int64)
     # Each used category's place in code point order; past them, -1 for a missing text
     place = np.full(len(categories) + 1, -1, dtype=_code_type(len(used) + 1))
     place[used[order]] = np.arange(len(used))
+    moved = np.empty(len(codes), dtype=place.dtype)
+    for begin in range(0, len(codes), _CODES_BATCH):  # -1 (missing) reads the last place
+        end = begin + _CODES_BATCH
+        np.take(place, codes[begin:end], out=moved[begin:end], mode="wrap")
     return pd.Series(
         pd.Categorical.from_codes(
-            place[codes],
+            moved,
             categories=pd.Index(kept.take(pa.array(order)).to_pylist(), dtype="str"),
             validate=False,
         ),
