@@ -1144,7 +1144,7 @@ def _sorted_categories(text: pd.Series) -> pd.Series:
     # Each used category's place in code point order; past them, -1 for a missing text
     place = np.full(len(categories) + 1, -1, dtype=_code_type(len(used) + 1))
     place[used[order]] = np.arange(len(used))
-    moved = np.empty(len(codes), dtype=place.dtype)
+    moved = np.empty_like(codes, dtype=place.dtype)
     for begin in range(0, len(codes), _CODES_BATCH):  # -1 (missing) reads the last place
         end = begin + _CODES_BATCH
         np.take(place, codes[begin:end], out=moved[begin:end], mode="wrap")
