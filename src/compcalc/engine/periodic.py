@@ -67,12 +67,17 @@ def periodic_lines(
         prorated = round_div(safe_ints(full, total) * employed, total, ctx.rounding)
         amount = np.where(employed == total, full, prorated).astype(np.int64)
         paying = np.flatnonzero(employed > 0)
-        # Each figure formatted once per column, over the employees paid this installment
-        columns = (upto, before, full, amount)
-        upto_text, before_text, full_text, amount_text = (
-            format_amounts(np.asarray(c)[paying], ctx.digits) for c in columns
+        # Each figure formatted once per column, over the employees whose formula shows it:
+        # the cumulative rounding where the annual amount does not divide evenly, the
+        # prorated amount where the installment was not worked whole
+        uneven = np.asarray(annual)[paying] % per_year != 0
+        part = employed[paying] != total
+        full_text = format_amounts(np.asarray(full)[paying], ctx.digits)
+        upto_text, before_text = (
+            _spread(format_amounts(np.asarray(c)[paying][uneven], ctx.digits), uneven)
+            for c in (upto, before)
         )
-        whole = (np.asarray(annual)[paying] % per_year == 0).tolist()
+        amount_text = _spread(format_amounts(amount[paying][part], ctx.digits), part)
         days = employed[paying].tolist()
         amounts = amount[paying].tolist()
         label_k = f"{label} {installment.label}" if several else label
@@ -81,12 +86,12 @@ def periodic_lines(
         formulas = []
         for n, i in enumerate(paid_at):
             formula = f"{annual_text[i]} / {per_year} = {full_text[n]}"
-            if not whole[n]:
+            if upto_text[n] is not None:
                 formula += (
                     f" (installment {k} of {per_year} in the plan year, rounded cumulatively: "
                     f"{upto_text[n]} to date - {before_text[n]} before)"
                 )
-            if days[n] != total:
+            if amount_text[n] is not None:
                 formula += f"; x {days[n]}/{total} {unit} employed = {amount_text[n]}"
             formulas.append(formula)
         # The days employed worded once per count (most employees: the whole installment)
@@ -101,6 +106,14 @@ def periodic_lines(
             label_k, details, suffix=suffix,
         )  # fmt: skip
     return drafts
+
+
+def _spread(texts: list[str], where: npt.NDArray[np.bool_]) -> list[str | None]:
+    """``texts`` (one per set flag of ``where``) in their places; None where it is not set."""
+    out: list[str | None] = [None] * len(where)
+    for at, text in zip(np.flatnonzero(where).tolist(), texts, strict=True):
+        out[at] = text
+    return out
 
 
 def allowance_annual(component: Allowance, rows: Int, ctx: Context, path: str) -> Int:
