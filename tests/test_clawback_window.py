@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import compcalc
 from test_engine_examples import (
@@ -182,3 +185,22 @@ def test_window_is_validated() -> None:
         compcalc.load_rules_text(text, source="plan.yaml")
     message = str(error.value)
     assert message.startswith("plan.yaml:8:16: clawback.window_days: expected at least 0"), message
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.booleans()), max_size=12))
+@example([(0, 1, False), (0, 1, True)])  # a resolution before the opening on its day
+@example([(1, 0, True), (0, 5, True)])  # sales out of order
+@example([(0, 2, True), (0, 1, False)])  # days out of order
+def test_dispute_events_in_order_keep_it_or_are_sorted(events: list[tuple[int, int, bool]]) -> None:
+    """Dispute events already by sale, day and openings first are left as they are (a read
+    ledger's), else sorted stably: either way the order a lexsort of the three gives."""
+    from compcalc.engine.crediting import _by_sale_date_opened
+
+    sale = np.array([e[0] for e in events], dtype=np.int64)
+    date = np.array(["2027-01-01"], dtype="datetime64[D]")[[0] * len(events)]
+    date = date + np.array([e[1] for e in events], dtype="timedelta64[D]")
+    opens = np.array([e[2] for e in events], dtype=bool)
+    expected = np.lexsort((~opens, date, sale))
+    order = _by_sale_date_opened(sale, date, opens)
+    got = np.arange(len(events)) if order is None else order
+    assert got.tolist() == expected.tolist()

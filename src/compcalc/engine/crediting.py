@@ -228,7 +228,9 @@ def build_sales(
     r_event, r_sale = shares.expand(r_group)
     left = total[r_sale] - converted[r_event]
     lost = amount[r_sale] - allocate_shares(left, share[r_sale], r_event)
-    is_dispute = ledger["event"].isin(["dispute_opened", "dispute_resolved"]).to_numpy(dtype=bool)
+    # Two comparisons: pandas compares a categorical's codes, where isin hashes every row
+    event = ledger["event"]
+    is_dispute = ((event == "dispute_opened") | (event == "dispute_resolved")).to_numpy(dtype=bool)
     disputes = ledger[["_code", "date", "event"]][is_dispute]
     d_group = transactions[disputes["_code"].to_numpy(dtype=np.int64)]
     disputes, d_group = disputes[d_group >= 0], d_group[d_group >= 0]
@@ -1042,6 +1044,19 @@ class IgnoredEvents:
         return picked[np.lexsort((self.date[picked], self.sale[picked]))]
 
 
+def _by_sale_date_opened(sale: Int, date: Dates, opens: Bool) -> Int | None:
+    """The stable order of dispute events by sale, date and openings first; None when they
+    are in that order already (as a read ledger's canonical order gives them, but for a
+    split sale's events, one per share)."""
+    same_sale = sale[1:] == sale[:-1]
+    same_day = same_sale & (date[1:] == date[:-1])
+    after = (sale[1:] > sale[:-1]) | (same_sale & (date[1:] > date[:-1]))
+    if np.all(after | (same_day & (opens[1:] <= opens[:-1]))):
+        return None
+    order: Int = np.lexsort((~opens, date, sale))
+    return order
+
+
 def apply_clawback_window(sales: Sales, window_days: int) -> tuple[Sales, IgnoredEvents]:
     """Drop the events that the clawback window says must not take paid commission back.
 
@@ -1052,13 +1067,14 @@ def apply_clawback_window(sales: Sales, window_days: int) -> tuple[Sales, Ignore
     refunds of unpaid sales still reduce them. Dispute openings inside the window always count,
     so which events count never depends on another dropped event: one vectorised pass.
     """
-    limit = sales.date + np.timedelta64(window_days, "D")
-    order = np.lexsort((~sales.dispute_opens, sales.dispute_date, sales.dispute_sale))
-    d_sale, d_date = sales.dispute_sale[order], sales.dispute_date[order]
-    d_open = sales.dispute_opens[order]
-    late_open = d_open & (d_date > limit[d_sale])
+    window = np.timedelta64(window_days, "D")
+    order = _by_sale_date_opened(sales.dispute_sale, sales.dispute_date, sales.dispute_opens)
+    d_sale, d_date, d_open = sales.dispute_sale, sales.dispute_date, sales.dispute_opens
+    if order is not None:
+        d_sale, d_date, d_open = d_sale[order], d_date[order], d_open[order]
+    late_open = d_open & (d_date > sales.date[d_sale] + window)
     # A resolution closes the opening just before it (the ledger checks the alternation).
-    after_late = np.zeros(len(order), dtype=bool)
+    after_late = np.zeros(len(d_sale), dtype=bool)
     after_late[1:] = late_open[:-1] & (d_sale[1:] == d_sale[:-1])
     drop = late_open | (~d_open & after_late)
     keep = ~drop
@@ -1072,7 +1088,7 @@ def apply_clawback_window(sales: Sales, window_days: int) -> tuple[Sales, Ignore
         & sales.eligible[r_sale]
         & (open_at(r_sale, month_before) == 0)
     )
-    protected = (r_date > limit[r_sale]) & paid_then & (open_at(r_sale, r_date) == 0)
+    protected = (r_date > sales.date[r_sale] + window) & paid_then & (open_at(r_sale, r_date) == 0)
 
     windowed = dataclasses.replace(  # the sales as they are; only their events are dropped
         sales,
