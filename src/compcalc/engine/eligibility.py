@@ -8,6 +8,7 @@ error of the run, not of a row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,9 +63,15 @@ class _Flags:
         self.reasons = pd.Series("", index=frame.index, dtype=object)
         self.columns = pd.Series("", index=frame.index, dtype=object)
 
-    def flag(self, mask: pd.Series, column: str, reason: pd.Series | str) -> None:
+    def flag(
+        self, mask: pd.Series, column: str, reason: str | Callable[[pd.Series], pd.Series]
+    ) -> None:
+        """Flag the rows of ``mask`` not flagged yet; ``reason`` words them all alike, or
+        worded row by row from each one's cell (given only the rows flagged here)."""
         fresh = mask & (self.reasons == "")
-        self.reasons[fresh] = reason if isinstance(reason, str) else reason[fresh]
+        if not fresh.any():
+            return
+        self.reasons[fresh] = reason if isinstance(reason, str) else reason(fresh)
         self.columns[fresh] = column
 
 
@@ -107,26 +114,31 @@ def check_roster(rules: RuleSet, frame: pd.DataFrame, source: str) -> RosterChec
 def _flag_dimensions(rules: RuleSet, frame: pd.DataFrame, flags: _Flags) -> None:
     """Role with no plan, a dimension value the rules don't list, another currency."""
     plans = sorted(rules.plans)
-    role = frame["role"]
     flags.flag(
-        ~role.isin(plans),
+        ~frame["role"].isin(plans),
         "role",
-        "role " + role.map(repr) + f" has no plan in rule set '{rules.id}' "
-        f"(plans: {', '.join(plans)})",
-    )
+        _worded(frame["role"], "role ", f" has no plan in rule set '{rules.id}' "
+                f"(plans: {', '.join(plans)})"),
+    )  # fmt: skip
     for name, allowed in rules.dimensions.items():
         flags.flag(
             ~frame[name].isin(allowed),
             name,
-            f"{name} " + frame[name].map(repr) + f" is not one of {', '.join(allowed)}",
+            _worded(frame[name], f"{name} ", f" is not one of {', '.join(allowed)}"),
         )
+    currency = frame["currency"]
     flags.flag(
-        frame["currency"] != rules.currency,
+        currency != rules.currency,
         "currency",
-        "paid in "
-        + frame["currency"].astype(str)
+        lambda rows: "paid in "
+        + currency[rows].astype(str)
         + f"; rule set '{rules.id}' pays in {rules.currency}",
     )
+
+
+def _worded(cells: pd.Series, before: str, after: str) -> Callable[[pd.Series], pd.Series]:
+    """The reason of each flagged row (``rows``): ``before``, its cell as written, ``after``."""
+    return lambda rows: before + cells[rows].map(repr) + after
 
 
 def _flag_plan_needs(rules: RuleSet, frame: pd.DataFrame, flags: _Flags) -> None:
