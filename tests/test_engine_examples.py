@@ -1061,6 +1061,23 @@ def test_three_decimal_currency_kwd() -> None:
     assert result.statement("E1").total == D("1001.235")
 
 
+def test_roster_rows_the_rules_cannot_pay_are_refused_in_full_words() -> None:
+    """Each refused roster row names its first problem, its cell as written, and what the
+    rule set allows; the rows around it are paid."""
+    result = run(rules(FLAT_5), roster(
+        emp("E1"), emp("E2", role="manager"), emp("E3", seniority="expert"),
+        emp("E4", region="metro", company_size="huge", currency="EUR"), emp("E5", currency="EUR"),
+    ))  # fmt: skip
+    reasons = {(r.row, r.column): (r.value, r.reason) for r in result.rejected}
+    assert reasons == {
+        (2, "role"): ("manager", "role 'manager' has no plan in rule set 'spec' (plans: rep)"),
+        (3, "seniority"): ("expert", "seniority 'expert' is not one of entry, mid, senior"),
+        (4, "company_size"): ("huge", "company_size 'huge' is not one of small, mid, large"),
+        (5, "currency"): ("EUR", "paid in EUR; rule set 'spec' pays in USD"),
+    }
+    assert [s.employee_id for s in result.statements] == ["E1"]
+
+
 def test_roster_and_ledger_currency_must_match_the_rule_set() -> None:
     result = run(rules(FLAT_5), roster(emp("E1"), emp("E2", currency="EUR")), ledger(
         sale("T1", "2026-03-10", "1000.00"),
