@@ -572,6 +572,9 @@ ID_TEXT = st.text(alphabet=st.sampled_from(list("T00019ab\x00é\U0001f600")), ma
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(ID_TEXT, max_size=30), st.sampled_from(["", "TX-2027-", "T0000000000000000"]))
+# Texts of one length whose first words tie apart from each other (their later words read
+# from where each one is, not from the texts that follow the first of them)
+@example([f"{k:011d}" for k in range(30)] + ["abcdefghZ1", "bbbbbbbbbb", "abcdefghZ0"], "")
 def test_text_order_is_a_stable_sort_of_the_code_points(texts: list[str], start: str) -> None:
     """``text_order`` ranks and orders texts as Python's stable sort of them does (code point
     order is UTF-8 byte order): equal ranks for equal texts only, input order among them,

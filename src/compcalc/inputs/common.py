@@ -942,7 +942,8 @@ def text_order(column: pd.Series | pa.ChunkedArray) -> tuple[IntArray, IntArray]
     >>> order.tolist(), (rank[order][1:] > rank[order][:-1]).tolist()
     ([1, 0, 2, 5, 3, 4], [True, False, True, True, True])
     """
-    text = _arrow_text(column).combine_chunks()  # one chunk after :func:`one_chunk`: no copy
+    chunks = _arrow_text(column)  # one chunk after :func:`one_chunk`, taken without a copy
+    text = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
     n = len(text)
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[text.offset : text.offset + n + 1]
     data = text.buffers()[2]
@@ -958,7 +959,7 @@ def text_order(column: pd.Series | pa.ChunkedArray) -> tuple[IntArray, IntArray]
     def word(rows: IntArray | None, k: int) -> IntArray:
         at = first if rows is None else first[rows]
         size = length if rows is None else length[rows]
-        return _word(raw, at, size, shared + _WORD * k)
+        return _word(raw, at, size, shared + _WORD * k, every=rows is None)
 
     head = word(None, 0)
     order = np.argsort(head, kind="stable").astype(np.int64, copy=False)
@@ -1009,9 +1010,12 @@ def _shared_prefix(raw: npt.NDArray[np.uint8], first: IntArray, shortest: int) -
 _PREFIX_BATCH = 1 << 20  # texts compared at a time
 
 
-def _word(raw: npt.NDArray[np.uint8], first: IntArray, length: IntArray, at: int) -> IntArray:
+def _word(
+    raw: npt.NDArray[np.uint8], first: IntArray, length: IntArray, at: int, every: bool = False
+) -> IntArray:
     """Bytes ``at`` to ``at + 7`` of each text (zeros past its end) as one integer, in the
     bytes' order: big-endian, with the top bit flipped so that int64 keeps unsigned order.
+    ``every``: the texts are all of the buffer's, in order (not some of them).
 
     The bytes are gathered into an ``n x 8`` byte matrix read as big-endian integers: texts
     of one length (most ids) are rows of the buffer already, and only a slice is copied.
@@ -1019,18 +1023,23 @@ def _word(raw: npt.NDArray[np.uint8], first: IntArray, length: IntArray, at: int
     n = len(first)
     size = int(length[0]) if n else 0
     matrix = np.zeros((n, _WORD), dtype=np.uint8)
-    if n and bool(np.all(length == size)) and np.all(np.diff(first) == size):
+    # The first byte most significant: on a little-endian machine the bytes go into each
+    # row back to front, so the row read as a native integer is the word (no byte swap
+    # of a column as long as the texts)
+    into = matrix[:, ::-1] if np.little_endian else matrix
+    # texts of one length that follow each other in the buffer are rows of it already (all
+    # the texts of one length are: each starts where the one before it ends)
+    if n and bool(np.all(length == size)) and (every or bool(np.all(np.diff(first) == size))):
         rows = raw[int(first[0]) : int(first[0]) + n * size].reshape(n, size)
         part = rows[:, at : at + _WORD]
-        matrix[:, : part.shape[1]] = part
+        into[:, : part.shape[1]] = part
     else:
         byte = np.empty(n, dtype=np.uint8)
         for k in range(_WORD):
             np.take(raw, first + (at + k), out=byte, mode="clip")
             byte[length <= at + k] = 0
-            matrix[:, k] = byte
-    word = matrix.view(">u8").ravel().astype(np.uint64)
-    del matrix
+            into[:, k] = byte
+    word = matrix.view(np.uint64).ravel()
     word ^= np.uint64(1 << 63)  # in place: one column as long as the texts at a time
     return word.view(np.int64)
 
