@@ -820,6 +820,18 @@ def test_events_coded_in_another_order_are_ranked_by_their_texts() -> None:
     assert _event_ranks(shuffled).tolist() == [3, 0]
 
 
+def test_a_coded_columns_empty_and_missing_cells_tie_in_the_digests_order() -> None:
+    """A missing cell of a coded column is an empty text: it ties with the column's own
+    empty text when the rows of one key are ordered, so a later column decides."""
+    coded = pd.DataFrame({
+        "k": pd.Series(["T1"] * 4, dtype="str"),
+        "a": pd.Series(pd.Categorical(["", None, "", None], categories=["x", ""])),
+        "c": pd.Series(["z", "a", "m", "b"], dtype="str"),
+    })  # fmt: skip
+    text = coded.assign(a=pd.Series([""] * 4, dtype="str"))
+    assert canonical_digest(coded, key="k") == _reference_digest(text, key="k")
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.tuples(tied_text, tied_text, st.one_of(st.none(), tied_text)), max_size=12),

@@ -709,7 +709,12 @@ def _beside(
                 key_sorted.set_exception(exc)
                 raise
             key_sorted.set_result((rank, order))
-        row_order = _row_order(columns, rank, order) if names and n else None
+        row_order = None
+        if names and n and rank is None:
+            row_order = _row_order(columns)
+        elif names and n:  # among rows of one key its own cells are equal: not compared
+            others = [c for name, c in zip(names, columns, strict=True) if name != key]
+            row_order = _row_order(others, rank, order)
         return _hashed(n, names, columns, row_order)
 
     if here or n < _DIGEST_BESIDE:
@@ -828,11 +833,12 @@ def _row_order(
         plain = [_taken(column, None) for column in columns]
         table = pa.table(dict(zip(names, plain, strict=True)))
         return np.asarray(pc.sort_indices(table, sort_keys=by_text), dtype=np.int64)
+    keys = [_tie_key(column) for column in columns]
 
     def by_columns(rows: IntArray, ranks: IntArray) -> IntArray:
         runs = pa.table({
             "rank": pa.array(ranks),
-            **{name: _taken(column, rows) for name, column in zip(names, columns, strict=True)},
+            **{name: key(rows) for name, key in zip(names, keys, strict=True)},
         })  # fmt: skip
         return np.asarray(pc.sort_indices(runs, sort_keys=[("rank", "ascending"), *by_text]))
 
@@ -1058,6 +1064,19 @@ def tied_positions(keys: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
     tied[1:] |= equal
     tied[:-1] |= equal
     return np.flatnonzero(tied)
+
+
+def _tie_key(column: pa.ChunkedArray) -> Callable[[IntArray], pa.Array | pa.ChunkedArray]:
+    """What sorts some rows of a digest column (:func:`_digest_text`) as their texts do: a
+    dictionary column's codes as the dense rank of their texts (integers compared, no text
+    made for the rows), another column's texts."""
+    if not pa.types.is_dictionary(column.type):
+        return lambda rows: _taken(column, rows)
+    coded = column.chunk(0)
+    codes = np.asarray(coded.indices)
+    place = np.asarray(pc.rank(coded.dictionary, sort_keys="ascending", tiebreaker="dense"))
+    place = place.astype(np.int64)
+    return lambda rows: pa.array(place[codes[rows]])
 
 
 def _digest_text(column: pd.Series) -> pa.ChunkedArray:
