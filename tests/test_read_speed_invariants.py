@@ -14,8 +14,10 @@ import itertools
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -939,3 +941,37 @@ def test_coded_text_has_each_chunks_texts(parts: list[list[str | None]], shared:
     assert got.astype("str").tolist() == ["" if v is None else v for p in parts for v in p]
     assert got.cat.categories.is_unique
     assert got.cat.codes.dtype == np.int8  # a handful of texts
+
+
+def _days_or_nat(days: list[int | None]) -> npt.NDArray[np.datetime64]:
+    return np.array(
+        [np.datetime64("NaT") if d is None else np.datetime64(20000 + d, "D") for d in days],
+        dtype="datetime64[D]",
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 12).flatmap(
+        lambda n: st.lists(
+            st.one_of(
+                st.lists(st.integers(-3, 3), min_size=n, max_size=n).map(np.array),
+                st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n, max_size=n).map(
+                    lambda v: np.array(v, dtype=np.int64)
+                ),  # too wide to pack with a neighbour
+                st.lists(st.booleans(), min_size=n, max_size=n).map(np.array),
+                st.lists(st.one_of(st.none(), st.integers(0, 4)), min_size=n, max_size=n).map(
+                    _days_or_nat
+                ),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+)
+@example([np.array([2**62, 2**62 - 1]), np.array([0, 1])])  # narrow, far from 0: offset first
+def test_lexsorted_is_lexsort_of_the_keys_reversed(keys: list[npt.NDArray[Any]]) -> None:
+    """Keys packed into fewer (or one, sorted once) order rows as np.lexsort does: any
+    widths, booleans, dates with and without NaT (last)."""
+    expected = np.lexsort(keys[::-1]) if len(keys[0]) else np.zeros(0, dtype=np.int64)
+    assert common.lexsorted(keys).tolist() == expected.tolist()

