@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import itertools
 import pickle
 from collections.abc import Sequence
@@ -234,6 +235,22 @@ def test_ids_read_together_are_each_window(
             shared = arrays.get(kind, np.array(values, dtype=object))
             windows.append(Ids(shared, start, stop, at))
     assert read_ids(windows) == [list(window) for window in windows]
+
+
+def test_a_line_is_made_as_its_dataclass_would_make_it() -> None:
+    """Line's own __init__ (the slots set directly, for speed) takes the fields in their
+    order, by position or name, with their defaults, and sets each to its own value; a field
+    added to Line without it fails here."""
+    names = [f.name for f in dataclasses.fields(Line)]
+    assert list(inspect.signature(Line.__init__).parameters)[1:] == names
+    values = [f"v{k}" for k in range(len(names))]
+    by_position, by_name = Line(*values), Line(**dict(zip(names, values, strict=True)))
+    assert [getattr(by_position, n) for n in names] == values
+    assert by_position == by_name and hash(by_position) == hash(by_name)
+    short = Line(*values[:-2])
+    assert (short.transactions, short.details) == ((), ())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        by_position.id = "other"  # type: ignore[misc]
 
 
 def test_a_line_with_ids_equals_the_line_with_the_tuple() -> None:

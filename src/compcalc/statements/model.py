@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, overload
 
@@ -192,7 +192,7 @@ class RuleRef:
     sha256: str = ""  # the rule set's digest, so a statement on its own still names its rules
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Line:
     """One amount on a statement, with everything needed to check it by hand."""
 
@@ -207,6 +207,41 @@ class Line:
     formula: str  # the computation with its actual numbers
     transactions: Sequence[str] = ()  # ledger transaction ids this line used (tuple or Ids)
     details: tuple[tuple[str, str], ...] = ()  # named figures: rate, band, basis, attainment ...
+
+    def __init__(  # the fields, as the dataclass's own __init__ takes them
+        self,
+        id: str,  # the field's name
+        component: str,
+        kind: str,
+        pay_code: str,
+        item: str,
+        label: str,
+        amount: Decimal,
+        rule: RuleRef,
+        formula: str,
+        transactions: Sequence[str] = (),
+        details: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        # What the frozen dataclass's __init__ does, through the slots' own setters instead
+        # of object.__setattr__ looked up per field: half the time, for the 265,000 lines
+        # of a 50,000-employee run (a test checks it sets every field, as the fields are)
+        _set_id(self, id)
+        _set_component(self, component)
+        _set_kind(self, kind)
+        _set_pay_code(self, pay_code)
+        _set_item(self, item)
+        _set_label(self, label)
+        _set_amount(self, amount)
+        _set_rule(self, rule)
+        _set_formula(self, formula)
+        _set_transactions(self, transactions)
+        _set_details(self, details)
+
+
+(
+    _set_id, _set_component, _set_kind, _set_pay_code, _set_item, _set_label, _set_amount,
+    _set_rule, _set_formula, _set_transactions, _set_details,
+) = (Line.__dict__[f.name].__set__ for f in fields(Line))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
