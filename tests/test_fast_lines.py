@@ -30,6 +30,7 @@ from compcalc.money import (
     format_percents_of,
     format_rate,
     from_minor,
+    from_minor_all,
 )
 from compcalc.statements.model import Ids, Line, RuleRef, Texts, read_ids
 
@@ -101,6 +102,8 @@ def test_from_minor_matches_plain(units: int, places: int) -> None:
         return
     got = from_minor(units, places)
     assert (str(got), got.as_tuple()) == (str(expected), expected.as_tuple())
+    (each,) = from_minor_all([units], places)  # the column form: the same Decimal, digit for digit
+    assert (str(each), each.as_tuple()) == (str(expected), expected.as_tuple())
 
 
 def test_percent_by_hand() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from functools import cache, lru_cache
 from typing import Any
@@ -96,6 +96,18 @@ def from_minor(units: int, digits: int) -> Decimal:
         # scaleb only moves the exponent: exactly ``digits`` places, no rounding at this size
         return Decimal(units).scaleb(-digits)
     return Decimal(units).scaleb(-digits).quantize(Decimal(1).scaleb(-digits))
+
+
+def from_minor_all(units: Iterable[int], digits: int) -> list[Decimal]:
+    """:func:`from_minor` of each of ``units`` (Python ints), its check and call inlined.
+
+    >>> from_minor_all([-123456, 5, 10**27], 2)
+    [Decimal('-1234.56'), Decimal('0.05'), Decimal('10000000000000000000000000.00')]
+    """
+    exact = _DECIMAL_EXACT
+    return [
+        Decimal(u).scaleb(-digits) if -exact < u < exact else from_minor(u, digits) for u in units
+    ]
 
 
 def as_fraction(value: Decimal) -> tuple[int, int]:

@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import Diagnostic
 from ..inputs.fx import rate_text
 from ..inputs.ledger import percent_text
-from ..money import Rounding, format_amount, from_minor, minor_digits
+from ..money import Rounding, format_amount, from_minor, from_minor_all, minor_digits
 from ..periods import Period, earlier_periods
 from ..rules.resolve import Resolver
 from ..rules.schema import ComponentBase, RuleSet
@@ -474,11 +474,7 @@ def make_lines(
     else:
         ids = [f"{component_id}.{item}.{s}" if s else f"{component_id}.{item}" for s in suffix]
     labels = repeat(label, n) if isinstance(label, str) else label
-    exact = _DECIMAL_EXACT
-    money = [
-        Decimal(a).scaleb(-digits) if -exact < a < exact else from_minor(a, digits)
-        for a in amounts
-    ]
+    money = from_minor_all(amounts, digits)
     named: Iterable[tuple[tuple[str, str], ...]]
     if ordered_details is not None:
         named = ordered_details

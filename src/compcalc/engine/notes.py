@@ -12,7 +12,7 @@ from itertools import repeat
 import numpy as np
 import numpy.typing as npt
 
-from ..money import from_minor
+from ..money import from_minor_all
 from ..statements.model import SaleNote
 from .context import Context
 from .crediting import events_between, refunded_between
@@ -81,7 +81,7 @@ def _notes(
     units = (sales.amount[at] if amounts is None else amounts).tolist()
     why = repeat(reasons, len(at)) if isinstance(reasons, str) else reasons
     digits = ctx.digits
-    money = [from_minor(u, digits) for u in units]
+    money = from_minor_all(units, digits)
     notes = list(map(SaleNote, ids, dates, money, repeat(status, len(at)), why))
     # Each employee's notes in their order, handed over a run at a time
     employee = sales.employee[at]
