@@ -114,19 +114,14 @@ def test_amounts_match_decimal(cases: list[tuple[str, int]]) -> None:
         assert unit == (int(value.scaleb(d)) if fits else 0), (t, d)
 
 
+def money_cells(alphabet: str, longest: int, most: int) -> st.SearchStrategy[list[str]]:
+    """Columns of money text: plain amounts, empty cells and other texts of ``alphabet``."""
+    other = st.text(alphabet=st.sampled_from(list(alphabet)), max_size=longest)
+    return st.lists(st.one_of(plain_amounts, st.just(""), other), min_size=1, max_size=most)
+
+
 @settings(max_examples=400, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            plain_amounts,
-            st.just(""),
-            st.text(alphabet=st.sampled_from(list("0012..-+e 9")), max_size=19),
-        ),
-        min_size=1,
-        max_size=20,
-    ),
-    st.integers(0, 3),
-)
+@given(money_cells("0012..-+e 9", 19, 20), st.integers(0, 3))
 @example(["1.230"], 2)  # Arrow's cast takes it (no digit lost); three decimals all the same
 @example(["1" * 16, "", "000000000000000000001"], 2)  # 16 integer digits; leading zeros free
 @example(["7", "1.0"], 0)
@@ -159,19 +154,7 @@ def test_amounts_read_quickly_as_the_scan_reads_them(texts: list[str], digits: i
 
 
 @settings(max_examples=500, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            plain_amounts,
-            st.just(""),
-            st.text(alphabet=st.sampled_from(list("0012..-+/e 9é")), max_size=8),
-        ),
-        min_size=1,
-        max_size=12,
-    ),
-    st.integers(0, 3),
-    st.integers(0, 4),
-)
+@given(money_cells("0012..-+/e 9é", 8, 12), st.integers(0, 3), st.integers(0, 4))
 @example(["-0.05", "", "12.5", "007"], 2, 0)
 @example(["1-2"], 2, 0)  # a minus inside a text, as many minus signs as texts opening with one
 @example(["-1", "1-"], 2, 0)
