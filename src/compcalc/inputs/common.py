@@ -1080,8 +1080,9 @@ def _word(
     bytes' order: big-endian, with the top bit flipped so that int64 keeps unsigned order.
     ``every``: the texts are all of the buffer's, in order (not some of them).
 
-    The bytes are gathered into an ``n x 8`` byte matrix read as big-endian integers: texts
-    of one length (most ids) are rows of the buffer already, and only a slice is copied.
+    The bytes are gathered into an ``n x 8`` byte matrix whose rows read as the integers
+    (back to front on a little-endian machine): texts of one length (most ids) are rows of
+    the buffer already, and only a slice is copied.
     """
     n = len(first)
     size = int(length[0]) if n else 0
