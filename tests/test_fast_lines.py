@@ -151,6 +151,29 @@ def test_percents_of_columns_match_one_at_a_time(pairs: list[tuple[int, int]], p
     ]
 
 
+@pytest.mark.parametrize("kind", [np.int8, np.int16, np.int32, np.int64])
+def test_percents_of_a_narrow_types_least_value(kind: type[np.signedinteger[Any]]) -> None:
+    """The least value of a signed type has no positive twin in it: taken in 64 bits."""
+    least = int(np.iinfo(kind).min)
+    tops, bottoms = np.array([least, 5], dtype=kind), np.array([7, 3], dtype=kind)
+    assert format_percents_of(tops, bottoms, 2) == [
+        format_percent_of(least, 7, 2), format_percent_of(5, 3, 2)
+    ]
+
+
+def test_sale_months_of_sales_without_a_date_are_said_as_before() -> None:
+    """A sale with no date (never in a checked ledger) is a month of its own, 'NaT', as the
+    one-group form said it, not an overflow."""
+    from compcalc.engine.context import Context
+
+    ctx = Context.__new__(Context)
+    dates = np.array(["2026-10-05", "NaT", "2026-11-01", "2026-10-20"], dtype="datetime64[D]")
+    ctx.sales = SimpleNamespace(date=dates)  # type: ignore[assignment]
+    groups = [np.array([0, 1, 3]), np.array([2, 3]), np.array([1])]
+    assert ctx.sale_periods_all(groups) == ["2026-10, NaT", "2026-10, 2026-11", "NaT"]
+    assert ctx.sale_periods_all(groups[1:2]) == ["2026-10, 2026-11"]
+
+
 def test_percents_of_columns_by_hand() -> None:
     assert format_percents_of(np.array([2, -1, 5, 1, 999]), np.array([3, 3000, 0, 8, 1000])) == [
         "66.7%", "-0.0%", "n/a", "12.5%", "99.9%"

@@ -305,7 +305,8 @@ def format_percents_of(
         fast = (top > -bound) & (top < bound) & (bottom > 0) & (bottom < _PERCENT_EXACT)
         at = np.flatnonzero(fast)
         denominator = bottom[at].astype(np.int64)
-        scaled = np.abs(top[at]).astype(np.int64) * (100 * 10**places)
+        # in 64 bits before the absolute value: a narrower type's least value has no twin
+        scaled = np.abs(top[at].astype(np.int64)) * (100 * 10**places)
         quotient, remainder = np.divmod(scaled, denominator)
         quotient += 2 * remainder >= denominator  # half up: ties away from zero
         whole, part = np.divmod(quotient, 10**places)

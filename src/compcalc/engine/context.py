@@ -244,7 +244,13 @@ class Context:
             return []
         at = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
         owner = np.repeat(np.arange(len(groups), dtype=np.int64), [len(g) for g in groups])
-        months = self.sales.date[at].astype("datetime64[M]").astype(np.int64)
+        dated = self.sales.date[at].astype("datetime64[M]")
+        if np.isnat(dated).any():  # no month number: each group on its own
+            return [
+                ", ".join(np.datetime_as_string(np.unique(dated[owner == k]), unit="M").tolist())
+                for k in range(len(groups))
+            ]
+        months = dated.astype(np.int64)
         low = int(months.min()) if len(months) else 0
         span = int(months.max()) - low + 1 if len(months) else 1
         pairs = np.unique(owner * span + (months - low))  # by group, then month
