@@ -232,14 +232,10 @@ class Context:
             self._events = period_events(self.sales, self.prior_end, self.period.end, self.digits)
         return self._events
 
-    def sale_periods(self, sales: Int) -> str:
-        """The months the sales at positions ``sales`` were sold (and first paid) in:
-        ``2026-10, 2026-11``."""
-        return self.sale_periods_all([sales])[0]
-
     def sale_periods_all(self, groups: Sequence[Int]) -> list[str]:
-        """:meth:`sale_periods` of each group of sale positions: every group's distinct
-        months found in one sort, each month written once."""
+        """For each group of sale positions, the months its sales were sold (and first paid)
+        in, ``2026-10, 2026-11``: every group's distinct months found in one sort, each month
+        written once."""
         if not groups:
             return []
         at = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
