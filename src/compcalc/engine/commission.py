@@ -704,7 +704,7 @@ def _record_to_date(
     payable = [d - p - x for d, p, x in zip(due, paid, deferred, strict=True)]
     columns: dict[str, list[str]] = {
         "credited_to_date": [credited for credited, _ in shown],
-        "due_to_date": format_amounts(_exact(due), digits),
+        "due_to_date": format_amounts(final.due, digits),  # int64 as it is
         "paid_before": format_amounts(_exact(paid), digits),
         "payable_this_period": format_amounts(_exact(payable), digits),
     }
