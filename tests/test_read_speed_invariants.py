@@ -238,6 +238,17 @@ def test_canonical_order_matches_sorting_the_values(
     # the same frame
     consumed = canonical_order(frame.copy(), consume=True)
     pd.testing.assert_frame_equal(consumed, _reference_order(frame))
+    # Given the transactions' ranks (as read_ledger does), whether the rows are in order
+    # already is first seen from them: the same frame, whether the rows come in transaction
+    # order with the ties in any order (reversed here) or in order throughout
+    by_transaction = _reference_order(frame).iloc[::-1]
+    by_transaction = by_transaction.iloc[
+        np.argsort(common.text_rank(by_transaction["transaction_id"]), kind="stable")
+    ].reset_index(drop=True)
+    for rows_given in (frame, by_transaction, _reference_order(frame)):
+        first = common.text_rank(rows_given["transaction_id"])
+        ordered = canonical_order(rows_given.copy(), consume=True, first=first)
+        pd.testing.assert_frame_equal(ordered, _reference_order(frame))
     # The file name as read_ledger keeps it, a category: ordered by its text whatever the
     # categories' own order (sorted ones are sorted by their codes, others by text). Each row
     # comes from the other file too, so rows tie on everything but their file.
@@ -667,11 +678,22 @@ def test_ties_ordered_a_batch_of_runs_at_a_time_as_all_at_once(
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(["USD", "JPY", "", "usd", "XYZ", None]), min_size=1, max_size=30))
-def test_currency_reasons_worded_once_per_text_match_every_row(texts: list[str | None]) -> None:
+@given(
+    st.lists(st.sampled_from(["USD", "JPY", "", "usd", "XYZ", None]), min_size=1, max_size=30),
+    st.sampled_from(["text", "categories", "categories with unused ones"]),
+)
+def test_currency_reasons_worded_once_per_text_match_every_row(
+    texts: list[str | None], given_as: str
+) -> None:
     """check_currencies words each distinct currency once and spreads it by the rows' codes:
-    each row gets what its own text calls for, a missing cell no reason."""
-    digits, reasons = common.check_currencies(pd.Series(texts, dtype="str"))
+    each row gets what its own text calls for, a missing cell no reason. Given as categories
+    (as read_ledger gives them) it takes their codes as they are, unused categories too."""
+    column = pd.Series(texts, dtype="str")
+    if given_as != "text":
+        extra = ["EUR", "ABC", "", "JPY"] if given_as.endswith("unused ones") else []
+        kinds = sorted({t for t in texts if t is not None} | set(extra), reverse=True)
+        column = column.astype(pd.CategoricalDtype(kinds))
+    digits, reasons = common.check_currencies(column)
     expected_digits = {"USD": 2, "JPY": 0}
     for k, text in enumerate(texts):
         assert digits[k] == expected_digits.get(text, -1)  # type: ignore[arg-type]

@@ -1248,7 +1248,10 @@ def _sorted_categories(text: pd.Series) -> pd.Series:
 def check_currencies(text: pd.Series) -> tuple[npt.NDArray[np.int8], pd.Series]:
     """Minor-unit digits per row (-1 where unusable) and the reason for unusable currencies
     (``text``: as text or as categories)."""
-    codes, uniques = pd.factorize(text)
+    if isinstance(text.dtype, pd.CategoricalDtype):  # its codes as they are: no hashing
+        codes, uniques = category_codes(text), list(text.cat.categories)  # of ten million rows
+    else:
+        codes, uniques = pd.factorize(text)
     digits = currency_digits(codes, uniques)
     # Worded once per distinct text, then spread by the codes as categories (a byte a row,
     # not a Python object per row); a missing text (code -1) has no reason here.
