@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from compcalc.errors import Diagnostic, InputError
 from compcalc.money import known_currencies, minor_digits
+from compcalc.resources import arrow_pool_returning
 
 Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
@@ -700,35 +701,62 @@ def _beside(
         key_sorted.set_result((key_rank, key_order))
     n = len(cells)
 
-    def digest(columns: list[pa.ChunkedArray]) -> str:  # empties ``columns``
+    def digest(handed: _Handed) -> str:
+        """The digest of what ``handed`` holds, taken out of it as it goes: the columns freed
+        once hashed, the key's text once sorted, the key's order once the rows' is made (the
+        executor's work item holds ``handed`` until the task ends: what the caller no longer
+        holds goes as the digest goes, not when it ends)."""
+        columns, key_text, out = handed.columns, handed.key_text, handed.out
+        handed.key_text = handed.out = None
         rank, order = key_rank, key_order
-        if key_text is not None and key_sorted is not None:
+        if key_text is not None and out is not None:
             try:
                 rank, order = text_order(key_text)
             except BaseException as exc:  # the caller waiting for the key hears of it too
-                key_sorted.set_exception(exc)
+                out.set_exception(exc)
                 raise
-            key_sorted.set_result((rank, order))
+            out.set_result((rank, order))
+        del key_text, out
         row_order = None
         if names and n and rank is None:
             row_order = _row_order(columns)
         elif names and n:  # among rows of one key its own cells are equal: not compared
             others = [c for name, c in zip(names, columns, strict=True) if name != key]
             row_order = _row_order(others, rank, order)
+            del others
+        del rank, order
         return _hashed(n, names, columns, row_order)
 
+    handed = _Handed(columns, key_text, key_sorted)
+    del columns, key_text  # ``handed``'s are the only ones now: each freed once used
     if here or n < _DIGEST_BESIDE:
         done: Future[str] = Future()
         try:
-            done.set_result(digest(columns))
+            done.set_result(digest(handed))
         except Exception as exc:  # raised by result(), as from the thread
             done.set_exception(exc)
         return done, key_sorted
+
+    def beside(handed: _Handed) -> str:
+        # Arrow's returning pool held while hashing (the caller's read may have ended and
+        # let go of it): the gathered batches' pages go back, not to a pool keeping them
+        with arrow_pool_returning():
+            return digest(handed)
+
     pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
-    future = pool.submit(digest, columns)
+    future = pool.submit(beside, handed)
     pool.shutdown(wait=False)  # its thread ends with its one task, not waited for here
-    del columns  # the thread's list is now the only one: each column freed once hashed
+    del handed
     return future, key_sorted
+
+
+@dataclass
+class _Handed:
+    """What a digest is made of (:func:`_beside`), handed over to be taken out as used."""
+
+    columns: list[pa.ChunkedArray]  # emptied as they are hashed
+    key_text: pa.ChunkedArray | None
+    out: Future[_Sorted] | None  # the key's order, for the caller
 
 
 def digest_beside(
@@ -1248,6 +1276,7 @@ def _sorted_categories(text: pd.Series) -> pd.Series:
 def check_currencies(text: pd.Series) -> tuple[npt.NDArray[np.int8], pd.Series]:
     """Minor-unit digits per row (-1 where unusable) and the reason for unusable currencies
     (``text``: as text or as categories)."""
+    uniques: list[object] | pd.Index
     if isinstance(text.dtype, pd.CategoricalDtype):  # its codes as they are: no hashing
         codes, uniques = category_codes(text), list(text.cat.categories)  # of ten million rows
     else:
