@@ -28,16 +28,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from compcalc import load_rules, run_period
-from compcalc.inputs import (
-    amounts,
-    canonical_digest,
-    check_ledger,
-    common,
-    parse_minor_units,
-    read_ledger,
-    read_roster,
-)
+from compcalc.inputs import amounts, canonical_digest, common, parse_minor_units, read_ledger
 from compcalc.inputs.common import digest_beside
 from compcalc.inputs.ledger import (
     EVENTS,
@@ -47,9 +38,6 @@ from compcalc.inputs.ledger import (
     canonical_order,
     first_positions,
 )
-from generated import generated_tables
-
-FLAGSHIP = Path(__file__).resolve().parents[1] / "rules" / "account_managers.yaml"
 
 # ---------------------------------------------------------------------------------------------
 # Amounts: exact, by example and against Decimal
@@ -408,11 +396,11 @@ def test_the_key_order_made_with_the_digest_is_text_order_and_its_error_reaches_
 
 
 def test_the_digests_thread_lets_go_of_what_it_has_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A read ledger's digest may still be hashing while the run goes on (read_ledger hands
-    the frame over first), so its thread must not hold what it is done with: the key's order
-    (once the caller has let go of it too) is gone when the hashing starts, and a column is
-    gone once hashed, not when the task ends (the executor's work item holds its arguments
-    until then, and the rows' order was made from a list of the columns)."""
+    """The digest's thread hashes while the read checks and sorts the rows beside it, so it
+    must not hold what it is done with: the key's order (once the caller has let go of it
+    too) is gone when the hashing starts, and a column is gone once hashed, not when the task
+    ends (the executor's work item holds its arguments until then, and the rows' order was
+    made from a list of the columns)."""
     monkeypatch.setattr(common, "_DIGEST_BESIDE", 0)  # in the thread, as for a large table
     cells = pd.DataFrame({"a": pd.Series(["1", "2", "0"], dtype="str"),
                           "k": pd.Series(["b", "a", "b"], dtype="str")})  # fmt: skip
@@ -458,48 +446,6 @@ def test_the_digests_thread_lets_go_of_what_it_has_used(monkeypatch: pytest.Monk
     caller_done.set()
     assert digest.result(timeout=60) == expected
     assert seen == {"key order": [False, False], "column a": [False]}
-
-
-def test_a_read_ledgers_digest_made_beside_is_the_same_and_its_error_is_raised_by_the_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """read_ledger may hand the ledger over while its digest is still being made: ``sha256``
-    and the run's ``ledger_sha256`` wait for it and are the digest of the file, and an
-    error making it is raised by both, never lost."""
-    roster_table, ledger_table = generated_tables(20, 400)
-    pq.write_table(roster_table, tmp_path / "roster.parquet")
-    pq.write_table(ledger_table, tmp_path / "ledger.parquet")
-    roster = read_roster(tmp_path / "roster.parquet")
-    rules = load_rules(FLAGSHIP)
-    here = read_ledger(tmp_path / "ledger.parquet")  # a small ledger's: made here
-    assert isinstance(here.digest, str)
-    monkeypatch.setattr(common, "_DIGEST_BESIDE", 0)  # in the thread, as for a large table
-    real_hashed = common._hashed
-    go_on = threading.Event()
-    failing = False
-
-    def hashed(*args: Any) -> str:
-        assert go_on.wait(60)  # still hashing when read_ledger returns
-        if failing:
-            raise MemoryError("no room to hash")
-        return real_hashed(*args)
-
-    monkeypatch.setattr(common, "_hashed", hashed)
-    for failing in (False, True):
-        go_on.clear()
-        beside = read_ledger(tmp_path / "ledger.parquet")
-        assert not isinstance(beside.digest, str)  # handed over before the digest is made
-        pd.testing.assert_frame_equal(beside.frame, here.frame)
-        checked = check_ledger(beside, roster)
-        go_on.set()
-        if failing:
-            with pytest.raises(MemoryError, match="no room to hash"):
-                run_period(rules, roster, beside, "2026-12")
-            with pytest.raises(MemoryError, match="no room to hash"):
-                checked.sha256  # noqa: B018
-        else:
-            result = run_period(rules, roster, beside, "2026-12")
-            assert beside.sha256 == checked.sha256 == result.ledger_sha256 == here.sha256
 
 
 def test_keyed_digest_by_hand() -> None:

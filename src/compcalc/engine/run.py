@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
@@ -24,13 +23,7 @@ from .. import __version__
 from ..errors import Diagnostic, RunError
 from ..inputs import Ledger, Roster
 from ..inputs.fx import FxTable
-from ..inputs.ledger import (
-    REQUIRED_COLUMNS,
-    canonical_order,
-    check_ledger,
-    read_ledger,
-    resolved,
-)
+from ..inputs.ledger import REQUIRED_COLUMNS, canonical_order, check_ledger, read_ledger
 from ..money import minor_digits
 from ..periods import Period, parse_period, plan_year_end, plan_year_start
 from ..resources import gc_paused
@@ -86,7 +79,7 @@ def run_period(
     setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
     checked, ledger_rejected = check_part(setup, ledger)
     part = evaluate_part(setup, checked.frame, None, progress, ordered=True)
-    return finish(setup, [part], ledger_rejected, ledger.digest, progress)
+    return finish(setup, [part], ledger_rejected, ledger.sha256, progress)
 
 
 @dataclass(frozen=True)
@@ -266,11 +259,10 @@ def finish(
     setup: Setup,
     parts: Sequence[Part],
     ledger_rejected: Sequence[Rejected],
-    ledger_sha256: str | Future[str],
+    ledger_sha256: str,
     progress: Progress | None = None,
 ) -> PeriodResult:
-    """Roll the parts up: managers' overrides over their teams, statements, run totals.
-    ``ledger_sha256`` may still be in the making (see :class:`Ledger`): waited for last."""
+    """Roll the parts up: managers' overrides over their teams, statements, run totals."""
     rules, period = setup.rules, setup.period
     ctx = _context(setup, setup.employees, None)
     lines: dict[int, list[tuple[int, Line]]] = defaultdict(list)
@@ -296,7 +288,7 @@ def finish(
         ruleset_version=rules.version,
         ruleset_sha256=setup.rules_sha256,
         roster_sha256=setup.roster.sha256,
-        ledger_sha256=resolved(ledger_sha256),
+        ledger_sha256=ledger_sha256,
         fx_sha256=setup.fx.sha256 if setup.fx is not None else "",
         engine_version=__version__,
         currency=rules.currency,

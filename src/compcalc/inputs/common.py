@@ -33,7 +33,6 @@ import pyarrow.parquet as pq
 
 from compcalc.errors import Diagnostic, InputError
 from compcalc.money import known_currencies, minor_digits
-from compcalc.resources import arrow_pool_returning
 
 Source: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
@@ -737,14 +736,8 @@ def _beside(
             done.set_exception(exc)
         return done, key_sorted
 
-    def beside(handed: _Handed) -> str:
-        # Arrow's returning pool held while hashing (the caller's read may have ended and
-        # let go of it): the gathered batches' pages go back, not to a pool keeping them
-        with arrow_pool_returning():
-            return digest(handed)
-
     pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
-    future = pool.submit(beside, handed)
+    future = pool.submit(digest, handed)
     pool.shutdown(wait=False)  # its thread ends with its one task, not waited for here
     del handed
     return future, key_sorted

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,28 +96,13 @@ class Ledger:
 
     ``unread_columns`` names the input's other columns (as written, sorted): compcalc neither
     read nor digested them, so ``sha256`` is of the columns above as the input gave them.
-
-    ``digest`` is ``sha256`` as given, or the future of it while a thread still makes it:
-    :func:`read_ledger` hands over the frame before a large ledger's rows are all hashed (a
-    second or two of ten million rows, in code that leaves the interpreter to the caller's
-    run, so on the second core the run leaves idle). ``sha256`` waits for it.
     """
 
     frame: pd.DataFrame
     rejected: tuple[RejectedRow, ...]
     source: str
-    digest: str | Future[str]
+    sha256: str
     unread_columns: tuple[str, ...] = ()
-
-    @property
-    def sha256(self) -> str:
-        """SHA-256 of the rows as read (:func:`~compcalc.inputs.common.canonical_digest`)."""
-        return resolved(self.digest)
-
-
-def resolved(digest: str | Future[str]) -> str:
-    """A digest given, or made by its future (waiting for it; its thread's error raised)."""
-    return digest if isinstance(digest, str) else digest.result()
 
 
 @arrow_pool_returning()
@@ -129,8 +113,6 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     row keeps its own file, row and line, so rejections and cross-row reasons name the file.
     ``name`` replaces the source name used in messages (default: the path as given, or
     ``<ledger>`` for a DataFrame). Cross-row checks are :func:`check_ledger`'s job.
-    A large ledger is handed over while its digest may still be in the making (in a thread
-    of its own, see :class:`Ledger`): ``sha256`` waits for it.
     """
     if not isinstance(source, str | os.PathLike | pd.DataFrame):
         return _read_several(list(source))
@@ -200,9 +182,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         first_order = None
     # The sorted frame replaces the read one column by column
     frame = canonical_order(frame, consume=True, first=first, first_order=first_order)
-    # the digest as text when made (a small ledger's always is), else still in the making
-    made = digest.result() if digest.done() else digest
-    return Ledger(frame, rejected, source, made, tuple(sorted(unread)))
+    return Ledger(frame, rejected, source, digest.result(), tuple(sorted(unread)))
 
 
 def _take_out(
@@ -752,7 +732,7 @@ def check_ledger(
     kept = _alive(frame, alive).drop(columns=["_tid", "_emp", "_cur"])
     accepted = canonical_order(kept, ordered=True)
     rejected = sort_rejected([*ledger.rejected, *new])
-    return Ledger(accepted, rejected, ledger.source, ledger.digest, ledger.unread_columns)
+    return Ledger(accepted, rejected, ledger.source, ledger.sha256, ledger.unread_columns)
 
 
 def _alive(frame: pd.DataFrame, alive: BoolArray) -> pd.DataFrame:
