@@ -9,10 +9,17 @@ cell by cell for the digest.
 
 from __future__ import annotations
 
+import concurrent.futures
+import copy
+import dataclasses
 import hashlib
 import itertools
+import multiprocessing
+import os
+import pickle
 import re
 import threading
+import traceback
 import weakref
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +35,18 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from compcalc.inputs import amounts, canonical_digest, common, parse_minor_units, read_ledger
+from compcalc import load_rules, run_period
+from compcalc.inputs import (
+    PendingDigest,
+    amounts,
+    canonical_digest,
+    check_ledger,
+    common,
+    parse_minor_units,
+    read_ledger,
+    read_roster,
+)
+from compcalc.inputs import ledger as ledger_module
 from compcalc.inputs.common import digest_beside
 from compcalc.inputs.ledger import (
     EVENTS,
@@ -38,6 +56,9 @@ from compcalc.inputs.ledger import (
     canonical_order,
     first_positions,
 )
+from generated import generated_tables
+
+FLAGSHIP = Path(__file__).resolve().parents[1] / "rules" / "account_managers.yaml"
 
 # ---------------------------------------------------------------------------------------------
 # Amounts: exact, by example and against Decimal
@@ -446,6 +467,144 @@ def test_the_digests_thread_lets_go_of_what_it_has_used(monkeypatch: pytest.Monk
     caller_done.set()
     assert digest.result(timeout=60) == expected
     assert seen == {"key order": [False, False], "column a": [False]}
+
+
+@pytest.fixture
+def small_inputs(tmp_path: Path) -> tuple[Path, Any]:
+    roster_table, ledger_table = generated_tables(20, 400)
+    pq.write_table(roster_table, tmp_path / "roster.parquet")
+    pq.write_table(ledger_table, tmp_path / "ledger.parquet")
+    return tmp_path / "ledger.parquet", read_roster(tmp_path / "roster.parquet")
+
+
+def _gated_hashing(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, fail: bool = False
+) -> threading.Event:
+    """Digests made in their thread (as a large ledger's), each hashing only once the event
+    returned is set (at the test's end at the latest): read_ledger returns with its digest
+    still in the making."""
+    monkeypatch.setattr(common, "_DIGEST_BESIDE", 0)
+    real_hashed = common._hashed
+    go_on = threading.Event()
+    request.addfinalizer(go_on.set)  # no thread left waiting when a test fails early
+
+    def hashed(*args: Any) -> str:
+        assert go_on.wait(60)
+        if fail:
+            raise MemoryError("no room to hash")
+        return real_hashed(*args)
+
+    monkeypatch.setattr(common, "_hashed", hashed)
+    return go_on
+
+
+def test_a_ledger_handed_over_before_its_digest_is_made(
+    small_inputs: tuple[Path, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """read_ledger hands a large ledger over while its digest is still being made: the frame
+    is the same, check_ledger does not wait for it, and ``sha256`` and the run's
+    ``ledger_sha256`` are the digest of the file, kept as text once read."""
+    path, roster = small_inputs
+    here = read_ledger(path)  # a small ledger's digest: made here
+    assert isinstance(here.digest, str)
+    go_on = _gated_hashing(monkeypatch, request)
+    beside = read_ledger(path)
+    assert isinstance(beside.digest, PendingDigest)
+    pd.testing.assert_frame_equal(beside.frame, here.frame)
+    checked = check_ledger(beside, roster)
+    go_on.set()
+    result = run_period(load_rules(FLAGSHIP), roster, beside, "2026-12")
+    assert beside.sha256 == checked.sha256 == result.ledger_sha256 == here.sha256
+    assert beside.digest == here.sha256  # kept as text
+
+
+def test_a_pending_digest_travels_as_its_text(
+    small_inputs: tuple[Path, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A ledger whose digest is in the making pickles and copies as one holding the text (a
+    future holds a lock, which neither can copy)."""
+    path, _ = small_inputs
+    expected = read_ledger(path).sha256
+    go_on = _gated_hashing(monkeypatch, request)
+    ledger = read_ledger(path)
+    assert isinstance(ledger.digest, PendingDigest)
+    go_on.set()
+    assert pickle.loads(pickle.dumps(ledger)).digest == expected
+    assert copy.deepcopy(ledger).digest == expected
+    assert dataclasses.replace(ledger, source="x").sha256 == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_process_forked_while_the_digest_is_made_gets_it(
+    small_inputs: tuple[Path, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A fork copies the digest's future but not its thread: the fork waits for the thread
+    first, so the child has the digest instead of waiting for ever."""
+    path, _ = small_inputs
+    expected = read_ledger(path).sha256
+    go_on = _gated_hashing(monkeypatch, request)
+    ledger = read_ledger(path)
+    assert isinstance(ledger.digest, PendingDigest)
+    threading.Timer(0.5, go_on.set).start()  # the hashing goes on while the fork waits
+    receive, send = multiprocessing.Pipe(duplex=False)
+
+    def child() -> None:
+        send.send(ledger.sha256)
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join(60)
+    if process.is_alive():
+        process.kill()
+    assert process.exitcode == 0
+    assert receive.recv() == expected
+
+
+@pytest.mark.parametrize("when", ["while the run goes on", "before the read ends"])
+def test_an_error_making_a_handed_over_digest_is_raised_where_it_is_read(
+    small_inputs: tuple[Path, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    when: str,
+) -> None:
+    """Whether the digest's thread fails before read_ledger returns or after, read_ledger
+    returns and the error is raised where the digest is read (``sha256``, the run), with where
+    it happened told in a note: its traceback's frames (holding the unhashed columns) are not
+    kept."""
+    path, roster = small_inputs
+    go_on = _gated_hashing(monkeypatch, request, fail=True)
+    if when == "before the read ends":
+        go_on.set()
+        real = ledger_module.made_or_pending
+
+        def after_the_thread(digest: Any) -> Any:
+            concurrent.futures.wait([digest])
+            return real(digest)
+
+        monkeypatch.setattr(ledger_module, "made_or_pending", after_the_thread)
+    ledger = read_ledger(path)  # never raises for its digest
+    go_on.set()
+    with pytest.raises(MemoryError, match="no room to hash"):
+        run_period(load_rules(FLAGSHIP), roster, ledger, "2026-12")
+    raised = []
+    for _ in range(2):
+        with pytest.raises(MemoryError, match="no room to hash") as caught:
+            ledger.sha256  # noqa: B018
+        raised.append(caught.value)
+    kept = raised[0].__cause__  # the thread's own, kept in its future
+    assert kept is raised[1].__cause__ and raised[0] is not raised[1]
+    for error in (kept, *raised):
+        frames = [frame.f_code.co_name for frame, _ in traceback.walk_tb(error.__traceback__)]
+        assert "_hashed" not in frames and "digest" not in frames
+        # the kept one does not grow with its readers' frames (a run's, sha256's)
+        assert error is not kept or not {"finish", "run_period", "sha256"} & set(frames)
+        assert any("digest thread" in note for note in error.__notes__)
 
 
 def test_keyed_digest_by_hand() -> None:

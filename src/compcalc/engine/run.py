@@ -22,8 +22,15 @@ import pandas as pd
 from .. import __version__
 from ..errors import Diagnostic, RunError
 from ..inputs import Ledger, Roster
+from ..inputs.common import PendingDigest
 from ..inputs.fx import FxTable
-from ..inputs.ledger import REQUIRED_COLUMNS, canonical_order, check_ledger, read_ledger
+from ..inputs.ledger import (
+    REQUIRED_COLUMNS,
+    canonical_order,
+    check_ledger,
+    read_ledger,
+    resolved,
+)
 from ..money import minor_digits
 from ..periods import Period, parse_period, plan_year_end, plan_year_start
 from ..resources import gc_paused
@@ -79,7 +86,7 @@ def run_period(
     setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
     checked, ledger_rejected = check_part(setup, ledger)
     part = evaluate_part(setup, checked.frame, None, progress, ordered=True)
-    return finish(setup, [part], ledger_rejected, ledger.sha256, progress)
+    return finish(setup, [part], ledger_rejected, ledger.digest, progress)
 
 
 @dataclass(frozen=True)
@@ -259,10 +266,12 @@ def finish(
     setup: Setup,
     parts: Sequence[Part],
     ledger_rejected: Sequence[Rejected],
-    ledger_sha256: str,
+    ledger_sha256: str | PendingDigest,
     progress: Progress | None = None,
 ) -> PeriodResult:
-    """Roll the parts up: managers' overrides over their teams, statements, run totals."""
+    """Roll the parts up: managers' overrides over their teams, statements, run totals.
+    ``ledger_sha256`` may still be in the making (see :class:`Ledger`): waited for once the
+    statements are made."""
     rules, period = setup.rules, setup.period
     ctx = _context(setup, setup.employees, None)
     lines: dict[int, list[tuple[int, Line]]] = defaultdict(list)
@@ -288,7 +297,7 @@ def finish(
         ruleset_version=rules.version,
         ruleset_sha256=setup.rules_sha256,
         roster_sha256=setup.roster.sha256,
-        ledger_sha256=ledger_sha256,
+        ledger_sha256=resolved(ledger_sha256),
         fx_sha256=setup.fx.sha256 if setup.fx is not None else "",
         engine_version=__version__,
         currency=rules.currency,

@@ -7,7 +7,7 @@ A dated FX table (:func:`read_fx`) converts sales in another currency; it is all
 """
 
 from compcalc.inputs.amounts import format_minor_units, parse_minor_units
-from compcalc.inputs.common import RejectedRow, canonical_digest
+from compcalc.inputs.common import PendingDigest, RejectedRow, canonical_digest
 from compcalc.inputs.fx import FxTable, read_fx
 from compcalc.inputs.ledger import Ledger, check_ledger, read_ledger
 from compcalc.inputs.roster import Roster, read_roster
@@ -15,6 +15,7 @@ from compcalc.inputs.roster import Roster, read_roster
 __all__ = [
     "FxTable",
     "Ledger",
+    "PendingDigest",
     "RejectedRow",
     "Roster",
     "canonical_digest",

@@ -11,14 +11,17 @@ texts (the file's dictionary): the same cells, a code a row instead of a string 
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import io
 import json
 import os
+import threading
+import traceback
 import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -712,7 +715,7 @@ def _beside(
             try:
                 rank, order = text_order(key_text)
             except BaseException as exc:  # the caller waiting for the key hears of it too
-                out.set_exception(exc)
+                out.set_exception(_again(exc))  # its own: this one goes on to the digest
                 raise
             out.set_result((rank, order))
         del key_text, out
@@ -736,11 +739,135 @@ def _beside(
             done.set_exception(exc)
         return done, key_sorted
 
+    def beside(handed: _Handed) -> str:
+        try:
+            return digest(handed)
+        except BaseException as exc:
+            # Raised where the digest is read, maybe after a whole run: the frames of its
+            # traceback (and of its cause's) would hold the unhashed columns and the rows'
+            # order until then. Told in a note, not kept.
+            handed.columns[:] = []
+            exc.add_note("in compcalc's digest thread:\n" + _told(exc))
+            raise
+
     pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
-    future = pool.submit(digest, handed)
+    future = pool.submit(beside, handed)
     pool.shutdown(wait=False)  # its thread ends with its one task, not waited for here
+    _in_flight(future)
     del handed
     return future, key_sorted
+
+
+def _told(exc: BaseException) -> str:
+    """``exc``'s traceback and those of its causes and contexts, as text; the tracebacks
+    themselves dropped (their frames let go)."""
+    try:
+        text = "".join(traceback.format_exception(exc))
+    except Exception:  # no room to word it: the frames go all the same
+        text = f"{type(exc).__name__} (its traceback could not be formatted)\n"
+    seen: set[int] = set()
+    chain: list[BaseException | None] = [exc]
+    while chain:
+        one = chain.pop()
+        if one is None or id(one) in seen:
+            continue
+        seen.add(id(one))
+        one.__traceback__ = None
+        chain += [one.__cause__, one.__context__]
+    return text
+
+
+def _again(error: BaseException) -> BaseException:
+    """A fresh raise of ``error``: a copy of it (its type, arguments and notes) caused by it,
+    so each raise builds its own traceback and the one kept (in a future) never grows with
+    its readers' frames; ``error`` itself where it cannot be copied."""
+    try:
+        fresh = copy.copy(error)
+    except Exception:  # an exception type that does not copy
+        return error.with_traceback(None)
+    fresh.__traceback__ = None
+    fresh.__cause__, fresh.__context__ = error, None
+    return fresh
+
+
+class PendingDigest:
+    """A digest its thread is still making (see :func:`digest_beside`): :meth:`result` waits
+    for it and raises the thread's error. Pickled and copied as the digest's text (waiting
+    for it), so whatever holds one travels as if it held the text.
+
+    >>> done: Future[str] = Future()
+    >>> done.set_result("ab12")
+    >>> import pickle; pickle.loads(pickle.dumps(PendingDigest(done)))
+    'ab12'
+    """
+
+    __slots__ = ("_future",)
+
+    def __init__(self, future: Future[str]) -> None:
+        self._future = future
+
+    def result(self) -> str:
+        error = self._future.exception()  # waits for the thread
+        if error is not None:
+            raise _again(error)
+        return self._future.result()
+
+    def __reduce__(self) -> tuple[type[str], tuple[str]]:
+        return (str, (self.result(),))
+
+    def __deepcopy__(self, memo: dict[int, object]) -> str:
+        return self.result()
+
+    def __repr__(self) -> str:
+        future = self._future
+        state = "in the making" if not future.done() else "failed" if future.exception() else "made"
+        return f"PendingDigest({state})"
+
+
+def made_or_pending(digest: Future[str]) -> str | PendingDigest:
+    """A digest made in a thread: its text when made, else (or when making it failed, whose
+    error is for whoever reads it) a :class:`PendingDigest`. Never raises: where an error
+    shows does not depend on how far the thread has got."""
+    if digest.done() and digest.exception() is None:
+        return digest.result()
+    return PendingDigest(digest)
+
+
+# Digests being made in threads. A process forked meanwhile (multiprocessing's default on
+# Linux) would copy their futures but not the threads that complete them, and wait on them
+# for ever: a fork waits for them first (a few seconds of ten million rows; one another
+# thread starts while the fork waits is not waited for). The child starts with none.
+_IN_FLIGHT: set[Future[str]] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
+
+
+def _in_flight(future: Future[str]) -> None:
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.add(future)
+    future.add_done_callback(_landed)
+
+
+def _landed(future: Future[str]) -> None:
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.discard(future)
+
+
+def _before_fork() -> None:
+    with _IN_FLIGHT_LOCK:
+        making = list(_IN_FLIGHT)
+    wait(making)  # their errors stay in them, for whoever reads them
+
+
+def _in_the_child() -> None:
+    """A forked child's own bookkeeping: a lock another thread held at the fork stays held in
+    the child for ever, and the parent's digests are not the child's to wait for."""
+    global _IN_FLIGHT_LOCK
+    _IN_FLIGHT_LOCK = threading.Lock()
+    _IN_FLIGHT.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_child=_in_the_child)
 
 
 @dataclass

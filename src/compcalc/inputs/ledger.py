@@ -25,6 +25,7 @@ from compcalc.inputs.amounts import format_minor_units, minor_units_and_reasons
 from compcalc.inputs.common import (
     BoolArray,
     IntArray,
+    PendingDigest,
     Problems,
     RejectedRow,
     Source,
@@ -35,6 +36,7 @@ from compcalc.inputs.common import (
     in_two_threads,
     is_in,
     join_places,
+    made_or_pending,
     order_by_keys,
     packed_keys,
     parse_dates,
@@ -96,13 +98,35 @@ class Ledger:
 
     ``unread_columns`` names the input's other columns (as written, sorted): compcalc neither
     read nor digested them, so ``sha256`` is of the columns above as the input gave them.
+
+    ``digest`` is ``sha256`` as given, or a :class:`PendingDigest` until ``sha256`` is first
+    read: :func:`read_ledger` hands a large ledger over once its frame is checked and
+    sorted, before its rows are all hashed (a second or two of ten million rows, in code
+    that leaves the interpreter to the caller: on the core a run leaves idle). ``sha256``
+    waits for it (and raises its error, if making it failed); a pending digest is pickled and
+    copied as its text.
     """
 
     frame: pd.DataFrame
     rejected: tuple[RejectedRow, ...]
     source: str
-    sha256: str
+    digest: str | PendingDigest
     unread_columns: tuple[str, ...] = ()
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the rows as read (:func:`~compcalc.inputs.common.canonical_digest`)."""
+        digest = self.digest  # read once: another thread may put the text in meanwhile
+        if isinstance(digest, str):
+            return digest
+        made = digest.result()
+        object.__setattr__(self, "digest", made)  # kept as text: the thread is done
+        return made
+
+
+def resolved(digest: str | PendingDigest) -> str:
+    """A digest given, or made by its thread (waiting for it; its error raised)."""
+    return digest if isinstance(digest, str) else digest.result()
 
 
 @arrow_pool_returning()
@@ -113,6 +137,10 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     row keeps its own file, row and line, so rejections and cross-row reasons name the file.
     ``name`` replaces the source name used in messages (default: the path as given, or
     ``<ledger>`` for a DataFrame). Cross-row checks are :func:`check_ledger`'s job.
+    A large ledger is handed over while its digest may still be in the making (see
+    :class:`Ledger`); an error making it is raised where it is read, never here (one sorting
+    the transaction ids, which the read needs, is raised here). Several files' ledger has
+    each file's digest made before it is handed over.
     """
     if not isinstance(source, str | os.PathLike | pd.DataFrame):
         return _read_several(list(source))
@@ -182,7 +210,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         first_order = None
     # The sorted frame replaces the read one column by column
     frame = canonical_order(frame, consume=True, first=first, first_order=first_order)
-    return Ledger(frame, rejected, source, digest.result(), tuple(sorted(unread)))
+    return Ledger(frame, rejected, source, made_or_pending(digest), tuple(sorted(unread)))
 
 
 def _take_out(
@@ -732,7 +760,7 @@ def check_ledger(
     kept = _alive(frame, alive).drop(columns=["_tid", "_emp", "_cur"])
     accepted = canonical_order(kept, ordered=True)
     rejected = sort_rejected([*ledger.rejected, *new])
-    return Ledger(accepted, rejected, ledger.source, ledger.sha256, ledger.unread_columns)
+    return Ledger(accepted, rejected, ledger.source, ledger.digest, ledger.unread_columns)
 
 
 def _alive(frame: pd.DataFrame, alive: BoolArray) -> pd.DataFrame:
