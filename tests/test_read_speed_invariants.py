@@ -593,10 +593,12 @@ def test_an_error_making_a_handed_over_digest_is_raised_where_it_is_read(
     with pytest.raises(MemoryError, match="no room to hash"):
         run_period(load_rules(FLAGSHIP), roster, ledger, "2026-12")
     raised = []
-    for _ in range(2):
+    for reader in range(2):
         with pytest.raises(MemoryError, match="no room to hash") as caught:
             ledger.sha256  # noqa: B018
         raised.append(caught.value)
+        caught.value.add_note(f"seen by reader {reader}")  # the reader's own, not the next's
+    assert not any("reader 0" in note for note in raised[1].__notes__)
     kept = raised[0].__cause__  # the thread's own, kept in its future
     assert kept is raised[1].__cause__ and raised[0] is not raised[1]
     for error in (kept, *raised):
@@ -604,7 +606,43 @@ def test_an_error_making_a_handed_over_digest_is_raised_where_it_is_read(
         assert "_hashed" not in frames and "digest" not in frames
         # the kept one does not grow with its readers' frames (a run's, sha256's)
         assert error is not kept or not {"finish", "run_period", "sha256"} & set(frames)
-        assert any("digest thread" in note for note in error.__notes__)
+        assert any("compcalc's digest, made in its thread" in note for note in error.__notes__)
+
+
+def test_a_small_tables_digest_error_keeps_no_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small table's digest is made here, but its error too waits to be read (read_ledger
+    hands it over as pending): its traceback's frames, which hold the unhashed columns, are
+    told in a note and dropped, as the thread's are."""
+
+    def fails(*args: object) -> str:
+        raise MemoryError("no room to hash")
+
+    monkeypatch.setattr(common, "_hashed", fails)
+    cells = pd.DataFrame({"x": pd.Series(["22", "1"], dtype="str")})
+    digest, _ = common._beside(cells, None, None, None)
+    error = digest.exception()
+    assert isinstance(error, MemoryError)
+    assert error.__traceback__ is None
+    assert any("compcalc's digest, made here" in note for note in error.__notes__)
+
+
+def test_a_fresh_raise_of_an_error_whose_init_takes_other_arguments() -> None:
+    """A kept error is raised as a copy caused by it; an exception whose ``__init__`` does not
+    take back its own ``args`` is copied without calling it."""
+
+    class Odd(Exception):
+        def __init__(self, path: str, why: str) -> None:
+            super().__init__(f"{path}: {why}")
+
+    kept = Odd("ledger.parquet", "no room")
+    kept.add_note("told")
+    fresh = common._again(kept)
+    assert type(fresh) is Odd and fresh is not kept
+    assert str(fresh) == "ledger.parquet: no room" and fresh.__cause__ is kept
+    assert fresh.__notes__ == ["told"] and fresh.__notes__ is not kept.__notes__
+    errno_kept = FileNotFoundError(2, "No such file", "x.parquet")
+    errno_fresh = common._again(errno_kept)
+    assert (errno_fresh.errno, errno_fresh.filename) == (2, "x.parquet")
 
 
 def test_keyed_digest_by_hand() -> None:

@@ -731,23 +731,27 @@ def _beside(
 
     handed = _Handed(columns, key_text, key_sorted)
     del columns, key_text  # ``handed``'s are the only ones now: each freed once used
+    def kept(handed: _Handed, exc: BaseException, where: str) -> BaseException:
+        # Raised where the digest is read, maybe after a whole run: the frames of its
+        # traceback (and of its causes') would hold the unhashed columns and the rows' order
+        # until then. Told in a note, not kept.
+        handed.columns[:] = []
+        exc.add_note(f"in compcalc's digest, made {where}:\n" + _told(exc))
+        return exc
+
     if here or n < _DIGEST_BESIDE:
         done: Future[str] = Future()
         try:
             done.set_result(digest(handed))
         except Exception as exc:  # raised by result(), as from the thread
-            done.set_exception(exc)
+            done.set_exception(kept(handed, exc, "here"))
         return done, key_sorted
 
     def beside(handed: _Handed) -> str:
         try:
             return digest(handed)
         except BaseException as exc:
-            # Raised where the digest is read, maybe after a whole run: the frames of its
-            # traceback (and of its cause's) would hold the unhashed columns and the rows'
-            # order until then. Told in a note, not kept.
-            handed.columns[:] = []
-            exc.add_note("in compcalc's digest thread:\n" + _told(exc))
+            kept(handed, exc, "in its thread")
             raise
 
     pool = ThreadPoolExecutor(1, thread_name_prefix="compcalc-digest")
@@ -782,9 +786,15 @@ def _again(error: BaseException) -> BaseException:
     so each raise builds its own traceback and the one kept (in a future) never grows with
     its readers' frames; ``error`` itself where it cannot be copied."""
     try:
-        fresh = copy.copy(error)
-    except Exception:  # an exception type that does not copy
-        return error.with_traceback(None)
+        fresh = copy.copy(error)  # its type's own way (OSError's errno, SystemExit's code)
+    except Exception:  # an __init__ that does not take back its own args
+        try:
+            fresh = type(error).__new__(type(error), *error.args)
+            fresh.__dict__.update(error.__dict__)
+        except Exception:
+            return error.with_traceback(None)
+    if "__notes__" in error.__dict__:  # its own list: a reader's note is not every reader's
+        fresh.__notes__ = list(error.__notes__)
     fresh.__traceback__ = None
     fresh.__cause__, fresh.__context__ = error, None
     return fresh

@@ -138,9 +138,9 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     ``name`` replaces the source name used in messages (default: the path as given, or
     ``<ledger>`` for a DataFrame). Cross-row checks are :func:`check_ledger`'s job.
     A large ledger is handed over while its digest may still be in the making (see
-    :class:`Ledger`); an error making it is raised where it is read, never here (one sorting
+    :class:`Ledger`); an error making it is raised where it is read, not here (one sorting
     the transaction ids, which the read needs, is raised here). Several files' ledger has
-    each file's digest made before it is handed over.
+    each file's digest made before it is handed over (an error making one raised here).
     """
     if not isinstance(source, str | os.PathLike | pd.DataFrame):
         return _read_several(list(source))
