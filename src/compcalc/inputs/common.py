@@ -731,6 +731,7 @@ def _beside(
 
     handed = _Handed(columns, key_text, key_sorted)
     del columns, key_text  # ``handed``'s are the only ones now: each freed once used
+
     def kept(handed: _Handed, exc: BaseException, where: str) -> BaseException:
         # Raised where the digest is read, maybe after a whole run: the frames of its
         # traceback (and of its causes') would hold the unhashed columns and the rows' order
@@ -845,7 +846,7 @@ def made_or_pending(digest: Future[str]) -> str | PendingDigest:
 
 # Digests being made in threads. A process forked meanwhile (multiprocessing's default on
 # Linux) would copy their futures but not the threads that complete them, and wait on them
-# for ever: a fork waits for them first (a few seconds of ten million rows; one another
+# for ever: a fork waits for them first (a few seconds of ten million rows; a digest another
 # thread starts while the fork waits is not waited for). The child starts with none.
 _IN_FLIGHT: set[Future[str]] = set()
 _IN_FLIGHT_LOCK = threading.Lock()
