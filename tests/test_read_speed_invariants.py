@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import copy
+import copyreg
 import dataclasses
 import hashlib
 import itertools
@@ -643,6 +644,20 @@ def test_a_fresh_raise_of_an_error_whose_init_takes_other_arguments() -> None:
     errno_kept = FileNotFoundError(2, "No such file", "x.parquet")
     errno_fresh = common._again(errno_kept)
     assert (errno_fresh.errno, errno_fresh.filename) == (2, "x.parquet")
+
+
+def test_a_fresh_raise_has_its_own_notes_under_dasks_exception_pickling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dask's distributed installs tblib's reducer for every exception, whose copies share the
+    original's ``__dict__``: a fresh raise still gets notes (and attributes) of its own."""
+    pickling = pytest.importorskip("tblib.pickling_support")
+    monkeypatch.setitem(copyreg.dispatch_table, MemoryError, pickling.pickle_exception)
+    kept = MemoryError("no room to hash")
+    kept.add_note("told")
+    fresh = common._again(kept)
+    fresh.add_note("seen by a reader")
+    assert kept.__notes__ == ["told"] and fresh.__cause__ is kept
 
 
 def test_keyed_digest_by_hand() -> None:

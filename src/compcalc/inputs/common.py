@@ -794,6 +794,8 @@ def _again(error: BaseException) -> BaseException:
             fresh.__dict__.update(error.__dict__)
         except Exception:
             return error.with_traceback(None)
+    if fresh.__dict__ is error.__dict__:  # a copier that shares it (tblib's, which Dask's
+        fresh.__dict__ = dict(error.__dict__)  # distributed installs for every exception)
     if "__notes__" in error.__dict__:  # its own list: a reader's note is not every reader's
         fresh.__notes__ = list(error.__notes__)
     fresh.__traceback__ = None
