@@ -1086,7 +1086,7 @@ def lexsorted(keys: Sequence[npt.NDArray[Any]]) -> IntArray:
     [1, 3, 2, 0]
     """
     if not len(keys) or not len(keys[0]):
-        return np.zeros(0 if not len(keys) else len(keys[0]), dtype=np.int64)
+        return np.zeros(0, dtype=np.int64)
     ints = []
     for key in keys:
         if key.dtype.kind == "M":

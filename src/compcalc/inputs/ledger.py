@@ -117,11 +117,10 @@ class Ledger:
     def sha256(self) -> str:
         """SHA-256 of the rows as read (:func:`~compcalc.inputs.common.canonical_digest`)."""
         digest = self.digest  # read once: another thread may put the text in meanwhile
-        if isinstance(digest, str):
-            return digest
-        made = digest.result()
-        object.__setattr__(self, "digest", made)  # kept as text: the thread is done
-        return made
+        if isinstance(digest, PendingDigest):
+            digest = digest.result()
+            object.__setattr__(self, "digest", digest)  # kept as text: the thread is done
+        return digest
 
 
 def resolved(digest: str | PendingDigest) -> str:
@@ -543,8 +542,6 @@ def _text_ordered(dtype: pd.CategoricalDtype) -> bool:
     """Whether the categories are in text order, so codes order like the texts (they are as
     read_ledger makes them: one file name, or several sorted)."""
     return bool(dtype.categories.is_monotonic_increasing)
-
-
 
 
 # ---------------------------------------------------------------------------------------------
