@@ -14,13 +14,16 @@ from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import orjson
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from compcalc.statements import model
 from compcalc.statements.model import (
     Ids,
     Line,
@@ -29,6 +32,7 @@ from compcalc.statements.model import (
     RuleRef,
     SaleNote,
     Statement,
+    Texts,
     _plain,
     canonical_json,
 )
@@ -84,10 +88,14 @@ def test_canonical_json_is_json_dumps(data: Any) -> None:
     assert canonical_json(data) == _stdlib(data)
 
 
-def _line(n: int, label: str, ids: list[str], shared: bool) -> Line:
+def _line(n: int, label: str, ids: list[str], shared: str) -> Line:
     transactions: Any = tuple(ids)
-    if shared:  # a window on a shared array, as the engine builds them
+    if shared == "objects":  # a window on a shared array
         transactions = Ids(np.array(["pad", *ids], dtype=object), 1, len(ids) + 1)
+    elif shared == "arrow":  # a window on the run's Arrow ids, picked, as the engine has them
+        picked = np.arange(len(ids), 0, -1)  # the ids backwards, after a first one not used
+        texts = Texts(pa.array(["pad", *reversed(ids)], type=pa.string()), at=picked)
+        transactions = Ids(texts, 0, len(ids), at=np.arange(len(ids)))
     return Line(
         id=f"commission.{n}",
         component="commission",
@@ -105,7 +113,13 @@ def _line(n: int, label: str, ids: list[str], shared: bool) -> Line:
 
 statements = st.lists(
     st.tuples(
-        text, st.lists(st.tuples(text, st.lists(text, max_size=3), st.booleans()), max_size=3)
+        text,
+        st.lists(
+            st.tuples(
+                text, st.lists(text, max_size=3), st.sampled_from(["tuple", "objects", "arrow"])
+            ),
+            max_size=3,
+        ),
     ),
     max_size=3,
 )
@@ -114,7 +128,7 @@ statements = st.lists(
 @settings(max_examples=150, deadline=None)
 @given(statements, st.lists(text, max_size=2), text)
 def test_result_json_is_json_dumps_of_its_dict(
-    people: list[tuple[str, list[tuple[str, list[str], bool]]]], reasons: list[str], name: str
+    people: list[tuple[str, list[tuple[str, list[str], str]]]], reasons: list[str], name: str
 ) -> None:
     result = PeriodResult(
         period="2026-10",
@@ -154,6 +168,9 @@ def test_result_json_is_json_dumps_of_its_dict(
     if pieces is not None:
         assert b"".join(pieces) == expected.encode()
         assert len(pieces) == (len(result.statements) + 2 if result.statements else 1)
+        # the statements' transaction ids made JSON text a batch of statements at a time
+        with patch.object(model, "_JSON_BATCH", 2):
+            assert b"".join(result.json_pieces()) == expected.encode()
     assert PeriodResult.from_dict(json.loads(expected)).to_json() == expected
 
 

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..resources import gc_paused
 
@@ -38,7 +39,7 @@ class Texts:
     (2, 'T3', ['T1'], ['T3', 'T1'])
     """
 
-    __slots__ = ("_array", "_at")
+    __slots__ = ("_array", "_at", "_plain")
 
     def __init__(
         self, array: pa.Array | pa.ChunkedArray, at: npt.NDArray[np.integer] | None = None
@@ -50,6 +51,21 @@ class Texts:
             array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
         self._array = array
         self._at = at
+        self._plain: bool | None = None
+
+    def plain_json(self) -> bool:
+        """Whether orjson writes every text as it is, between quotes: none has a quote, a
+        backslash or a control character (looked for once, in the bytes of the whole array)."""
+        if self._plain is None:
+            array = self._array
+            data = array.buffers()[2]
+            self._plain = True
+            if data is not None and len(array):
+                bounds = np.frombuffer(array.buffers()[1], dtype=np.int64)
+                begin, end = int(bounds[array.offset]), int(bounds[array.offset + len(array)])
+                raw = np.frombuffer(data, dtype=np.uint8)[begin:end]
+                self._plain = not bool(_JSON_ESCAPED[raw].any())
+        return self._plain
 
     def __len__(self) -> int:
         return len(self._array) if self._at is None else len(self._at)
@@ -60,9 +76,12 @@ class Texts:
 
     def take(self, positions: npt.NDArray[np.integer]) -> list[str]:
         """The texts at ``positions``, in that order."""
+        return self.take_array(positions).to_pylist()  # type: ignore[no-any-return]
+
+    def take_array(self, positions: npt.NDArray[np.integer]) -> pa.Array:
+        """The texts at ``positions``, in that order, as an Arrow array (large strings)."""
         where = positions if self._at is None else self._at[positions]
-        picked = self._array.take(pa.array(where, type=pa.int64()))
-        return picked.to_pylist()  # type: ignore[no-any-return]
+        return self._array.take(pa.array(where, type=pa.int64()))
 
     def window(self, start: int, stop: int) -> list[str]:
         """The texts ``start`` to ``stop`` (excluded)."""
@@ -165,7 +184,22 @@ def read_ids(windows: Sequence[Sequence[str]]) -> list[list[str]]:
     [['T1', 'T2'], ['T9'], ['T3']]
     """
     out: list[list[str]] = []
-    shared: dict[int, tuple[Texts, list[tuple[int, Ids]]]] = {}  # by id() of the array
+    for texts, reading in _on_texts(windows, out).values():
+        flat = texts.take(np.concatenate([window.positions() for _, window in reading]))
+        at = 0
+        for k, window in reading:
+            out[k] = flat[at : at + len(window)]
+            at += len(window)
+    return out
+
+
+def _on_texts(
+    windows: Sequence[Sequence[str]], out: list[Any]
+) -> dict[int, tuple[Texts, list[tuple[int, Ids]]]]:
+    """The windows that are not empty and on an Arrow array, grouped by that array (by its
+    ``id()``) with their places in ``windows``; ``out`` gets each window's ids as a list, a
+    placeholder (an empty list) for those grouped."""
+    shared: dict[int, tuple[Texts, list[tuple[int, Ids]]]] = {}
     for k, window in enumerate(windows):
         values = window._values if isinstance(window, Ids) else None
         if isinstance(window, Ids) and isinstance(values, Texts) and len(window):
@@ -173,12 +207,57 @@ def read_ids(windows: Sequence[Sequence[str]]) -> list[list[str]]:
             out.append([])
         else:
             out.append(window.tolist() if isinstance(window, Ids) else list(window))
-    for texts, reading in shared.values():
-        flat = texts.take(np.concatenate([window.positions() for _, window in reading]))
-        at = 0
-        for k, window in reading:
-            out[k] = flat[at : at + len(window)]
-            at += len(window)
+    return shared
+
+
+# What orjson escapes in a text: the quote, the backslash and the control characters
+_ESCAPED = r'[\x00-\x1f"\\]'
+_JSON_ESCAPED = np.zeros(256, dtype=bool)
+_JSON_ESCAPED[[*range(0x20), ord('"'), ord("\\")]] = True  # as bytes of UTF-8 text
+# A line's transaction ids as a statement written on its own has them: each on a line of its
+# own, eight spaces in, the closing bracket six (``json_pieces`` indents the whole statement)
+_ID_OPEN, _ID_CLOSE, _LIST_OPEN, _LIST_CLOSE, _NOTHING = (
+    pa.scalar(text, pa.large_string()) for text in ('\n        "', '"', "[", "\n      ]", "")
+)
+_COMMA = pa.scalar(",", pa.large_string())
+
+
+def transaction_fragments(windows: Sequence[Sequence[str]]) -> list[Any]:
+    """Each line's transaction ids as orjson writes the list in a statement's dict (with
+    ``OPT_INDENT_2``), for orjson to copy as they are (``orjson.Fragment``): the windows on an
+    Arrow array made JSON text in Arrow's kernels, a whole statement batch at a time, not
+    made ``str`` objects one id at a time (ten million in a large run); a list for others.
+    Texts orjson escapes are escaped by orjson itself, one by one (ids seldom have them).
+
+    >>> made = transaction_fragments([Ids(Texts(pa.array(["T1", 'T"2'])), 0, 2), ()])
+    >>> def statement(cited):
+    ...     lines = [{"transactions": ids} for ids in cited]
+    ...     return orjson.dumps({"lines": lines}, option=_ITEM_OPTIONS)
+    >>> statement(made) == statement([["T1", 'T"2'], []])
+    True
+    """
+    out: list[Any] = []
+    for texts, reading in _on_texts(windows, out).values():
+        ids = texts.take_array(np.concatenate([window.positions() for _, window in reading]))
+        if ids.null_count:  # no id is missing in a checked ledger; written as None if one is
+            for k, window in reading:
+                out[k] = window.tolist()
+            continue
+        escaped = None if texts.plain_json() else pc.match_substring_regex(ids, _ESCAPED)
+        if escaped is not None and pc.any(escaped).as_py():
+            where = np.flatnonzero(escaped.to_numpy(zero_copy_only=False))
+            texts_out = [orjson.dumps(text)[1:-1].decode() for text in ids.take(where).to_pylist()]
+            ids = pc.replace_with_mask(ids, escaped, pa.array(texts_out, type=ids.type))
+        quoted = pc.binary_join_element_wise(_ID_OPEN, ids, _ID_CLOSE, _NOTHING)
+        del ids
+        offsets = np.zeros(len(reading) + 1, dtype=np.int64)
+        np.cumsum([len(window) for _, window in reading], out=offsets[1:])
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets), quoted)
+        joined = pc.binary_join_element_wise(
+            _LIST_OPEN, pc.binary_join(lists, _COMMA), _LIST_CLOSE, _NOTHING
+        ).cast(pa.large_binary())
+        for (k, _), text in zip(reading, joined.to_pylist(), strict=True):
+            out[k] = orjson.Fragment(text)
     return out
 
 
@@ -420,12 +499,18 @@ class PeriodResult:
             return
         rules: dict[RuleRef, dict[str, str]] = {}  # the few rule references, one dict each
         yield b"".join((before, key, b"[\n    "))
-        for n, statement in enumerate(self.statements):
-            text = orjson.dumps(
-                _statement_dict(statement, rules), option=_ITEM_OPTIONS, default=_plain
+        statements = self.statements
+        for first in range(0, len(statements), _JSON_BATCH):
+            batch = statements[first : first + _JSON_BATCH]
+            cited = iter(
+                transaction_fragments([line.transactions for s in batch for line in s.lines])
             )
-            # two levels deeper than on its own
-            yield (b",\n    " if n else b"") + text.replace(b"\n", b"\n    ")
+            for n, statement in enumerate(batch, start=first):
+                text = orjson.dumps(
+                    _statement_dict(statement, rules, cited), option=_ITEM_OPTIONS, default=_plain
+                )
+                # two levels deeper than on its own
+                yield (b",\n    " if n else b"") + text.replace(b"\n", b"\n    ")
         yield b"\n  ]" + after
 
     def to_frame(self) -> pd.DataFrame:
@@ -510,6 +595,7 @@ def canonical_json(data: Any) -> str:
 _ITEM_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _JSON_OPTIONS = _ITEM_OPTIONS | orjson.OPT_APPEND_NEWLINE
 _PLACEHOLDER = "\x00statements\x00"  # where to_json splices the statements in
+_JSON_BATCH = 1024  # statements whose transaction ids are made JSON text together
 
 
 def _plain(value: Any) -> Any:
@@ -523,21 +609,21 @@ def _plain(value: Any) -> Any:
 
 
 def _statement_dict(
-    statement: Statement, rules: dict[RuleRef, dict[str, str]] | None
+    statement: Statement,
+    rules: dict[RuleRef, dict[str, str]] | None,
+    cited: Iterator[Any] | None = None,
 ) -> dict[str, Any]:
+    """``cited``: the lines' transaction ids as written, in line order (a statement's lines
+    take theirs in turn); None: read here, as lists."""
+    if cited is None:
+        cited = iter(read_ids([line.transactions for line in statement.lines]))
     return {
         "employee_id": statement.employee_id,
         "name": statement.name,
         "role": statement.role,
         "currency": statement.currency,
         "total": f"{statement.total:f}",
-        "lines": [
-            _line_dict(line, rules, ids)
-            for line, ids in zip(
-                statement.lines, read_ids([line.transactions for line in statement.lines]),
-                strict=True,
-            )
-        ],
+        "lines": [_line_dict(line, rules, next(cited)) for line in statement.lines],
         "held": [_note_dict(note) for note in statement.held],
         "excluded": [_note_dict(note) for note in statement.excluded],
         "to_date": {component: dict(figures) for component, figures in statement.to_date},
@@ -545,10 +631,10 @@ def _statement_dict(
 
 
 def _line_dict(
-    line: Line, rules: dict[RuleRef, dict[str, str]] | None, transactions: list[str]
+    line: Line, rules: dict[RuleRef, dict[str, str]] | None, transactions: Any
 ) -> dict[str, Any]:
     """``rules``: rule dicts to share between lines (for writing only; None: a dict each);
-    ``transactions``: the line's transaction ids as a list."""
+    ``transactions``: the line's transaction ids as a list (or as JSON text to write)."""
     rule = rules.get(line.rule) if rules is not None else None
     if rule is None:
         rule = _rule_dict(line.rule)
