@@ -247,6 +247,30 @@ def test_csv_reads_text_exactly(tmp_path: Path) -> None:
     assert frame.loc[0, ["employee_id", "region", "team"]].tolist() == ["007", "NA", "NULL"]
 
 
+@pytest.mark.parametrize("old_pyarrow", [False, True])
+def test_csv_ledger_text_is_parsed_as_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old_pyarrow: bool
+) -> None:
+    """Ids with leading zeros and amounts of 16 significant digits come through as written,
+    whatever pyarrow pandas has (before pyarrow 25, pandas applied a dtype given for every
+    column after pyarrow had inferred numbers: 0001 became 1, and a float rounded the cents)."""
+    if old_pyarrow:
+        from pandas.io.parsers import arrow_parser_wrapper
+
+        monkeypatch.setattr(arrow_parser_wrapper, "pa_version_under25p0", True, raising=False)
+    path = write(tmp_path / "ledger.csv", LEDGER_HEADER, [
+        "0001,007,2024-01-05,sale,99999999999999.99,USD,0010.50",
+        "0002,007,2024-01-05,sale,1.230,USD,",
+    ])  # fmt: skip
+    ledger = read_ledger(path)
+    assert [(r.row, r.column, r.value) for r in ledger.rejected] == [(2, "amount", "1.230")]
+    frame = ledger.frame
+    assert frame["transaction_id"].tolist() == ["0001"]
+    assert frame["employee_id"].tolist() == ["007"]
+    assert frame["amount_minor"].tolist() == [9999999999999999]
+    assert frame["margin_minor"].tolist() == [1050]
+
+
 def _roster_table_with_decimals() -> pa.Table:
     text = pd.read_csv(
         pd.io.common.StringIO("\n".join([ROSTER_HEADER, *ROSTER_ROWS])),

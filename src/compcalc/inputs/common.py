@@ -337,7 +337,15 @@ def _read_csv_text(data: bytes, header: Sequence[str], chosen: list[int] | None)
     frame: pd.DataFrame
     try:
         usecols = None if chosen is None else [header[i] for i in chosen]
-        frame = pd.read_csv(io.BytesIO(data), engine="pyarrow", usecols=usecols, **options)
+        # Text as parsed, by name: pandas hands a dtype per column to pyarrow's parser, where
+        # one dtype for all is applied after pyarrow has inferred numbers with pyarrow before
+        # 25 ("007" read as 7, 17 digits rounded through a float)
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            engine="pyarrow",
+            usecols=usecols,
+            **{**options, "dtype": dict.fromkeys(header, str) or str},
+        )
     except (ValueError, pa.ArrowException):
         # The pyarrow engine refuses some inputs the C engine reads (line breaks inside quoted
         # cells); the C engine's error, if it fails too, is the one reported. A row with more
