@@ -147,6 +147,19 @@ def test_a_dataframe_is_refused_with_the_reason(rules: Any, client: Any):
         compcalc.run_period(rules, ROSTER, frame, "2026-10", engine="dask", client=client)
 
 
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_a_dask_dataframe_is_refused_with_what_to_give(rules: Any, engine: str, tmp_path: Path):
+    import dask.dataframe as dd
+
+    ledger = dd.from_pandas(pd.read_csv(MONTHS[0], dtype=str), npartitions=2)
+    with pytest.raises(compcalc.errors.InputError, match="give the files' paths or a pattern"):
+        compcalc.run_period(rules, ROSTER, ledger, "2026-10", engine=engine)  # type: ignore[arg-type]
+    ledger.to_parquet(tmp_path / "ledger")  # what the message says to do instead
+    written = compcalc.run_period(rules, ROSTER, str(tmp_path / "ledger" / "*.parquet"), "2026-10")
+    read = compcalc.run_period(rules, ROSTER, str(MONTHS[0]), "2026-10")
+    assert written.statements == read.statements
+
+
 def test_cli_engine_dask_prints_the_same_json(tmp_path: Path):
     common = [
         "run", "--rules", str(RULES), "--roster", str(ROSTER), "--period", "2026-12",

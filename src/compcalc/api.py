@@ -120,6 +120,13 @@ def run_period(
     >>> result.statement("E001").total                                       # doctest: +SKIP
     Decimal('7433.33')
     """
+    if callable(getattr(ledger, "__dask_graph__", None)):  # a Dask DataFrame (Dask not imported)
+        raise InputError(
+            "a Dask DataFrame is not taken as the ledger: each ledger file is read, checked "
+            "and digested as a whole, on a worker with engine='dask'; give the files' paths or "
+            "a pattern such as 'ledger/*.parquet' (a Dask DataFrame's own files: "
+            "frame.to_parquet('ledger/'))"
+        )
     roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
     fx_table = None if fx is None else read_fx(fx)
     if engine == "dask":
