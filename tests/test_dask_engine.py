@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -28,7 +29,9 @@ import pytest
 
 pytest.importorskip("dask.distributed")
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 import compcalc
@@ -174,6 +177,31 @@ def test_cli_engine_dask_prints_the_same_json(tmp_path: Path):
     assert "Traceback" not in two.err
 
 
+
+
+def test_cli_engine_dask_reads_a_glob_of_parquet_files(tmp_path: Path):
+    """`compcalc run --engine dask --ledger 'DIR/*.parquet'`, as the issue writes it: the
+    same JSON as the default engine on the same files, a transaction's rows spread over files."""
+    frames = [pd.read_csv(month, dtype=str, keep_default_na=False) for month in MONTHS]
+    rows = pd.concat(frames, ignore_index=True).sample(frac=1.0, random_state=7)
+    for number, chunk in enumerate(np.array_split(np.arange(len(rows)), 3)):
+        table = pa.Table.from_pandas(rows.iloc[chunk], preserve_index=False)
+        pq.write_table(table, tmp_path / f"part-{number}.parquet")
+    common = [
+        "run", "--rules", str(RULES), "--roster", str(ROSTER), "--period", "2026-12",
+        "--format", "json", "--ledger", str(tmp_path / "*.parquet"),
+    ]  # fmt: skip
+    one = cli(common)
+    assert one.code == 0, one.err
+    two = cli([*common, "--engine", "dask", "--workers", "2"])
+    assert two.code == 0, two.err
+    assert two.out == one.out
+    # every file read: the statements of the same rows from the example CSV files
+    csv = cli([*common[:-1], str(REPO / "examples" / "ledger" / "2026-1*.csv")])
+    assert csv.code == 0, csv.err
+    for key in ("statements", "summary"):
+        assert json.loads(one.out)[key] == json.loads(csv.out)[key]
+    assert '"transactions": [' in one.out
 def test_a_failed_run_names_the_first_bad_file_and_holds_nothing(
     rules: Any, client: Any, tmp_path: Path
 ):
