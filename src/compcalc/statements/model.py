@@ -6,6 +6,7 @@ Everything here is plain immutable data. ``PeriodResult.to_json()`` is the canon
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -477,7 +478,12 @@ class PeriodResult:
         """
         try:
             with gc_paused():  # the statements' dicts, made and freed: no cycles to find
-                return b"".join(self.json_pieces())
+                # Each piece appended as it comes and let go; getvalue hands over the buffer
+                # itself: the text once in memory, not the pieces and their join side by side
+                written = io.BytesIO()
+                for piece in self.json_pieces():
+                    written.write(piece)
+                return written.getvalue()
         except orjson.JSONEncodeError:  # text orjson refuses (a lone surrogate): the slow way
             # UTF-8 has no lone surrogate; it only ever stands in a JSON string, where the
             # escape "\ud800" that backslashreplace writes is the same text
