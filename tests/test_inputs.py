@@ -271,6 +271,34 @@ def test_csv_ledger_text_is_parsed_as_text(
     assert frame["margin_minor"].tolist() == [1050]
 
 
+@pytest.mark.parametrize("column", ["transaction_id", "event"])
+def test_parquet_text_that_is_not_utf8_is_refused_naming_the_row(tmp_path: Path, column: str):
+    """Parquet's readers take a text column's bytes as they are: one that is not UTF-8 would
+    reach the statements and make the canonical JSON invalid (a dictionary-coded column's
+    distinct texts are checked as well)."""
+    rows = [row.split(",") for row in LEDGER_ROWS[:3]]
+    columns = dict(zip(LEDGER_HEADER.split(","), map(list, zip(*rows, strict=True)), strict=True))
+    cells = [text.encode() for text in columns[column]]
+    cells[1] = cells[1][:1] + b"\xff" + cells[1][1:]
+    offsets = np.cumsum([0, *map(len, cells)], dtype=np.int32)
+    damaged = pa.Array.from_buffers(
+        pa.string(),
+        len(cells),
+        [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(cells))],
+    )
+    table = pa.table(
+        {**{name: pa.array(values) for name, values in columns.items()}, column: damaged}
+    )
+    pq.write_table(
+        table, tmp_path / "ledger.parquet", use_dictionary=[column] if column == "event" else False
+    )
+    with pytest.raises(InputError) as caught:
+        read_ledger(tmp_path / "ledger.parquet")
+    where = "row 2" if column == "transaction_id" else "a text"
+    assert f"column {column}, {where}: the text is not valid UTF-8" in str(caught.value)
+    assert str(tmp_path / "ledger.parquet") in str(caught.value)
+
+
 def _roster_table_with_decimals() -> pa.Table:
     text = pd.read_csv(
         pd.io.common.StringIO("\n".join([ROSTER_HEADER, *ROSTER_ROWS])),

@@ -20,6 +20,7 @@ import os
 import threading
 import traceback
 import warnings
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
@@ -339,12 +340,13 @@ def _read_csv_text(data: bytes, header: Sequence[str], chosen: list[int] | None)
         usecols = None if chosen is None else [header[i] for i in chosen]
         # Text as parsed, by name: pandas hands a dtype per column to pyarrow's parser, where
         # one dtype for all is applied after pyarrow has inferred numbers with pyarrow before
-        # 25 ("007" read as 7, 17 digits rounded through a float)
+        # 25 ("007" read as 7, 17 digits rounded through a float); the default (str) for a
+        # name pyarrow would see otherwise, which pyarrow 25 and later also parse as text
         frame = pd.read_csv(
             io.BytesIO(data),
             engine="pyarrow",
             usecols=usecols,
-            **{**options, "dtype": dict.fromkeys(header, str) or str},
+            **{**options, "dtype": defaultdict(lambda: str, dict.fromkeys(header, str))},
         )
     except (ValueError, pa.ArrowException):
         # The pyarrow engine refuses some inputs the C engine reads (line breaks inside quoted
@@ -439,10 +441,13 @@ def _arrow_to_text(
             and _is_text(kind.value_type)
             and _canonical_name(field.name) in coded
         ):
+            for chunk in column.chunks:
+                _check_utf8(chunk.dictionary, field.name, label, among_distinct=True)
             texts.append(coded_text(column))
             continue
         text = joined_text(_arrow_column_text(column, kind))
         del column
+        _check_utf8(text, field.name, label)
         texts.append(pd.Series(_STR.__from_arrow__(text), copy=False))  # type: ignore[attr-defined]
     out = pd.DataFrame(dict(enumerate(texts)), index=pd.RangeIndex(rows), copy=False)
     out.columns = pd.Index(schema.names)  # positional: duplicates survive to be reported
@@ -450,6 +455,47 @@ def _arrow_to_text(
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``, on large_string
+
+
+def _check_utf8(text: pa.Array, name: str, label: str, *, among_distinct: bool = False) -> None:
+    """Refuse a text column whose bytes are not UTF-8 (Parquet's readers take them as
+    they are; written out, they would make the canonical JSON invalid): the first such row
+    named, or the text when ``text`` is a column's distinct texts. Text all in ASCII (as ids
+    and amounts nearly always are) is found so with one pass over its bytes.
+
+    >>> bad = pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(
+    ...     np.array([0, 2, 5], dtype=np.int32).tobytes()), pa.py_buffer(b"okA\\xffB")])
+    >>> _check_utf8(bad, "transaction_id", "ledger.parquet")
+    Traceback (most recent call last):
+    compcalc.errors.InputError: ledger.parquet: column transaction_id, row 2: the text is not ...
+    """
+    if not _is_text(text.type) or not len(text) or text.buffers()[2] is None:
+        return
+    if not pa.types.is_large_string(text.type):
+        text = text.cast(pa.large_string())
+    bounds = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    begin, end = int(bounds[text.offset]), int(bounds[text.offset + len(text)])
+    if begin == end or np.frombuffer(text.buffers()[2], dtype=np.uint8)[begin:end].max() < 0x80:
+        return
+    try:
+        text.validate(full=True)
+        return
+    except pa.ArrowInvalid:
+        pass
+    low, high = 0, len(text)  # the first invalid text: the shortest invalid prefix's last
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            text.slice(0, middle).validate(full=True)
+            low = middle
+        except pa.ArrowInvalid:
+            high = middle
+    where = "a text" if among_distinct else f"row {low + 1}"
+    raise input_error(
+        label,
+        f"column {name}, {where}: the text is not valid UTF-8 (the file may be damaged, or "
+        "written in another encoding: write text columns as UTF-8)",
+    )
 
 
 def _is_text(kind: pa.DataType) -> bool:
