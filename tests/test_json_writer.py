@@ -88,14 +88,32 @@ def test_canonical_json_is_json_dumps(data: Any) -> None:
     assert canonical_json(data) == _stdlib(data)
 
 
-def _line(n: int, label: str, ids: list[str], shared: str) -> Line:
+class _ArrowIds:
+    """Every "arrow" line's ids on one Arrow array, as the engine shares the ledger's: the
+    array sliced (an offset into its buffers), picked by the Texts (its ``at``: the ids are
+    stored backwards) and each window picked again (the Ids' ``at``, shifted by one)."""
+
+    def __init__(self, people: list[tuple[str, list[tuple[str, list[str], str]]]]) -> None:
+        ids = [i for _, lines in people for _, own, how in lines if how == "arrow" for i in own]
+        n = len(ids)
+        stored = pa.array(["pad", "pad", *reversed(ids), "pad"], type=pa.large_string()).slice(1)
+        self._texts = Texts(stored, at=np.arange(n, 0, -1))  # texts[k] is ids[k]
+        self._order = np.arange(-1, n)  # window k's ids at self._order[1 + k ...]
+        self._next = 0
+
+    def window(self, count: int) -> Ids:
+        start = 1 + self._next
+        self._next += count
+        return Ids(self._texts, start, start + count, at=self._order)
+
+
+def _line(n: int, label: str, ids: list[str], shared: str, arrow: _ArrowIds | None = None) -> Line:
     transactions: Any = tuple(ids)
     if shared == "objects":  # a window on a shared array
         transactions = Ids(np.array(["pad", *ids], dtype=object), 1, len(ids) + 1)
-    elif shared == "arrow":  # a window on the run's Arrow ids, picked, as the engine has them
-        picked = np.arange(len(ids), 0, -1)  # the ids backwards, after a first one not used
-        texts = Texts(pa.array(["pad", *reversed(ids)], type=pa.string()), at=picked)
-        transactions = Ids(texts, 0, len(ids), at=np.arange(len(ids)))
+    elif shared == "arrow":  # a window on the run's Arrow ids, shared by every such line
+        assert arrow is not None
+        transactions = arrow.window(len(ids))
     return Line(
         id=f"commission.{n}",
         component="commission",
@@ -130,6 +148,7 @@ statements = st.lists(
 def test_result_json_is_json_dumps_of_its_dict(
     people: list[tuple[str, list[tuple[str, list[str], str]]]], reasons: list[str], name: str
 ) -> None:
+    arrow = _ArrowIds(people)
     result = PeriodResult(
         period="2026-10",
         period_start="2026-10-01",
@@ -148,7 +167,7 @@ def test_result_json_is_json_dumps_of_its_dict(
                 role="kam",
                 currency="USD",
                 total=Decimal("1.50"),
-                lines=tuple(_line(n, *line) for n, line in enumerate(lines)),
+                lines=tuple(_line(n, *line, arrow) for n, line in enumerate(lines)),
                 held=(SaleNote("T1", "2026-10-02", Decimal("3.00"), "held", who),),
                 to_date=(("commission", (("due", "1.50"), (who, who))),),
             )
@@ -170,6 +189,8 @@ def test_result_json_is_json_dumps_of_its_dict(
         assert len(pieces) == (len(result.statements) + 2 if result.statements else 1)
         # the statements' transaction ids made JSON text a batch of statements at a time
         with patch.object(model, "_JSON_BATCH", 2):
+            assert b"".join(result.json_pieces()) == expected.encode()
+        with patch.object(model, "_JSON_BATCH_IDS", 2):  # a batch closed by its ids
             assert b"".join(result.json_pieces()) == expected.encode()
     assert PeriodResult.from_dict(json.loads(expected)).to_json() == expected
 
@@ -195,7 +216,7 @@ def test_what_orjson_refuses_goes_through_json_dumps() -> None:
 
 
 def test_to_dict_gives_each_line_its_own_rule() -> None:
-    line = _line(1, "x", ["T1"], False)
+    line = _line(1, "x", ["T1"], "tuple")
     statement = Statement("E1", "A", "kam", "USD", Decimal("0.01"), (line, line))
     result = PeriodResult(
         "2026-10", "2026-10-01", "2026-10-31", "r", "1", "a", "b", "c", "0", "USD", (statement,)
@@ -211,7 +232,7 @@ def test_the_command_writes_the_slow_way_whole_when_a_piece_is_refused(tmp_path:
     the slow way, never half of it, and leaves no temporary file."""
     from compcalc import cli
 
-    line = _line(1, "x", ["T1"], False)
+    line = _line(1, "x", ["T1"], "tuple")
     statement = Statement("E1", "A\ud800", "kam", "USD", Decimal("0.01"), (line,))
     result = PeriodResult(
         "2026-10", "2026-10-01", "2026-10-31", "r", "1", "a", "b", "c", "0", "USD", (statement,)

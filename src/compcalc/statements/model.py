@@ -54,18 +54,26 @@ class Texts:
         self._at = at
         self._plain: bool | None = None
 
-    def plain_json(self) -> bool:
+    def plain_json(self) -> bool | None:
         """Whether orjson writes every text as it is, between quotes: none has a quote, a
-        backslash or a control character (looked for once, in the bytes of the whole array)."""
+        backslash or a control character; None when the bytes are not all UTF-8 (text that
+        was never checked: each must then be made ``str``, which refuses it). Looked for once,
+        in the bytes of the whole array."""
         if self._plain is None:
             array = self._array
             data = array.buffers()[2]
-            self._plain = True
+            plain: bool | None = True
             if data is not None and len(array):
                 bounds = np.frombuffer(array.buffers()[1], dtype=np.int64)
                 begin, end = int(bounds[array.offset]), int(bounds[array.offset + len(array)])
                 raw = np.frombuffer(data, dtype=np.uint8)[begin:end]
-                self._plain = not bool(_JSON_ESCAPED[raw].any())
+                plain = not bool(_JSON_ESCAPED[raw].any())
+                if len(raw) and raw.max() >= 0x80:  # not all ASCII: UTF-8 throughout?
+                    try:
+                        array.validate(full=True)
+                    except pa.ArrowInvalid:
+                        plain = None
+            self._plain = plain
         return self._plain
 
     def __len__(self) -> int:
@@ -239,12 +247,17 @@ def transaction_fragments(windows: Sequence[Sequence[str]]) -> list[Any]:
     """
     out: list[Any] = []
     for texts, reading in _on_texts(windows, out).values():
-        ids = texts.take_array(np.concatenate([window.positions() for _, window in reading]))
-        if ids.null_count:  # no id is missing in a checked ledger; written as None if one is
-            for k, window in reading:
+        plain = texts.plain_json()
+        ids = (
+            None
+            if plain is None
+            else texts.take_array(np.concatenate([window.positions() for _, window in reading]))
+        )
+        if ids is None or ids.null_count:  # bytes that are not UTF-8 (refused as lists), or
+            for k, window in reading:  # a missing id (none in a checked ledger: None)
                 out[k] = window.tolist()
             continue
-        escaped = None if texts.plain_json() else pc.match_substring_regex(ids, _ESCAPED)
+        escaped = None if plain else pc.match_substring_regex(ids, _ESCAPED)
         if escaped is not None and pc.any(escaped).as_py():
             where = np.flatnonzero(escaped.to_numpy(zero_copy_only=False))
             texts_out = [orjson.dumps(text)[1:-1].decode() for text in ids.take(where).to_pylist()]
@@ -505,9 +518,7 @@ class PeriodResult:
             return
         rules: dict[RuleRef, dict[str, str]] = {}  # the few rule references, one dict each
         yield b"".join((before, key, b"[\n    "))
-        statements = self.statements
-        for first in range(0, len(statements), _JSON_BATCH):
-            batch = statements[first : first + _JSON_BATCH]
+        for first, batch in _batches(self.statements):
             cited = iter(
                 transaction_fragments([line.transactions for s in batch for line in s.lines])
             )
@@ -601,7 +612,22 @@ def canonical_json(data: Any) -> str:
 _ITEM_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 _JSON_OPTIONS = _ITEM_OPTIONS | orjson.OPT_APPEND_NEWLINE
 _PLACEHOLDER = "\x00statements\x00"  # where to_json splices the statements in
-_JSON_BATCH = 1024  # statements whose transaction ids are made JSON text together
+# Statements whose transaction ids are made JSON text together: at most so many, or the
+# first that reach so many ids (the batch's Arrow text is some 100 bytes an id)
+_JSON_BATCH, _JSON_BATCH_IDS = 1024, 262_144
+
+
+def _batches(statements: Sequence[Statement]) -> Iterator[tuple[int, Sequence[Statement]]]:
+    """``statements`` in batches for :func:`transaction_fragments`, each with its first's
+    place: :data:`_JSON_BATCH` statements, or fewer holding :data:`_JSON_BATCH_IDS` ids."""
+    first, ids = 0, 0
+    for k, statement in enumerate(statements):
+        ids += sum(len(line.transactions) for line in statement.lines)
+        if k + 1 - first >= _JSON_BATCH or ids >= _JSON_BATCH_IDS:
+            yield first, statements[first : k + 1]
+            first, ids = k + 1, 0
+    if first < len(statements):
+        yield first, statements[first:]
 
 
 def _plain(value: Any) -> Any:
