@@ -177,8 +177,6 @@ def test_cli_engine_dask_prints_the_same_json(tmp_path: Path):
     assert "Traceback" not in two.err
 
 
-
-
 def test_cli_engine_dask_reads_a_glob_of_parquet_files(tmp_path: Path):
     """`compcalc run --engine dask --ledger 'DIR/*.parquet'`, as the issue writes it: the
     same JSON as the default engine on the same files, a transaction's rows spread over files."""
@@ -202,6 +200,8 @@ def test_cli_engine_dask_reads_a_glob_of_parquet_files(tmp_path: Path):
     for key in ("statements", "summary"):
         assert json.loads(one.out)[key] == json.loads(csv.out)[key]
     assert '"transactions": [' in one.out
+
+
 def test_a_failed_run_names_the_first_bad_file_and_holds_nothing(
     rules: Any, client: Any, tmp_path: Path
 ):
