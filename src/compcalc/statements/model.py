@@ -67,7 +67,10 @@ class Texts:
                 bounds = np.frombuffer(array.buffers()[1], dtype=np.int64)
                 begin, end = int(bounds[array.offset]), int(bounds[array.offset + len(array)])
                 raw = np.frombuffer(data, dtype=np.uint8)[begin:end]
-                plain = not bool(_JSON_ESCAPED[raw].any())
+                step = 1 << 24  # bytes at a time: no flag array as long as the text
+                plain = not any(
+                    _JSON_ESCAPED[raw[at : at + step]].any() for at in range(0, len(raw), step)
+                )
                 if len(raw) and raw.max() >= 0x80:  # not all ASCII: UTF-8 throughout?
                     try:
                         array.validate(full=True)
