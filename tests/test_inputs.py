@@ -299,6 +299,23 @@ def test_parquet_text_that_is_not_utf8_is_refused_naming_the_row(tmp_path: Path,
     assert str(tmp_path / "ledger.parquet") in str(caught.value)
 
 
+def test_csv_text_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.csv"
+    rows = [
+        LEDGER_HEADER,
+        LEDGER_ROWS[0],
+        '"T\n2",E1,2024-01-05,sale,1,USD,',
+        "T3,E1,2024-01-05,sale,1,USD,",
+    ]
+    data = "\n".join(rows).encode()
+    path.write_bytes(data.replace(b"T3", b"T\xe93"))  # Latin-1's é
+    with pytest.raises(InputError) as caught:
+        read_ledger(path)
+    assert str(caught.value).startswith(f"{path}:5: the text is not valid UTF-8")
+    path.write_bytes(data.replace(b"T3", "Té3".encode()))
+    assert read_ledger(path).frame["transaction_id"].tolist()[-1] == "Té3"
+
+
 def _roster_table_with_decimals() -> pa.Table:
     text = pd.read_csv(
         pd.io.common.StringIO("\n".join([ROSTER_HEADER, *ROSTER_ROWS])),

@@ -278,6 +278,7 @@ def _read_path(
     try:
         if suffix == ".csv":
             data = path.read_bytes()
+            _check_csv_utf8(data, label)
             header = _csv_header(data)
             chosen = _chosen(header, columns)
             cells = _read_csv_text(data, header, chosen)
@@ -455,6 +456,35 @@ def _arrow_to_text(
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' ``str``, on large_string
+
+
+def _check_csv_utf8(data: bytes, label: str) -> None:
+    """Refuse a CSV file that is not UTF-8, naming the line of the first byte that is not
+    (the parsers would say only a byte's position, in a block of their own).
+
+    >>> _check_csv_utf8(b"id,amount\\nT\\xff1,5\\n", "ledger.csv")
+    Traceback (most recent call last):
+    compcalc.errors.InputError: ledger.csv:2: the text is not valid UTF-8 ...
+    """
+    if not data or np.frombuffer(data, dtype=np.uint8).max() < 0x80:  # ASCII, as most are
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            [
+                Diagnostic(
+                    label,
+                    data.count(b"\n", 0, exc.start) + 1,
+                    None,
+                    "",
+                    (
+                        "the text is not valid UTF-8 (the file may be damaged, or saved in another "
+                        "encoding: save it as UTF-8)"
+                    ),
+                )
+            ]
+        ) from None
 
 
 def _check_utf8(text: pa.Array, name: str, label: str, *, among_distinct: bool = False) -> None:
