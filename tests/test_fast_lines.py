@@ -26,6 +26,7 @@ from compcalc.money import (
     HUNDRED,
     format_amount,
     format_amounts,
+    format_decimal_amount,
     format_percent_of,
     format_percents_of,
     format_rate,
@@ -172,6 +173,26 @@ def test_sale_months_of_sales_without_a_date_are_said_as_before() -> None:
     groups = [np.array([0, 1, 3]), np.array([2, 3]), np.array([1])]
     assert ctx.sale_periods_all(groups) == ["2026-10, NaT", "2026-10, 2026-11", "NaT"]
     assert ctx.sale_periods_all(groups[1:2]) == ["2026-10, 2026-11"]
+
+
+def plain_format_decimal_amount(amount: Decimal, digits: int) -> str:
+    """format_decimal_amount as it was written first: quantize, then group the whole part."""
+    exponent = amount.as_tuple().exponent
+    places = max(digits, -exponent if isinstance(exponent, int) else digits)
+    quantized = amount.quantize(Decimal(1).scaleb(-places))
+    sign = "-" if quantized < 0 else ""
+    whole, _, part = f"{abs(quantized):f}".partition(".")
+    return sign + f"{int(whole):,}" + (("." + part) if part else "")
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False, places=None, min_value=-(10**15),
+                max_value=10**15).filter(lambda d: d.as_tuple().exponent >= -8)
+    | st.sampled_from([Decimal("-0"), Decimal("-0.000"), Decimal("0E+3"), Decimal("1E+5")]),
+    st.integers(min_value=0, max_value=4),
+)  # fmt: skip
+def test_format_decimal_amount_matches_plain(amount: Decimal, places: int) -> None:
+    assert format_decimal_amount(amount, places) == plain_format_decimal_amount(amount, places)
 
 
 def test_percents_of_columns_by_hand() -> None:

@@ -262,13 +262,22 @@ def format_scaled(units: int, scale_places: int, digits: int) -> str:
 
 
 def format_decimal_amount(amount: Decimal, digits: int) -> str:
-    """A Decimal money amount in the same fixed style, keeping extra places if it has them."""
+    """A Decimal money amount in the same fixed style, keeping extra places if it has them
+    (zero is never signed).
+
+    >>> [format_decimal_amount(D(t), 2) for t in ("-1234567.5", "0.125", "7", "-0.00")]
+    ['-1,234,567.50', '0.125', '7.00', '0.00']
+    """
     exponent = amount.as_tuple().exponent
-    places = max(digits, -exponent if isinstance(exponent, int) else digits)
-    quantized = amount.quantize(Decimal(1).scaleb(-places))
-    sign = "-" if quantized < 0 else ""
-    whole, _, part = f"{abs(quantized):f}".partition(".")
-    return sign + f"{int(whole):,}" + (("." + part) if part else "")
+    if not isinstance(exponent, int) or -exponent < digits:  # too few places: pad them
+        amount = amount.quantize(_unit(digits))
+    text = f"{amount:,f}"  # Decimal's own formatting: its places as they are, grouped
+    return text[1:] if not amount and text.startswith("-") else text
+
+
+@lru_cache(maxsize=8)
+def _unit(digits: int) -> Decimal:
+    return Decimal(1).scaleb(-digits)
 
 
 def format_rate(rate: Decimal) -> str:

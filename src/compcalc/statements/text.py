@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from compcalc.money import ZERO, format_decimal_amount, minor_digits
+from compcalc.resources import gc_paused
 from compcalc.statements.model import Line, PeriodResult, Rejected, SaleNote, Statement
 
 TERMINAL = 100  # the width everything is laid out for
@@ -88,6 +89,7 @@ def _period(result: PeriodResult) -> str:
 # --------------------------------------------------------------------------- summary
 
 
+@gc_paused()  # a row list per statement, made and let go: no cycles to find
 def render_summary(result: PeriodResult) -> str:
     """The whole run at a glance: audit header, totals per employee and pay code, counts.
 
@@ -133,8 +135,8 @@ def _totals_table(result: PeriodResult) -> list[str]:
     mixed = len(currencies) > 1
     header = ["employee", "name", "role", *(["currency"] if mixed else []), *codes, "total"]
     rows: list[list[str]] = []
-    for statement in result.statements:
-        sums = _by_pay_code(statement)
+    by_code = [_by_pay_code(statement) for statement in result.statements]  # rows and totals
+    for statement, sums in zip(result.statements, by_code, strict=True):
         amounts = [_money(sums[c], statement.currency) if c in sums else "-" for c in codes]
         rows.append(
             [
@@ -147,7 +149,7 @@ def _totals_table(result: PeriodResult) -> list[str]:
             ]
         )
     totals = [
-        _totals_row(result, currency, codes, mixed)
+        _totals_row(result, by_code, currency, codes, mixed)
         for currency in currencies
         if mixed is False or any(s.currency == currency for s in result.statements)
     ]
@@ -155,19 +157,21 @@ def _totals_table(result: PeriodResult) -> list[str]:
     return _table(header, rows, totals, numeric_from=len(header) - len(codes) - 1)
 
 
+def _widths(header: list[str], rows: list[list[str]], totals: list[list[str]]) -> list[int]:
+    """Each column's widest cell."""
+    return [max(map(len, column)) for column in zip(header, *rows, *totals, strict=True)]
+
+
 def _fit_names(header: list[str], rows: list[list[str]], totals: list[list[str]]) -> None:
     """Clip the role, then the name column (in place) so the table fits ``TERMINAL`` if it can.
 
     Roles go first: they repeat down the column and stay recognisable from their start.
     """
-
-    def width(column: int) -> int:
-        return max(len(row[column]) for row in [header, *rows, *totals])
-
-    table = sum(width(i) for i in range(len(header))) + 2 * (len(header) - 1)
-    name = min(width(1), NAME_WIDTH)
-    role = min(width(2), ROLE_WIDTH)
-    excess = table - (width(1) - name) - (width(2) - role) - TERMINAL
+    widths = _widths(header, rows, totals)
+    table = sum(widths) + 2 * (len(header) - 1)
+    name = min(widths[1], NAME_WIDTH)
+    role = min(widths[2], ROLE_WIDTH)
+    excess = table - (widths[1] - name) - (widths[2] - role) - TERMINAL
     role_cut = min(max(excess, 0), max(role - MIN_ROLE_WIDTH, 0))
     name_cut = min(max(excess - role_cut, 0), max(name - MIN_NAME_WIDTH, 0))
     for row in rows:
@@ -175,12 +179,18 @@ def _fit_names(header: list[str], rows: list[list[str]], totals: list[list[str]]
 
 
 def _totals_row(
-    result: PeriodResult, currency: str, codes: Sequence[str], mixed: bool
+    result: PeriodResult,
+    by_code: Sequence[dict[str, Decimal]],
+    currency: str,
+    codes: Sequence[str],
+    mixed: bool,
 ) -> list[str]:
-    statements = [s for s in result.statements if s.currency == currency]
+    """The total row of ``currency``'s statements (``by_code``: each statement's sums)."""
+    picked = [k for k, s in enumerate(result.statements) if s.currency == currency]
+    statements = [result.statements[k] for k in picked]
     sums: dict[str, Decimal] = {}
-    for statement in statements:
-        for code, amount in _by_pay_code(statement).items():
+    for k in picked:
+        for code, amount in by_code[k].items():
             sums[code] = sums.get(code, ZERO) + amount
     total = sum((s.total for s in statements), ZERO)
     amounts = [_money(sums[c], currency) if c in sums else "-" for c in codes]
@@ -192,14 +202,14 @@ def _table(
     header: list[str], rows: list[list[str]], totals: list[list[str]], numeric_from: int
 ) -> list[str]:
     """Columns padded to their widest cell; amount columns right-aligned."""
-    widths = [max(len(row[i]) for row in [header, *rows, *totals]) for i in range(len(header))]
+    widths = _widths(header, rows, totals)
+    # One format for every row: each cell padded to its column's width, left or right
+    layout = "  ".join(
+        f"{{:{'>' if i >= numeric_from else '<'}{w}}}" for i, w in enumerate(widths)
+    ).format
 
     def render(row: list[str]) -> str:
-        cells = [
-            cell.rjust(w) if i >= numeric_from else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
+        return layout(*row).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
     return [render(header), rule, *(render(r) for r in rows), rule, *(render(r) for r in totals)]
