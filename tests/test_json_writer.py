@@ -9,6 +9,7 @@ the splice (newlines, NULs, the placeholder itself, non-BMP characters).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict
 from decimal import Decimal
@@ -246,3 +247,19 @@ def test_the_command_writes_the_slow_way_whole_when_a_piece_is_refused(tmp_path:
     assert target.read_bytes() == result.to_json_bytes()
     assert json.loads(target.read_bytes()) == json.loads(_stdlib(result.to_dict()))
     assert [p.name for p in target.parent.iterdir()] == ["result.json"]
+
+
+def test_ids_whose_bytes_are_not_utf8_are_refused_not_written() -> None:
+    """Ids on an Arrow array that was never checked (not read by compcalc) and holds bytes
+    that are not UTF-8 go the list way, which refuses them: never copied into the JSON."""
+    cells = [b"T1", b"T\xff2"]
+    offsets = np.cumsum([0, *map(len, cells)], dtype=np.int64)
+    buffers = [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(cells))]
+    texts = Texts(pa.Array.from_buffers(pa.large_string(), 2, buffers))
+    line = dataclasses.replace(_line(1, "x", [], "tuple"), transactions=Ids(texts, 0, 2))
+    statement = Statement("E1", "A", "kam", "USD", Decimal("0.01"), (line,))
+    result = PeriodResult(
+        "2026-10", "2026-10-01", "2026-10-31", "r", "1", "a", "b", "c", "0", "USD", (statement,)
+    )
+    with pytest.raises(UnicodeDecodeError):
+        list(result.json_pieces())

@@ -471,27 +471,15 @@ def _check_csv_utf8(data: bytes, label: str) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            [
-                Diagnostic(
-                    label,
-                    data.count(b"\n", 0, exc.start) + 1,
-                    None,
-                    "",
-                    (
-                        "the text is not valid UTF-8 (the file may be damaged, or saved in another "
-                        "encoding: save it as UTF-8)"
-                    ),
-                )
-            ]
-        ) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        why = "the text is not valid UTF-8 (the file may be damaged, or saved in another encoding: "
+        raise InputError([Diagnostic(label, line, None, "", why + "save it as UTF-8)")]) from None
 
 
 def _check_utf8(text: pa.Array, name: str, label: str, *, among_distinct: bool = False) -> None:
     """Refuse a text column whose bytes are not UTF-8 (Parquet's readers take them as
     they are; written out, they would make the canonical JSON invalid): the first such row
-    named, or the text when ``text`` is a column's distinct texts. Text all in ASCII (as ids
-    and amounts nearly always are) is found so with one pass over its bytes.
+    named, or the text when ``text`` is a column's distinct texts.
 
     >>> bad = pa.Array.from_buffers(pa.string(), 2, [None, pa.py_buffer(
     ...     np.array([0, 2, 5], dtype=np.int32).tobytes()), pa.py_buffer(b"okA\\xffB")])
@@ -499,26 +487,14 @@ def _check_utf8(text: pa.Array, name: str, label: str, *, among_distinct: bool =
     Traceback (most recent call last):
     compcalc.errors.InputError: ledger.parquet: column transaction_id, row 2: the text is not ...
     """
-    if not _is_text(text.type) or not len(text) or text.buffers()[2] is None:
+    if not _is_text(text.type) or utf8_valid(text):
         return
-    if not pa.types.is_large_string(text.type):
-        text = text.cast(pa.large_string())
-    bounds = np.frombuffer(text.buffers()[1], dtype=np.int64)
-    begin, end = int(bounds[text.offset]), int(bounds[text.offset + len(text)])
-    if begin == end or np.frombuffer(text.buffers()[2], dtype=np.uint8)[begin:end].max() < 0x80:
-        return
-    try:
-        text.validate(full=True)
-        return
-    except pa.ArrowInvalid:
-        pass
     low, high = 0, len(text)  # the first invalid text: the shortest invalid prefix's last
     while high - low > 1:
         middle = (low + high) // 2
-        try:
-            text.slice(0, middle).validate(full=True)
+        if utf8_valid(text.slice(0, middle)):
             low = middle
-        except pa.ArrowInvalid:
+        else:
             high = middle
     where = "a text" if among_distinct else f"row {low + 1}"
     raise input_error(
@@ -1060,6 +1036,29 @@ def text_offsets(text: pa.Array) -> npt.NDArray[np.signedinteger[Any]]:
     wide = np.int64 if pa.types.is_large_string(text.type) else np.int32
     offsets: npt.NDArray[np.signedinteger[Any]] = np.frombuffer(text.buffers()[1], wide)
     return offsets[text.offset : text.offset + len(text) + 1]
+
+
+def text_bytes(text: pa.Array) -> npt.NDArray[np.uint8]:
+    """A string or large_string array's text as bytes (its own slice's), without a copy."""
+    data = text.buffers()[2] if len(text) else None
+    if data is None:
+        return np.zeros(0, dtype=np.uint8)
+    at = text_offsets(text)
+    return np.frombuffer(data, dtype=np.uint8)[int(at[0]) : int(at[-1])]
+
+
+def utf8_valid(text: pa.Array) -> bool:
+    """Whether a string or large_string array's bytes are UTF-8 throughout (Arrow takes them
+    as given): found with one pass over them when all are ASCII, as ids and amounts nearly
+    always are, else by Arrow's full validation."""
+    raw = text_bytes(text)
+    if not len(raw) or raw.max() < 0x80:
+        return True
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _row_order(

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..inputs.common import text_bytes, utf8_valid
 from ..resources import gc_paused
 
 
@@ -52,32 +53,24 @@ class Texts:
             array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
         self._array = array
         self._at = at
-        self._plain: bool | None = None
+        self._plain: tuple[bool | None] | None = None  # plain_json's, once looked at
 
     def plain_json(self) -> bool | None:
         """Whether orjson writes every text as it is, between quotes: none has a quote, a
         backslash or a control character; None when the bytes are not all UTF-8 (text that
         was never checked: each must then be made ``str``, which refuses it). Looked for once,
         in the bytes of the whole array."""
-        if self._plain is None:
-            array = self._array
-            data = array.buffers()[2]
-            plain: bool | None = True
-            if data is not None and len(array):
-                bounds = np.frombuffer(array.buffers()[1], dtype=np.int64)
-                begin, end = int(bounds[array.offset]), int(bounds[array.offset + len(array)])
-                raw = np.frombuffer(data, dtype=np.uint8)[begin:end]
-                step = 1 << 24  # bytes at a time: no flag array as long as the text
-                plain = not any(
-                    _JSON_ESCAPED[raw[at : at + step]].any() for at in range(0, len(raw), step)
-                )
-                if len(raw) and raw.max() >= 0x80:  # not all ASCII: UTF-8 throughout?
-                    try:
-                        array.validate(full=True)
-                    except pa.ArrowInvalid:
-                        plain = None
-            self._plain = plain
-        return self._plain
+        if self._plain is None:  # not looked at yet
+            raw = text_bytes(self._array) if utf8_valid(self._array) else None
+            step = 1 << 24  # bytes at a time: no flag array as long as the text
+            self._plain = (
+                None
+                if raw is None
+                else not any(
+                    _JSON_ESCAPED[raw[k : k + step]].any() for k in range(0, len(raw), step)
+                ),
+            )
+        return self._plain[0]
 
     def __len__(self) -> int:
         return len(self._array) if self._at is None else len(self._at)
