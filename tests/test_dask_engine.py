@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -37,6 +38,7 @@ import pyarrow.parquet as pq
 import compcalc
 from cli_run import cli
 from compcalc.engine.dask_run import _buckets, default_parts, expand_paths, local_client
+from compcalc.inputs.ledger import files_digest
 from compcalc.statements.model import PeriodResult
 from generated import generated_tables
 
@@ -146,21 +148,72 @@ def test_patterns_name_the_files_in_sorted_order(rules: Any):
 
 def test_a_dataframe_is_refused_with_the_reason(rules: Any, client: Any):
     frame = compcalc.read_ledger(str(MONTHS[0])).frame
-    with pytest.raises(compcalc.errors.InputError, match="give paths or patterns"):
+    with pytest.raises(compcalc.errors.InputError, match="not a pandas DataFrame"):
         compcalc.run_period(rules, ROSTER, frame, "2026-10", engine="dask", client=client)
 
 
-@pytest.mark.parametrize("engine", ["pandas", "dask"])
-def test_a_dask_dataframe_is_refused_with_what_to_give(rules: Any, engine: str, tmp_path: Path):
+def _text_parts(files: list[str], cuts: list[int]) -> list[pd.DataFrame]:
+    """The files' rows as one text table, cut at ``cuts`` into pandas DataFrames."""
+    whole = pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files])
+    whole = whole.fillna("").reset_index(drop=True)
+    bounds = [0, *cuts, len(whole)]
+    return [whole.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
+
+
+def test_a_dask_dataframe_is_read_partition_by_partition(
+    rules: Any, ledger_files: list[str], client: Any
+):
+    """``run_period(..., ledger=<Dask DataFrame>)``: each partition is read as one file named
+    ``<ledger>[k]``, on either engine, and the result is the one-machine run's over the list
+    of the same partitions as pandas DataFrames, byte for byte."""
     import dask.dataframe as dd
 
-    ledger = dd.from_pandas(pd.read_csv(MONTHS[0], dtype=str), npartitions=2)
-    with pytest.raises(compcalc.errors.InputError, match="give the files' paths or a pattern"):
-        compcalc.run_period(rules, ROSTER, ledger, "2026-10", engine=engine)  # type: ignore[arg-type]
-    ledger.to_parquet(tmp_path / "ledger")  # what the message says to do instead
-    written = compcalc.run_period(rules, ROSTER, str(tmp_path / "ledger" / "*.parquet"), "2026-10")
-    read = compcalc.run_period(rules, ROSTER, str(MONTHS[0]), "2026-10")
-    assert written.statements == read.statements
+    # Cut inside the months and inside the extra rows (X5's two sales, an employee's rows
+    # and the split sale X1 land in different partitions)
+    frames = _text_parts(ledger_files, [150, 330, 499, 504])
+    assert [f["transaction_id"].iloc[0] for f in frames[3:]] == ["X1", "X5"]
+    assert min(len(f) for f in frames) > 0
+    ledger = dd.concat([dd.from_pandas(f, npartitions=1) for f in frames])
+    assert ledger.npartitions == len(frames)
+    for period in ("2026-11", "2026-12"):
+        expected = compcalc.run_period(rules, ROSTER, frames, period)
+        text = expected.to_json()
+        assert compcalc.run_period(rules, ROSTER, ledger, period).to_json() == text
+        for partitions in (None, 1, 5):
+            got = _dask(rules, ledger, period, client, partitions=partitions)
+            assert got.to_json() == text, f"{period}, {partitions} partitions"
+    # Each partition is named by its place and its rows numbered from 1, as a file's are;
+    # the ledger's digest is that of its partitions' digests (as several files' is).
+    digests = [compcalc.read_ledger(f).sha256 for f in frames]
+    assert expected.ledger_sha256 == files_digest(digests)
+    assert len(set(digests)) == len(frames)
+    where = {(r.source, r.row) for r in expected.rejected if r.column == "amount"}
+    extra_row = next(i for i, t in enumerate(frames[3]["transaction_id"]) if t == "X3")
+    assert ("<ledger>[3]", extra_row + 1) in where
+    one = compcalc.run_period(rules, ROSTER, dd.from_pandas(frames[0], npartitions=1), "2026-10")
+    assert one.ledger_sha256 == digests[0]
+    assert {r.source for r in one.rejected} <= {"<ledger>[0]"}
+
+
+def test_a_listed_file_has_its_own_digest_on_both_engines(
+    rules: Any, ledger_files: list[str], client: Any
+):
+    """One file is one ledger, listed or not: the same digest and bytes on either engine."""
+    alone = compcalc.read_ledger(ledger_files[0])
+    assert compcalc.read_ledger(ledger_files[:1]).sha256 == alone.sha256
+    pandas_run = compcalc.run_period(rules, ROSTER, ledger_files[:1], "2026-10")
+    assert pandas_run.ledger_sha256 == alone.sha256
+    dask_run = _dask(rules, ledger_files[:1], "2026-10", client, partitions=2)
+    assert dask_run.to_json() == pandas_run.to_json()
+
+
+def test_listed_dataframes_are_named_by_their_place(rules: Any, ledger_files: list[str]):
+    frames = _text_parts(ledger_files[-1:], [6])  # X3 (three decimals) is row 4
+    frames[1].loc[1, "amount"] = "12,5"
+    ledger = compcalc.read_ledger(frames)
+    rejected = sorted((r.source, r.row) for r in ledger.rejected)
+    assert rejected == [("<ledger>[0]", 4), ("<ledger>[1]", 2)]
+    assert ledger.source == "<ledger>[0] + <ledger>[1]"
 
 
 def test_cli_engine_dask_prints_the_same_json(tmp_path: Path):

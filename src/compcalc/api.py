@@ -16,11 +16,11 @@ from __future__ import annotations
 import glob
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pandas as pd
 
-from .engine.dask_run import expand_paths
+from .engine.dask_run import expand_paths, frame_partitions, is_dask_frame
 from .engine.paid import PaidToDate
 from .engine.run import Progress
 from .engine.run import run_period as _run_period
@@ -34,6 +34,9 @@ from .rules import RuleSet, load_rules, load_rules_text
 from .statements.diff import diff_results
 from .statements.model import PeriodResult, PriorRun
 
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
 __all__ = [
     "compare_offers",
     "diff_results",
@@ -46,7 +49,8 @@ __all__ = [
     "run_period",
 ]
 
-LedgerSource = str | Path | pd.DataFrame | Sequence[str | Path] | Ledger
+# A Dask DataFrame too (its partitions read as <ledger>[0], <ledger>[1], ...; see run_period)
+LedgerSource: TypeAlias = "str | Path | pd.DataFrame | Sequence[str | Path] | Ledger | dd.DataFrame"
 RosterSource = str | Path | pd.DataFrame | Roster
 FxSource = str | Path | pd.DataFrame | FxTable
 
@@ -57,11 +61,17 @@ def read_ledger(source: LedgerSource) -> Ledger:
     Money columns are parsed exactly from text; unusable rows are kept in ``rejected`` with
     their file, row and reason. Several files are read as one ledger (the plan year so far);
     a path with ``*``, ``?`` or ``[...]`` stands for the files it matches, in sorted order.
+    DataFrames in a list are named ``<ledger>[0]``, ``<ledger>[1]``, ... in messages; a Dask
+    DataFrame is read as the list of its partitions (computed here, into memory).
     """
     if isinstance(source, Ledger):
         return source
     if isinstance(source, pd.DataFrame):
         return _read_ledger(source)
+    if is_dask_frame(source):
+        return _read_ledger(frame_partitions(source))
+    if not isinstance(source, str | Path) and any(isinstance(s, pd.DataFrame) for s in source):
+        return _read_ledger(list(source))  # DataFrames listed (with paths, taken as given)
     paths = expand_paths(source)  # patterns such as "ledger/*.csv", sorted
     if isinstance(source, str | Path) and len(paths) == 1:
         return _read_ledger(paths[0] if glob.has_magic(str(source)) else source)
@@ -109,31 +119,29 @@ def run_period(
     :func:`read_fx`'s table) converts sales in another currency than the employee's at the
     rate in force on the sale date; without it such sales are rejected.
 
-    ``engine="dask"`` reads, checks and evaluates the ledger files on Dask (``client``: a
+    ``engine="dask"`` reads, checks and evaluates the ledger on Dask (``client``: a
     ``dask.distributed.Client``; default Dask's current scheduler), for ledgers larger than
     one machine: ``ledger`` is then paths or patterns (``"data/*.parquet"``), each file read
-    whole by one worker, and the result is byte-identical to the default engine's on the same
-    files (see :mod:`compcalc.engine.dask_run`; needs the ``dask`` extra). ``partitions``
-    sets how many parts the rows are shuffled into (never the result).
+    whole by one worker, or a Dask DataFrame, each partition read whole by one worker (as
+    the file ``<ledger>[k]``), and the result is byte-identical to the default engine's on
+    the same files or partitions (see :mod:`compcalc.engine.dask_run`; needs the ``dask``
+    extra). ``partitions`` sets how many parts the rows are shuffled into (never the
+    result). A Dask DataFrame with the default engine is computed into memory, partition by
+    partition, and read as their list.
 
     >>> result = run_period(rules, "roster.csv", ["ledger.csv"], "2026-10")  # doctest: +SKIP
     >>> result.statement("E001").total                                       # doctest: +SKIP
     Decimal('7433.33')
     """
-    if callable(getattr(ledger, "__dask_graph__", None)):  # a Dask DataFrame (Dask not imported)
-        raise InputError(
-            "a Dask DataFrame is not taken as the ledger: each ledger file is read, checked "
-            "and digested as a whole, on a worker with engine='dask'; give the files' paths or "
-            "a pattern such as 'ledger/*.parquet' (a Dask DataFrame's own files: "
-            "frame.to_parquet('ledger/'))"
-        )
     roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
     fx_table = None if fx is None else read_fx(fx)
     if engine == "dask":
-        if isinstance(ledger, pd.DataFrame | Ledger):
+        listed = ledger if isinstance(ledger, list | tuple) else [ledger]
+        if any(isinstance(one, pd.DataFrame | Ledger) for one in listed):
             raise InputError(
-                "engine='dask' reads ledger files on the workers: give paths or patterns "
-                "such as 'ledger/*.parquet', not a DataFrame"
+                "engine='dask' reads the ledger on the workers: give paths or patterns such "
+                "as 'ledger/*.parquet', or a Dask DataFrame, not a pandas DataFrame or a "
+                "ledger already read"
             )
         from .engine.dask_run import run_period_dask
 

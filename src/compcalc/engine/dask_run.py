@@ -4,8 +4,9 @@ The run takes the three steps of :func:`compcalc.engine.run.run_period`, with Da
 DataFrame shuffle (peer to peer, through disk) moving the rows between them (no home-made
 distribution layer):
 
-1. **read**: one task per ledger file (:func:`~compcalc.inputs.read_ledger`: every row
-   checked on its own, the file's digest), so a file must fit in one worker;
+1. **read**: one task per ledger file, or per partition of a Dask DataFrame given as the
+   ledger (:func:`~compcalc.inputs.read_ledger`: every row checked on its own, the file's
+   digest), so a file must fit in one worker;
 2. **check**: rows shuffled by transaction id (every row of a transaction in one part) and
    checked against each other and the roster (:func:`~compcalc.engine.run.check_part`);
 3. **evaluate**: accepted rows shuffled by employee id, each part evaluated for the
@@ -20,7 +21,8 @@ whole result: the ledger may be larger than any one worker's memory.
 
 Each employee's lines depend only on their own rows and the (small) roster, and the digest of
 several files is the digest of their digests, so the result is byte-identical to
-``run_period`` over ``read_ledger(paths)`` on one machine, however the rows are split.
+``run_period`` over ``read_ledger(paths)`` on one machine (over the list of a Dask
+DataFrame's partitions), however the rows are split.
 
 >>> from dask.distributed import Client, LocalCluster                       # doctest: +SKIP
 >>> with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
@@ -38,7 +40,7 @@ import os
 import pickle
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -46,7 +48,7 @@ import pandas as pd
 from ..errors import InputError
 from ..inputs import Ledger, Roster
 from ..inputs.fx import FxTable
-from ..inputs.ledger import SHARE_COLUMN, files_digest, read_ledger
+from ..inputs.ledger import SHARE_COLUMN, files_digest, part_name, read_ledger
 from ..periods import Period
 from ..statements.model import PeriodResult, PriorRun, Rejected
 from .paid import PaidToDate
@@ -86,10 +88,23 @@ def expand_paths(ledger: str | Path | Sequence[str | Path]) -> list[str]:
     return out
 
 
+def is_dask_frame(value: object) -> TypeGuard[Any]:
+    """Whether ``value`` is a Dask DataFrame (told without importing Dask)."""
+    return callable(getattr(value, "__dask_graph__", None)) and hasattr(value, "columns")
+
+
+def frame_partitions(frame: Any) -> list[pd.DataFrame]:
+    """A Dask DataFrame's partitions as pandas DataFrames, in order (Dask's current scheduler
+    computes them): what the one-machine run reads as ``<ledger>[0]``, ``<ledger>[1]``, ..."""
+    import dask
+
+    return list(dask.compute(*frame.to_delayed()))
+
+
 def run_period_dask(
     rules: Any,
     roster: Roster,
-    ledger: str | Path | Sequence[str | Path],
+    ledger: str | Path | Sequence[str | Path] | Any,
     period: str | Period,
     paid_to_date: PaidToDate = None,
     *,
@@ -100,32 +115,47 @@ def run_period_dask(
 ) -> PeriodResult:
     """Run one period with the ledger files read, checked and evaluated on Dask.
 
-    ``ledger`` is one or more CSV/Parquet paths or patterns (``'data/*.parquet'``); each file
-    is read whole by one task. ``client`` is a ``dask.distributed.Client`` (default: Dask's
-    current scheduler). ``partitions`` is how many parts the rows are shuffled into for the
-    check and the evaluation (default: see :func:`default_parts`); it changes how the work
-    is spread, never the result.
+    ``ledger`` is one or more CSV/Parquet paths or patterns (``'data/*.parquet'``), each file
+    read whole by one task, or a Dask DataFrame, each partition read by one task as the
+    file named ``<ledger>[k]`` (k from 0) would be: the result is that of the one-machine run
+    over the list of its partitions as pandas DataFrames. ``client`` is a
+    ``dask.distributed.Client`` (default: Dask's current scheduler). ``partitions`` is how
+    many parts the rows are shuffled into for the check and the evaluation (default: see
+    :func:`default_parts`; a Dask DataFrame's partitions are counted first, one pass over
+    them); it changes how the work is spread, never the result.
     """
     import dask
     import dask.dataframe as dd
 
-    paths = expand_paths(ledger)
-    if not paths:
+    if is_dask_frame(ledger):
+        sources: list[Any] = list(ledger.to_delayed())
+        names: list[str | None] = [part_name(at) for at in range(len(sources))]
+    else:
+        sources = expand_paths(ledger)
+        names = [None] * len(sources)
+        if len(set(sources)) != len(sources):
+            raise InputError(f"the same ledger is given twice: {', '.join(sources)}")
+    if not sources:
         raise InputError("no ledger given: name at least one ledger file")
-    if len(set(paths)) != len(paths):
-        raise InputError(f"the same ledger is given twice: {', '.join(paths)}")
     setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
     client = client if client is not None else _current_client()
     method = SHUFFLE if client is not None else "tasks"  # P2P needs a distributed scheduler
-    if partitions is None:
-        count = _parts(paths, len(setup.employees), client)
-    else:
+    if partitions is not None:
         count = max(1, partitions)
-    several = len(paths) > 1
+    elif is_dask_frame(ledger):
+        counted = ledger.map_partitions(len).sum()
+        rows = int(client.compute(counted).result() if client is not None else counted.compute())
+        count = default_parts(rows, len(sources), len(setup.employees), _memory(client))
+    else:
+        count = _parts(sources, len(setup.employees), client)
+    several = len(sources) > 1
     # Sent to the workers once, under a key named by its content (no clock or randomness).
     token = hashlib.sha256(pickle.dumps(setup, protocol=5)).hexdigest()
     shared = dask.delayed(setup, name=f"compcalc-setup-{token}")
-    read = [dask.delayed(_read, nout=2)(path, count) for path in paths]
+    read = [
+        dask.delayed(_read, nout=2)(source, name, count)
+        for source, name in zip(sources, names, strict=True)
+    ]
     heads = [one[1] for one in read]
     meta = _meta()
     by_sale = dd.from_delayed([one[0] for one in read], meta=meta, verify_meta=False)
@@ -250,10 +280,12 @@ def _memory(client: Any) -> int | None:
     return min((limit for limit in limits if limit > 0), default=None)
 
 
-def _read(path: str, count: int) -> tuple[pd.DataFrame, tuple[str, str, tuple[Any, ...]]]:
-    """One file read and checked row by row: its rows keyed by transaction, and its name,
-    digest and the rows reading it rejected."""
-    ledger = read_ledger(path)
+def _read(
+    source: str | pd.DataFrame, name: str | None, count: int
+) -> tuple[pd.DataFrame, tuple[str, str, tuple[Any, ...]]]:
+    """One file (or partition, named ``name``) read and checked row by row: its rows keyed by
+    transaction, and its name, digest and the rows reading it rejected."""
+    ledger = read_ledger(source, name=name)
     return _keyed(ledger, "transaction_id", count), (ledger.source, ledger.sha256, ledger.rejected)
 
 

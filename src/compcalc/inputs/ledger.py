@@ -318,10 +318,20 @@ def files_digest(digests: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()
 
 
+def part_name(at: int) -> str:
+    """The name messages give the ``at``-th DataFrame (from 0) of a list of ledger sources, or
+    of a Dask DataFrame's partitions: ``<ledger>[0]``, ``<ledger>[1]``, ..."""
+    return f"<ledger>[{at}]"
+
+
 def _read_several(sources: list[Source]) -> Ledger:
     if not sources:
         raise InputError("no ledger given: name at least one ledger file")
-    parts = [read_ledger(one) for one in sources]
+    named = [part_name(at) if isinstance(one, pd.DataFrame) else None
+             for at, one in enumerate(sources)]  # fmt: skip
+    if len(sources) == 1:  # one file is its own ledger, listed or not: its own digest
+        return read_ledger(sources[0], name=named[0])
+    parts = [read_ledger(one, name=name) for one, name in zip(sources, named, strict=True)]
     labels = [part.source for part in parts]
     if len(set(labels)) != len(labels):
         raise InputError(f"the same ledger is given twice: {', '.join(labels)}")
