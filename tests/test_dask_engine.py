@@ -160,12 +160,18 @@ def _text_parts(files: list[str], cuts: list[int]) -> list[pd.DataFrame]:
     return [whole.iloc[a:b].reset_index(drop=True) for a, b in itertools.pairwise(bounds)]
 
 
+def _in_the_client(*_: Any, **__: Any) -> Any:
+    raise AssertionError("the ledger's partitions were read in the client, not on the workers")
+
+
 def test_a_dask_dataframe_is_read_partition_by_partition(
-    rules: Any, ledger_files: list[str], client: Any
+    rules: Any, ledger_files: list[str], client: Any, monkeypatch: pytest.MonkeyPatch
 ):
     """``run_period(..., ledger=<Dask DataFrame>)``: each partition is read as one file named
     ``<ledger>[k]``, on either engine, and the result is the one-machine run's over the list
     of the same partitions as pandas DataFrames, byte for byte."""
+    import dask
+    import dask.base
     import dask.dataframe as dd
 
     # Cut inside the months and inside the extra rows (X5's two sales, an employee's rows
@@ -179,9 +185,16 @@ def test_a_dask_dataframe_is_read_partition_by_partition(
         expected = compcalc.run_period(rules, ROSTER, frames, period)
         text = expected.to_json()
         assert compcalc.run_period(rules, ROSTER, ledger, period).to_json() == text
-        for partitions in (None, 1, 5):
-            got = _dask(rules, ledger, period, client, partitions=partitions)
-            assert got.to_json() == text, f"{period}, {partitions} partitions"
+        with monkeypatch.context() as patch:  # Dask's engine reads the partitions where they are
+            for module in (compcalc.api, compcalc.engine.dask_run):
+                patch.setattr(module, "frame_partitions", _in_the_client)
+            patch.setattr(compcalc.api, "_read_ledger", _in_the_client)
+            patch.setattr(compcalc.engine.run, "check_ledger", _in_the_client)
+            for module in (dask, dask.base):  # dask.compute(...), collection.compute()
+                patch.setattr(module, "compute", _in_the_client)
+            for partitions in (None, 1, 5):
+                got = _dask(rules, ledger, period, client, partitions=partitions)
+                assert got.to_json() == text, f"{period}, {partitions} partitions"
     # Each partition is named by its place and its rows numbered from 1, as a file's are;
     # the ledger's digest is that of its partitions' digests (as several files' is).
     digests = [compcalc.read_ledger(f).sha256 for f in frames]
@@ -190,9 +203,9 @@ def test_a_dask_dataframe_is_read_partition_by_partition(
     where = {(r.source, r.row) for r in expected.rejected if r.column == "amount"}
     extra_row = next(i for i, t in enumerate(frames[3]["transaction_id"]) if t == "X3")
     assert ("<ledger>[3]", extra_row + 1) in where
-    one = compcalc.run_period(rules, ROSTER, dd.from_pandas(frames[0], npartitions=1), "2026-10")
-    assert one.ledger_sha256 == digests[0]
-    assert {r.source for r in one.rejected} <= {"<ledger>[0]"}
+    one = compcalc.run_period(rules, ROSTER, dd.from_pandas(frames[3], npartitions=1), "2026-11")
+    assert one.ledger_sha256 == digests[3]
+    assert {r.source for r in one.rejected if r.source.startswith("<")} == {"<ledger>[0]"}
 
 
 def test_a_listed_file_has_its_own_digest_on_both_engines(
@@ -205,6 +218,45 @@ def test_a_listed_file_has_its_own_digest_on_both_engines(
     assert pandas_run.ledger_sha256 == alone.sha256
     dask_run = _dask(rules, ledger_files[:1], "2026-10", client, partitions=2)
     assert dask_run.to_json() == pandas_run.to_json()
+
+
+@pytest.mark.parametrize("engine", ["pandas", "dask"])
+def test_what_is_not_a_ledger_is_refused_with_what_to_give(
+    rules: Any, ledger_files: list[str], client: Any, engine: str
+):
+    import dask.dataframe as dd
+
+    frame = _text_parts(ledger_files[:1], [])[0]
+    ledger = dd.from_pandas(frame, npartitions=2)
+    read = compcalc.read_ledger(frame)
+    refused: list[tuple[str, Any]] = [("a Dask Series is not a ledger", ledger["amount"])]
+    if engine == "dask":  # files or a Dask DataFrame, nothing else
+        message = "or a Dask DataFrame on its own, not a pandas DataFrame or a ledger already"
+        for given in ([ledger_files[0], frame], [ledger], [read, ledger_files[0]], read, frame):
+            refused.append((message, given))
+    else:
+        refused += [
+            ("not a Dask DataFrame: give a Dask DataFrame", [ledger]),
+            ("not a Ledger: give a Dask DataFrame or a ledger already read on its own",
+             [read, ledger_files[0]]),
+            ("the same DataFrame is given twice", [frame, ledger_files[1], frame]),
+        ]  # fmt: skip
+    for message, given in refused:
+        with pytest.raises(compcalc.errors.InputError, match=message):
+            compcalc.run_period(rules, ROSTER, given, "2026-10", engine=engine, client=client)
+
+
+def test_listed_sources_mix_frames_and_paths(rules: Any, ledger_files: list[str]):
+    """Paths and DataFrames in one list (a pattern stands for its files), or a generator."""
+    frame = _text_parts(ledger_files[-1:], [])[0]
+    pattern = str(REPO / "examples" / "ledger" / "2026-1[12].csv")
+    mixed = compcalc.read_ledger([frame, pattern])
+    spelled = compcalc.read_ledger([frame, *(str(p) for p in MONTHS[1:])])
+    assert mixed.sha256 == spelled.sha256
+    pd.testing.assert_frame_equal(mixed.frame, spelled.frame)
+    assert mixed.source == f"<ledger>[0] + {MONTHS[1]} + {MONTHS[2]}"
+    generated = compcalc.read_ledger(str(p) for p in MONTHS)
+    assert generated.sha256 == compcalc.read_ledger([str(p) for p in MONTHS]).sha256
 
 
 def test_listed_dataframes_are_named_by_their_place(rules: Any, ledger_files: list[str]):

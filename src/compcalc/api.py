@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 import glob
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -70,12 +71,43 @@ def read_ledger(source: LedgerSource) -> Ledger:
         return _read_ledger(source)
     if is_dask_frame(source):
         return _read_ledger(frame_partitions(source))
-    if not isinstance(source, str | Path) and any(isinstance(s, pd.DataFrame) for s in source):
-        return _read_ledger(list(source))  # DataFrames listed (with paths, taken as given)
-    paths = expand_paths(source)  # patterns such as "ledger/*.csv", sorted
-    if isinstance(source, str | Path) and len(paths) == 1:
-        return _read_ledger(paths[0] if glob.has_magic(str(source)) else source)
-    return _read_ledger(paths)  # several files: one ledger, each row keeps its file
+    _refuse_other_dask(source)
+    if isinstance(source, str | Path):
+        paths = expand_paths(source)  # a pattern such as "ledger/*.csv": its files, sorted
+        if len(paths) == 1:
+            return _read_ledger(paths[0] if glob.has_magic(str(source)) else source)
+        return _read_ledger(paths)  # several files: one ledger, each row keeps its file
+    return _read_ledger(_listed(source))
+
+
+def _refuse_other_dask(source: object) -> None:
+    """A Dask collection other than a DataFrame (a Series, an Array) is not a ledger."""
+    if callable(getattr(source, "__dask_graph__", None)):
+        raise InputError(
+            f"a Dask {type(source).__name__} is not a ledger: give a Dask DataFrame (of "
+            "pandas partitions) with the ledger's columns, or the files' paths"
+        )
+
+
+def _listed(sources: Iterable[Any]) -> list[str | pd.DataFrame]:
+    """A list of ledger sources: each path (its pattern's files, sorted) or pandas DataFrame
+    in turn; anything else refused, as is the same DataFrame given twice."""
+    out: list[str | pd.DataFrame] = []
+    for item in sources:
+        if isinstance(item, pd.DataFrame):
+            out.append(item)
+        elif isinstance(item, str | os.PathLike):
+            out.extend(expand_paths(os.fspath(item)))
+        else:
+            kind = "Dask DataFrame" if is_dask_frame(item) else type(item).__name__
+            raise InputError(
+                f"a list of ledger sources holds paths and pandas DataFrames, not a {kind}: "
+                "give a Dask DataFrame or a ledger already read on its own"
+            )
+    frames = [id(item) for item in out if isinstance(item, pd.DataFrame)]
+    if len(set(frames)) != len(frames):
+        raise InputError("the same DataFrame is given twice in the list of ledger sources")
+    return out
 
 
 def read_fx(source: FxSource) -> FxTable:
@@ -136,13 +168,19 @@ def run_period(
     roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
     fx_table = None if fx is None else read_fx(fx)
     if engine == "dask":
-        listed = ledger if isinstance(ledger, list | tuple) else [ledger]
-        if any(isinstance(one, pd.DataFrame | Ledger) for one in listed):
-            raise InputError(
-                "engine='dask' reads the ledger on the workers: give paths or patterns such "
-                "as 'ledger/*.parquet', or a Dask DataFrame, not a pandas DataFrame or a "
-                "ledger already read"
+        if not is_dask_frame(ledger):
+            _refuse_other_dask(ledger)
+            listed: list[Any] = (
+                [ledger] if isinstance(ledger, str | Path | pd.DataFrame | Ledger) else list(ledger)
             )
+            paths = [os.fspath(one) for one in listed if isinstance(one, str | os.PathLike)]
+            if len(paths) != len(listed):
+                raise InputError(
+                    "engine='dask' reads the ledger on the workers: give paths or patterns "
+                    "such as 'ledger/*.parquet', or a Dask DataFrame on its own, not a pandas "
+                    "DataFrame or a ledger already read"
+                )
+            ledger = paths
         from .engine.dask_run import run_period_dask
 
         return run_period_dask(

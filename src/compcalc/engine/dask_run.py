@@ -89,8 +89,10 @@ def expand_paths(ledger: str | Path | Sequence[str | Path]) -> list[str]:
 
 
 def is_dask_frame(value: object) -> TypeGuard[Any]:
-    """Whether ``value`` is a Dask DataFrame (told without importing Dask)."""
-    return callable(getattr(value, "__dask_graph__", None)) and hasattr(value, "columns")
+    """Whether ``value`` is a Dask DataFrame of pandas partitions (told without importing
+    Dask: a Dask collection whose empty model partition is a pandas DataFrame)."""
+    dask = callable(getattr(value, "__dask_graph__", None))
+    return dask and isinstance(getattr(value, "_meta", None), pd.DataFrame)
 
 
 def frame_partitions(frame: Any) -> list[pd.DataFrame]:
