@@ -7,7 +7,9 @@ reads ``roster.parquet`` and ``ledger.parquet`` from ``--data`` (``--generate RO
 writes them with ``generate.py`` first when the folder has none), then runs, each in its own
 child process so each side's peak RSS is its own:
 
-* **compcalc**: ``read_roster`` and ``read_ledger`` (Parquet, every row checked), then
+* **compcalc**: ``read_roster`` and ``read_ledger`` (Parquet, every row checked; read for
+  the rules, as ``compcalc run`` reads it: the flagship pays on no margin, so the file's
+  ``margin`` column is left unread, as the SQL leaves it), then
   ``run_period`` of ``rules/account_managers.yaml`` without ``paid_to_date`` (earlier
   periods replayed): the statements with their line-level audit (formulas, transactions,
   held and excluded sales, to-date figures). Read and compute are timed apart; writing
@@ -73,7 +75,7 @@ def run_compcalc(data: Path, period: str) -> dict[str, Any]:
     rules = compcalc.load_rules(RULES)
     started = time.perf_counter()
     roster = compcalc.read_roster(data / "roster.parquet")
-    ledger = compcalc.read_ledger(data / "ledger.parquet")
+    ledger = compcalc.read_ledger(data / "ledger.parquet", rules=rules)
     read = time.perf_counter() - started
     started = time.perf_counter()
     result = compcalc.run_period(rules, roster, ledger, period)

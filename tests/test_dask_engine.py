@@ -78,6 +78,15 @@ def rules() -> compcalc.RuleSet:
 
 
 @pytest.fixture(scope="module")
+def margin_rules() -> compcalc.RuleSet:
+    """The flagship with every commission and override paid on margin (the ledger's margin
+    column is then read and digested, as it is not for the flagship itself)."""
+    rules = compcalc.load_rules_text(RULES.read_text().replace("basis: amount", "basis: margin"))
+    assert rules.uses_margin and not compcalc.load_rules(RULES).uses_margin
+    return rules
+
+
+@pytest.fixture(scope="module")
 def ledger_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     extra = tmp_path_factory.mktemp("ledger") / "extra.csv"
     extra.write_text(EXTRA)
@@ -85,7 +94,8 @@ def ledger_files(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 
 def _pandas(rules: Any, files: list[str], period: str, **kw: Any) -> PeriodResult:
-    return compcalc.run_period(rules, ROSTER, compcalc.read_ledger(files), period, **kw)
+    ledger = compcalc.read_ledger(files, rules=rules)
+    return compcalc.run_period(rules, ROSTER, ledger, period, **kw)
 
 
 def _dask(rules: Any, files: Any, period: str, client: Any, **kw: Any) -> PeriodResult:
@@ -101,6 +111,20 @@ def test_same_bytes_as_one_machine(rules: Any, ledger_files: list[str], client: 
     for partitions in (1, 3, 8):
         got = _dask(rules, ledger_files, period, client, partitions=partitions)
         assert got.to_json() == expected.to_json(), f"{period}, {partitions} partitions"
+
+
+def test_same_bytes_with_rules_on_margin(
+    margin_rules: compcalc.RuleSet, ledger_files: list[str], client: Any
+):
+    """Rules that pay on margin have the margin read (and digested) on the workers too; the
+    flagship, which pays on none, has it left unread on both engines (the tests above)."""
+    on_margin = margin_rules
+    expected = _pandas(on_margin, ledger_files, "2026-12")
+    assert expected.ledger_sha256 == compcalc.read_ledger(ledger_files).sha256
+    flagship = _pandas(compcalc.load_rules(RULES), ledger_files, "2026-12")
+    assert flagship.ledger_sha256 != expected.ledger_sha256
+    got = _dask(on_margin, ledger_files, "2026-12", client, partitions=3)
+    assert got.to_json() == expected.to_json()
 
 
 def test_the_inputs_reach_across_employees_and_files(rules: Any, ledger_files: list[str]):
@@ -197,7 +221,7 @@ def test_a_dask_dataframe_is_read_partition_by_partition(
                 assert got.to_json() == text, f"{period}, {partitions} partitions"
     # Each partition is named by its place and its rows numbered from 1, as a file's are;
     # the ledger's digest is that of its partitions' digests (as several files' is).
-    digests = [compcalc.read_ledger(f).sha256 for f in frames]
+    digests = [compcalc.read_ledger(f, rules=rules).sha256 for f in frames]
     assert expected.ledger_sha256 == files_digest(digests)
     assert len(set(digests)) == len(frames)
     where = {(r.source, r.row) for r in expected.rejected if r.column == "amount"}
@@ -212,8 +236,8 @@ def test_a_listed_file_has_its_own_digest_on_both_engines(
     rules: Any, ledger_files: list[str], client: Any
 ):
     """One file is one ledger, listed or not: the same digest and bytes on either engine."""
-    alone = compcalc.read_ledger(ledger_files[0])
-    assert compcalc.read_ledger(ledger_files[:1]).sha256 == alone.sha256
+    alone = compcalc.read_ledger(ledger_files[0], rules=rules)
+    assert compcalc.read_ledger(ledger_files[:1], rules=rules).sha256 == alone.sha256
     pandas_run = compcalc.run_period(rules, ROSTER, ledger_files[:1], "2026-10")
     assert pandas_run.ledger_sha256 == alone.sha256
     dask_run = _dask(rules, ledger_files[:1], "2026-10", client, partitions=2)
@@ -372,12 +396,14 @@ BIG_ROWS = 6_500_000
 BIG_FILES = 260
 
 
-def test_a_ledger_larger_than_a_worker_memory_limit(rules: Any, tmp_path: Path):
+def test_a_ledger_larger_than_a_worker_memory_limit(margin_rules: Any, tmp_path: Path):
     """Two worker processes of 450 MiB each run a ledger that takes more than 450 MiB in
     memory: no worker holds all of it (the rows wait on disk in the shuffles, each part's
     result leaves its worker when ready), no worker is restarted for memory (the nanny
     restarts one past 95 % of its limit), and the statements are the one-machine run's,
-    byte for byte. The parts are sized by :func:`default_parts` from the workers' limit."""
+    byte for byte. The parts are sized by :func:`default_parts` from the workers' limit.
+    The rules pay on margin, so every column of the ledger is read."""
+    rules = margin_rules
     roster_table, ledger_table = generated_tables(5_000, BIG_ROWS)
     assert ledger_table.nbytes > WORKER_LIMIT  # in Arrow
     roster = tmp_path / "roster.parquet"
@@ -389,7 +415,8 @@ def test_a_ledger_larger_than_a_worker_memory_limit(rules: Any, tmp_path: Path):
         pq.write_table(ledger_table.slice(number * step, step), files[-1])
     del ledger_table
 
-    ledger = compcalc.read_ledger(files)
+    ledger = compcalc.read_ledger(files, rules=rules)
+    assert not ledger.without_margin
     assert ledger.frame["source"].dtype == "category"  # a file's name is not what weighs
     assert int(ledger.frame.memory_usage(deep=True).sum()) > WORKER_LIMIT  # as read
     expected = compcalc.run_period(rules, roster, ledger, "2027-09")

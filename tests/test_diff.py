@@ -316,11 +316,10 @@ def library_diff(
     (from the repository root, one ledger path or a list)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(REPO)
-        ledger = compcalc.read_ledger(ledgers[0] if len(ledgers) == 1 else list(ledgers))
-        results = [
-            compcalc.run_period(compcalc.load_rules(r), ROSTER, ledger, period)
-            for r in (rules_a, rules_b)
-        ]
+        both = [compcalc.load_rules(r) for r in (rules_a, rules_b)]
+        source = ledgers[0] if len(ledgers) == 1 else list(ledgers)
+        ledger = compcalc.read_ledger(source, rules=both)  # as `diff --rules-new` reads it
+        results = [compcalc.run_period(rules, ROSTER, ledger, period) for rules in both]
     return compare_results(*results)
 
 

@@ -202,3 +202,35 @@ def test_a_sale_without_margin_under_a_margin_commission_is_excluded_with_a_reas
     assert (line.amount, line.transactions) == (D("20.00"), ("T1",))
     (note,) = statement.excluded
     assert note.transaction_id == "T2" and "no margin given" in note.reason
+
+
+def test_a_margin_the_rules_do_not_use_is_left_unread_and_said() -> None:
+    """Read for rules that pay on no margin, the ledger's margin column is left unread as an
+    unknown column is (named, not parsed, not digested); for rules that do, it is read."""
+    flat, on_margin = rules(FLAT), rules(FLAT + "  basis: margin\n")
+    assert (flat.uses_margin, on_margin.uses_margin) == (False, True)
+    sales = ledger(
+        sale("T1", "2026-03-01", "1000.00", margin="abc"),
+        sale("T2", "2026-03-02", "500.00", margin="200.00"),
+    )
+    unread = compcalc.read_ledger(sales, rules=flat)
+    assert unread.without_margin and unread.unread_columns == ("margin",)
+    assert unread.frame["margin_minor"].isna().all() and not unread.rejected
+    assert unread.sha256 == compcalc.read_ledger(sales.drop(columns=["margin"])).sha256
+    read = compcalc.read_ledger(sales)  # no rules: every column compcalc knows
+    assert not read.without_margin and read.unread_columns == ()
+    assert [(r.row, r.column) for r in read.rejected] == [(1, "margin")]
+    assert read.sha256 != unread.sha256
+    both = compcalc.read_ledger(sales, rules=[flat, on_margin])
+    assert (both.sha256, both.rejected) == (read.sha256, read.rejected)
+    # A run given the frame reads it for its rules: the flat commission pays on both sales,
+    # the margin commission refuses T1's margin and pays on T2's.
+    flat_lines = run(flat, sales=sales).statement("E1").lines
+    flat_line = next(x for x in flat_lines if x.item == "new_credit")
+    assert (flat_line.amount, flat_line.transactions) == (D("150.00"), ("T1", "T2"))
+    result = run(on_margin, sales=sales)
+    assert [(r.row, r.column) for r in result.rejected] == [(1, "margin")]
+    margin_line = next(x for x in result.statement("E1").lines if x.item == "new_credit")
+    assert (margin_line.amount, margin_line.transactions) == (D("20.00"), ("T2",))
+    with pytest.raises(compcalc.errors.InputError, match="margin column was left unread"):
+        run(on_margin, sales=unread)

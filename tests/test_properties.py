@@ -499,7 +499,8 @@ class World:
 
     @cached_property
     def ledger_data(self) -> compcalc.Ledger:
-        return compcalc.read_ledger(self.ledger)
+        """The ledger read once per example, for its rules (as a run reads a frame)."""
+        return compcalc.read_ledger(self.ledger, rules=self.case.rules)
 
     def __repr__(self) -> str:
         return (

@@ -56,7 +56,9 @@ RosterSource = str | Path | pd.DataFrame | Roster
 FxSource = str | Path | pd.DataFrame | FxTable
 
 
-def read_ledger(source: LedgerSource) -> Ledger:
+def read_ledger(
+    source: LedgerSource, *, rules: RuleSet | Sequence[RuleSet] | None = None
+) -> Ledger:
     """Read a sales ledger from a CSV/Parquet path, a DataFrame, or several paths in a list.
 
     Money columns are parsed exactly from text; unusable rows are kept in ``rejected`` with
@@ -64,20 +66,28 @@ def read_ledger(source: LedgerSource) -> Ledger:
     a path with ``*``, ``?`` or ``[...]`` stands for the files it matches, in sorted order.
     DataFrames in a list are named ``<ledger>[0]``, ``<ledger>[1]``, ... in messages; a Dask
     DataFrame is read as the list of its partitions (computed here, into memory).
+
+    ``rules`` (one rule set or several): read only the columns they use. When none pays on
+    margin (:attr:`RuleSet.uses_margin`), the ``margin`` column is left unread, as any
+    column compcalc does not know is: not parsed, not checked, not in the digest, named in
+    ``unread_columns`` (this is what ``compcalc run`` and :func:`run_period` given a path
+    do). Without ``rules`` every column compcalc knows is read.
     """
     if isinstance(source, Ledger):
         return source
+    given = [] if rules is None else [rules] if isinstance(rules, RuleSet) else list(rules)
+    margin = rules is None or any(one.uses_margin for one in given)
     if isinstance(source, pd.DataFrame):
-        return _read_ledger(source)
+        return _read_ledger(source, margin=margin)
     if is_dask_frame(source):
-        return _read_ledger(frame_partitions(source))
+        return _read_ledger(frame_partitions(source), margin=margin)
     _refuse_other_dask(source)
     if isinstance(source, str | Path):
         paths = expand_paths(source)  # a pattern such as "ledger/*.csv": its files, sorted
         if len(paths) == 1:
-            return _read_ledger(paths[0] if glob.has_magic(str(source)) else source)
-        return _read_ledger(paths)  # several files: one ledger, each row keeps its file
-    return _read_ledger(_listed(source))
+            return _read_ledger(paths[0] if glob.has_magic(str(source)) else source, margin=margin)
+        return _read_ledger(paths, margin=margin)  # several files: one ledger, rows keep files
+    return _read_ledger(_listed(source), margin=margin)
 
 
 def _refuse_other_dask(source: object) -> None:
@@ -149,7 +159,10 @@ def run_period(
     ``paid_to_date`` (:meth:`compcalc.Store.prior_runs`), so true-up lines can say whether a
     rule or the ledger changed since those periods closed. ``fx`` (a path, a DataFrame or
     :func:`read_fx`'s table) converts sales in another currency than the employee's at the
-    rate in force on the sale date; without it such sales are rejected.
+    rate in force on the sale date; without it such sales are rejected. A ledger given as
+    paths or frames is read for these rules (:func:`read_ledger` with ``rules=``: the
+    ``margin`` column only when they pay on margin); one read without ``rules=`` is run as
+    it is.
 
     ``engine="dask"`` reads, checks and evaluates the ledger on Dask (``client``: a
     ``dask.distributed.Client``; default Dask's current scheduler), for ledgers larger than
@@ -192,7 +205,7 @@ def run_period(
     return _run_period(
         rules,
         roster_data,
-        read_ledger(ledger),
+        read_ledger(ledger, rules=rules),
         period,
         paid_to_date,
         progress=progress,

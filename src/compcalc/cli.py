@@ -412,7 +412,7 @@ def _compute(
             return _compute_on_dask(args, rules, roster, period, paid_to_date, history)
         ledgers: list[Path] = args.ledger
         bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
-        ledger = _read_ledgers(ledgers)
+        ledger = _read_ledgers(ledgers, [rules])
         fx_path: Path | None = getattr(args, "fx", None)
         fx = None if fx_path is None else api.read_fx(fx_path)
         bar.advance()
@@ -666,7 +666,7 @@ def _what_if(args: argparse.Namespace) -> tuple[PeriodResult, PeriodResult]:
         bar.advance()
         ledgers: list[Path] = args.ledger
         bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
-        ledger = _read_ledgers(ledgers)
+        ledger = _read_ledgers(ledgers, [old_rules, new_rules])
         bar.advance()
         fx = None if args.fx is None else api.read_fx(args.fx)
         period = _period(args.period)
@@ -968,14 +968,20 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
         print(diagnostic, file=sys.stderr)
 
 
-def _read_ledgers(paths: Sequence[Path]) -> Ledger:
-    """The ledger files as one ledger; says which of their columns were left unread."""
+def _read_ledgers(paths: Sequence[Path], rules: Sequence[RuleSet] | None = None) -> Ledger:
+    """The ledger files as one ledger, read for ``rules`` (the margin only if they pay on
+    it); says which columns compcalc does not know were left unread (a margin the rules do
+    not use goes unsaid: docs/inputs.md says so)."""
     from . import api
+    from .inputs.common import canonical_name
 
-    ledger = api.read_ledger(paths[0] if len(paths) == 1 else paths)
-    if ledger.unread_columns:
+    ledger = api.read_ledger(paths[0] if len(paths) == 1 else paths, rules=rules)
+    unknown = ledger.unread_columns
+    if ledger.without_margin:
+        unknown = tuple(name for name in unknown if canonical_name(name) != "margin")
+    if unknown:
         print(
-            f"{PROG}: ledger {ledger.source}: column(s) {', '.join(ledger.unread_columns)} "
+            f"{PROG}: ledger {ledger.source}: column(s) {', '.join(unknown)} "
             "not read (compcalc does not use them; its digest does not cover them)",
             file=sys.stderr,
         )

@@ -154,8 +154,9 @@ def run_period_dask(
     # Sent to the workers once, under a key named by its content (no clock or randomness).
     token = hashlib.sha256(pickle.dumps(setup, protocol=5)).hexdigest()
     shared = dask.delayed(setup, name=f"compcalc-setup-{token}")
+    margin = setup.rules.uses_margin  # else the column is left unread, as on one machine
     read = [
-        dask.delayed(_read, nout=2)(source, name, count)
+        dask.delayed(_read, nout=2)(source, name, count, margin)
         for source, name in zip(sources, names, strict=True)
     ]
     heads = [one[1] for one in read]
@@ -283,11 +284,11 @@ def _memory(client: Any) -> int | None:
 
 
 def _read(
-    source: str | pd.DataFrame, name: str | None, count: int
+    source: str | pd.DataFrame, name: str | None, count: int, margin: bool
 ) -> tuple[pd.DataFrame, tuple[str, str, tuple[Any, ...]]]:
     """One file (or partition, named ``name``) read and checked row by row: its rows keyed by
     transaction, and its name, digest and the rows reading it rejected."""
-    ledger = read_ledger(source, name=name)
+    ledger = read_ledger(source, name=name, margin=margin)
     return _keyed(ledger, "transaction_id", count), (ledger.source, ledger.sha256, ledger.rejected)
 
 

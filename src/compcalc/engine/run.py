@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from .. import __version__
-from ..errors import Diagnostic, RunError
+from ..errors import Diagnostic, InputError, RunError
 from ..inputs import Ledger, Roster
 from ..inputs.common import PendingDigest
 from ..inputs.fx import FxTable
@@ -83,6 +83,12 @@ def run_period(
     own lines from their own sales: here one part holding everyone) and :func:`finish`
     (manager overrides from the parts' member credits, then statements and totals).
     """
+    if ledger.without_margin and rules.uses_margin:
+        raise InputError(
+            f"ledger {ledger.source}: its margin column was left unread (read for rules that "
+            f"use no margin), but rule set {rules.id} pays on margin: read it again with "
+            "these rules (compcalc.read_ledger(source, rules=rules)) or without rules="
+        )
     setup = prepare(rules, roster, parse_period_arg(period), paid_to_date, fx, history)
     checked, ledger_rejected = check_part(setup, ledger)
     part = evaluate_part(setup, checked.frame, None, progress, ordered=True)

@@ -150,7 +150,7 @@ def read_text_table(
         cells[name] = one_chunk(strip_text(cells[name]))
     row = np.arange(1, len(cells) + 1, dtype=np.int64)
     digest, key_sorted = _beside(cells, key, None, None)
-    unread = tuple(n for n in names if _canonical_name(n) not in cells.columns)
+    unread = tuple(n for n in names if canonical_name(n) not in cells.columns)
     line = lines.reset_index(drop=True)
     return TextTable(cells, row, line, label, digest, key_sorted, unread)
 
@@ -162,7 +162,7 @@ def _chosen(names: Sequence[str], columns: Collection[str] | None) -> list[int] 
     ``Amount`` and ``amount``, an error the whole header reports)."""
     if columns is None:
         return None
-    canonical = [_canonical_name(n) for n in names]
+    canonical = [canonical_name(n) for n in names]
     chosen = [i for i, c in enumerate(canonical) if c in columns]
     picked = [canonical[i] for i in chosen]
     return None if not chosen or len(set(picked)) < len(picked) else chosen
@@ -297,7 +297,7 @@ def _read_path(
             dictionary = [
                 field.name
                 for field in schema
-                if _canonical_name(field.name) in coded
+                if canonical_name(field.name) in coded
                 and (picked is None or field.name in picked)
                 and _is_text(field.type)
             ]
@@ -404,7 +404,7 @@ def _frame_to_arrow(frame: pd.DataFrame, label: str, money: set[str]) -> pa.Tabl
             # Mixed Python objects (say str and Decimal) have no Arrow type: use their text,
             # except in money columns, where a float among them would be an approximation.
             kind = pd.api.types.infer_dtype(series, skipna=True)
-            if _canonical_name(name) in money:
+            if canonical_name(name) in money:
                 raise input_error(
                     label, f"column {name} mixes kinds of values ({kind}); write money as text"
                 ) from None
@@ -432,7 +432,7 @@ def _arrow_to_text(
         column = columns.pop(0)
         kind = field.type
         floating = pa.types.is_floating(kind) and column.null_count < len(column)
-        if floating and _canonical_name(field.name) in money:
+        if floating and canonical_name(field.name) in money:
             raise input_error(
                 label,
                 f"column {field.name} is floating point; money must be stored as text or decimal",
@@ -440,7 +440,7 @@ def _arrow_to_text(
         if (
             pa.types.is_dictionary(kind)
             and _is_text(kind.value_type)
-            and _canonical_name(field.name) in coded
+            and canonical_name(field.name) in coded
         ):
             for chunk in column.chunks:
                 _check_utf8(chunk.dictionary, field.name, label, among_distinct=True)
@@ -666,7 +666,8 @@ def _arrow_column_text(column: pa.ChunkedArray, kind: pa.DataType) -> pa.Chunked
     return pc.fill_null(text, "")
 
 
-def _canonical_name(name: object) -> str:
+def canonical_name(name: object) -> str:
+    """A column's name as compcalc knows it: stripped (a byte-order mark too), lower case."""
     return str(name).strip().lstrip("\ufeff").strip().lower()
 
 
@@ -675,7 +676,7 @@ def _canonical_columns(
 ) -> pd.DataFrame:
     """``cells`` with canonical column names; ``header`` is every column of the source as
     written (read or not), for the message when a required one is missing."""
-    names = [_canonical_name(c) for c in cells.columns]
+    names = [canonical_name(c) for c in cells.columns]
     seen: dict[str, str] = {}
     for original, canonical in zip(cells.columns, names, strict=True):
         if canonical in seen:

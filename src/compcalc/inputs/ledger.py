@@ -8,6 +8,7 @@ computed from it is the same whatever order the input rows came in.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -30,6 +31,7 @@ from compcalc.inputs.common import (
     RejectedRow,
     Source,
     all_missing,
+    canonical_name,
     category_codes,
     check_currencies,
     currency_digits,
@@ -45,7 +47,6 @@ from compcalc.inputs.common import (
     read_text_table,
     sort_rejected,
     text_categories,
-    text_column,
     text_rank,
     to_rejected,
 )
@@ -98,6 +99,9 @@ class Ledger:
 
     ``unread_columns`` names the input's other columns (as written, sorted): compcalc neither
     read nor digested them, so ``sha256`` is of the columns above as the input gave them.
+    ``without_margin`` says the input's ``margin`` column was left unread too, as asked
+    (:func:`read_ledger` with ``margin=False``, for rules that use no margin): it is then
+    among ``unread_columns`` and ``margin_minor`` is missing on every row.
 
     ``digest`` is ``sha256`` as given, or a :class:`PendingDigest` until ``sha256`` is first
     read: :func:`read_ledger` hands a large ledger over once its frame is checked and
@@ -112,6 +116,7 @@ class Ledger:
     source: str
     digest: str | PendingDigest
     unread_columns: tuple[str, ...] = ()
+    without_margin: bool = False
 
     @property
     def sha256(self) -> str:
@@ -129,7 +134,9 @@ def resolved(digest: str | PendingDigest) -> str:
 
 
 @arrow_pool_returning()
-def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -> Ledger:
+def read_ledger(
+    source: Source | Sequence[Source], *, name: str | None = None, margin: bool = True
+) -> Ledger:
     """Read a ledger from a .csv/.parquet path or a DataFrame and check each row on its own.
 
     A list of sources (say, one file per month of the plan year) is read as one ledger: each
@@ -140,12 +147,15 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     :class:`Ledger`); an error making it is raised where it is read, not here (one sorting
     the transaction ids, which the read needs, is raised here). Several files' ledger has
     each file's digest made before it is handed over (an error making one raised here).
+    ``margin=False`` leaves the ``margin`` column unread (see :class:`Ledger`): for rules that
+    use none (:attr:`compcalc.rules.RuleSet.uses_margin`), a tenth of ten million rows' read.
     """
     if not isinstance(source, str | os.PathLike | pd.DataFrame):
-        return _read_several(list(source))
+        return _read_several(list(source), margin=margin)
     table = read_text_table(
         source, name=name, default_name="<ledger>", required=REQUIRED_COLUMNS,
-        money=MONEY_COLUMNS, key="transaction_id", columns=READ_COLUMNS, coded=CODED_COLUMNS,
+        money=MONEY_COLUMNS, key="transaction_id", coded=CODED_COLUMNS,
+        columns=READ_COLUMNS if margin else READ_COLUMNS - {"margin"},
     )  # fmt: skip
     cells = table.cells
     problems = Problems(len(cells))
@@ -182,7 +192,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     _take_out(cells, "currency", problems, shown)
     amount = _check_amount(cells, currency, rank, digits, problems)
     _take_out(cells, "amount", problems, shown)
-    margin = _check_margin(cells, currency, rank, digits, problems)
+    margins = _check_margin(cells, currency, rank, digits, problems)
     if "margin" in cells.columns:
         _take_out(cells, "margin", problems, shown)
     share = _check_share(cells, rank, problems) if SHARE_COLUMN in cells.columns else None
@@ -192,7 +202,7 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
         "employee_id": employee, "date": dates,
         # an unknown event (its row refused) is missing here
         "event": pd.Categorical.from_codes(rank.astype(np.int8), dtype=EVENT_TYPE),
-        "amount_minor": amount, "margin_minor": margin, "currency": currency,
+        "amount_minor": amount, "margin_minor": margins, "currency": currency,
     }, copy=False)  # fmt: skip  # the columns as they are: no 2-D block of the int64 ones
     if share is not None:
         frame[SHARE_COLUMN] = share
@@ -203,13 +213,15 @@ def read_ledger(source: Source | Sequence[Source], *, name: str | None = None) -
     rejected = sort_rejected(rows)
     source, digest, first, unread = table.source, table.digest, table.key_rank, table.unread
     first_order = table.key_order
-    del table, cells, shown, findings, rank, dates, amount, margin, share, rows, currency
+    del table, cells, shown, findings, rank, dates, amount, margins, share, rows, currency
     if failed.any():  # no copy of the rows when all pass
         frame, first = frame[~failed], None if first is None else first[~failed]
         first_order = None
     # The sorted frame replaces the read one column by column
     frame = canonical_order(frame, consume=True, first=first, first_order=first_order)
-    return Ledger(frame, rejected, source, made_or_pending(digest), tuple(sorted(unread)))
+    unread = tuple(sorted(unread))
+    skipped = not margin and any(canonical_name(n) == "margin" for n in unread)
+    return Ledger(frame, rejected, source, made_or_pending(digest), unread, skipped)
 
 
 def _take_out(
@@ -269,7 +281,10 @@ def _check_margin(
     cells: pd.DataFrame, currency: pd.Series, rank: IntArray, digits: Digits, problems: Problems
 ) -> pd.Series:
     """Margin is optional, only meaningful on a sale, and exact (zero or negative allowed)."""
-    text = text_column(cells, "margin")
+    if "margin" not in cells.columns:  # none given (or not read): missing on every row
+        n = len(cells)
+        return pd.Series(pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)))
+    text = cells["margin"]
     given = (text != "").to_numpy()
     elsewhere = given & (rank > _SALE)
     problems.add(elsewhere, "margin", "margin is only allowed on sale events")
@@ -324,14 +339,15 @@ def part_name(at: int) -> str:
     return f"<ledger>[{at}]"
 
 
-def _read_several(sources: list[Source]) -> Ledger:
+def _read_several(sources: list[Source], *, margin: bool) -> Ledger:
     if not sources:
         raise InputError("no ledger given: name at least one ledger file")
     named = [part_name(at) if isinstance(one, pd.DataFrame) else None
              for at, one in enumerate(sources)]  # fmt: skip
     if len(sources) == 1:  # one file is its own ledger, listed or not: its own digest
-        return read_ledger(sources[0], name=named[0])
-    parts = [read_ledger(one, name=name) for one, name in zip(sources, named, strict=True)]
+        return read_ledger(sources[0], name=named[0], margin=margin)
+    parts = [read_ledger(one, name=name, margin=margin)
+             for one, name in zip(sources, named, strict=True)]  # fmt: skip
     labels = [part.source for part in parts]
     if len(set(labels)) != len(labels):
         raise InputError(f"the same ledger is given twice: {', '.join(labels)}")
@@ -345,11 +361,12 @@ def _read_several(sources: list[Source]) -> Ledger:
         frame[SHARE_COLUMN] = frame[SHARE_COLUMN].astype("Int64")
     rejected = sort_rejected(row for part in parts for row in part.rejected)
     unread = tuple(sorted({name for part in parts for name in part.unread_columns}))
+    skipped = any(part.without_margin for part in parts)
     # Independent of the order the files are given in, as each file's digest is of its rows.
     digest = files_digest([part.sha256 for part in parts])
     del parts  # their frames are in ``frame`` now
     frame = canonical_order(frame, consume=True)
-    return Ledger(frame, rejected, " + ".join(labels), digest, unread)
+    return Ledger(frame, rejected, " + ".join(labels), digest, unread, skipped)
 
 
 _ORDER_KEYS = (
@@ -767,7 +784,7 @@ def check_ledger(
     kept = _alive(frame, alive).drop(columns=["_tid", "_emp", "_cur"])
     accepted = canonical_order(kept, ordered=True)
     rejected = sort_rejected([*ledger.rejected, *new])
-    return Ledger(accepted, rejected, ledger.source, ledger.digest, ledger.unread_columns)
+    return dataclasses.replace(ledger, frame=accepted, rejected=rejected)
 
 
 def _alive(frame: pd.DataFrame, alive: BoolArray) -> pd.DataFrame:

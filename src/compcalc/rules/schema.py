@@ -651,3 +651,14 @@ class RuleSet(Model):
     def dimension_values(self) -> dict[str, list[str]]:
         """Every dimension with its allowed values, role included."""
         return {"role": sorted(self.plans), **self.dimensions}
+
+    @property
+    def uses_margin(self) -> bool:
+        """Whether a component pays or measures on the ledger's ``margin`` (a commission or an
+        override with ``basis: margin``): a ledger read for rules that do not leaves the
+        column unread (:func:`compcalc.read_ledger` with ``rules=``)."""
+        return any(
+            getattr(component, "basis", "amount") == "margin"
+            for plan in self.plans.values()
+            for component in plan.components
+        )
