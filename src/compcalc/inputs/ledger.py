@@ -282,8 +282,7 @@ def _check_margin(
 ) -> pd.Series:
     """Margin is optional, only meaningful on a sale, and exact (zero or negative allowed)."""
     if "margin" not in cells.columns:  # none given (or not read): missing on every row
-        n = len(cells)
-        return pd.Series(pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)))
+        return pd.Series(all_missing(len(cells)))
     text = cells["margin"]
     given = (text != "").to_numpy()
     elsewhere = given & (rank > _SALE)
