@@ -316,10 +316,12 @@ def library_diff(
     (from the repository root, one ledger path or a list)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(REPO)
-        both = [compcalc.load_rules(r) for r in (rules_a, rules_b)]
         source = ledgers[0] if len(ledgers) == 1 else list(ledgers)
-        ledger = compcalc.read_ledger(source, rules=both)  # as `diff --rules-new` reads it
-        results = [compcalc.run_period(rules, ROSTER, ledger, period) for rules in both]
+        results = []
+        for path in (rules_a, rules_b):  # each side read as a run of its rules reads it
+            rules = compcalc.load_rules(path)
+            ledger = compcalc.read_ledger(source, rules=rules)
+            results.append(compcalc.run_period(rules, ROSTER, ledger, period))
     return compare_results(*results)
 
 
@@ -393,6 +395,33 @@ def test_rules_new_shows_the_impact_of_a_rule_change(tmp_path: Path) -> None:
     as_csv = cli([*argv, "--format", "csv"])
     assert as_csv == Done(0, diff_csv(expected), "")
     assert len(as_csv.out.split("\r\n")) - 2 == len(json.loads(as_json.out)["lines"]) > 0
+
+
+def test_rules_new_on_margin_reads_each_side_as_its_own_run(tmp_path: Path) -> None:
+    """The rules in force pay on no margin, the new ones on margin: the comparison's first side
+    is the run in force (a margin that is no number refuses nothing there), the second reads
+    and checks the margin (and refuses that sale)."""
+    text = (REPO / OCTOBER[0]).read_text(encoding="utf-8").splitlines(keepends=True)
+    header = text[0].rstrip("\n").split(",")
+    cells = text[1].rstrip("\n").split(",")
+    cells[header.index("margin")] = "n/a"
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text("".join([text[0], ",".join(cells) + "\n", *text[2:]]), encoding="utf-8")
+    margin = tmp_path / "margin_rules.yaml"
+    shipped = (REPO / RULES).read_text(encoding="utf-8")
+    margin.write_text(shipped.replace("basis: amount", "basis: margin"), encoding="utf-8")
+    given = inputs([str(ledger)], "2026-10")
+    in_force = json.loads(cli(["run", "--rules", RULES, *given, "--format", "json"]).out)
+    assert in_force["rejected"] == []
+    done = cli(["diff", "--rules", RULES, "--rules-new", str(margin), *given, "--format", "json"])
+    assert (done.code, done.err) == (0, "")
+    a, b = (json.loads(done.out)[side]["inputs"]["ledger_sha256"] for side in "ab")
+    assert a == in_force["inputs"]["ledger_sha256"]
+    new = json.loads(cli(["run", "--rules", str(margin), *given, "--format", "json"]).out)
+    assert b == new["inputs"]["ledger_sha256"] != a
+    assert [r["column"] for r in new["rejected"]] == ["margin"]
+    expected = library_diff(RULES, margin, [str(ledger)], "2026-10")
+    assert done.out == diff_json(expected, (f"rules {RULES}", f"rules {margin}"))
 
 
 def test_rules_new_with_the_store_uses_its_paid_to_date(tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ excluded (with a reason) or rejected (with its row), and ``paid_to_date`` is par
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -234,3 +236,32 @@ def test_a_margin_the_rules_do_not_use_is_left_unread_and_said() -> None:
     assert (margin_line.amount, margin_line.transactions) == (D("20.00"), ("T2",))
     with pytest.raises(compcalc.errors.InputError, match="margin column was left unread"):
         run(on_margin, sales=unread)
+
+
+def test_margin_rules_refuse_a_ledger_any_of_whose_files_had_its_margin_left_unread(
+    tmp_path: Path,
+) -> None:
+    flat, on_margin = rules(FLAT), rules(FLAT + "  basis: margin\n")
+    with_margin = tmp_path / "a.csv"
+    ledger(sale("T1", "2026-03-01", "1000.00", margin="200.00")).to_csv(with_margin, index=False)
+    without = tmp_path / "b.csv"
+    frame = ledger(sale("T2", "2026-03-02", "500.00")).drop(columns=["margin"])
+    frame.to_csv(without, index=False)
+    both = compcalc.read_ledger([with_margin, without], rules=flat)
+    assert both.without_margin
+    with pytest.raises(compcalc.errors.InputError, match="margin column was left unread"):
+        run(on_margin, sales=both)
+    assert not compcalc.read_ledger([with_margin, without], rules=on_margin).without_margin
+
+
+def test_the_statement_pages_list_a_deal_whose_margin_the_run_did_not_read(
+    tmp_path: Path,
+) -> None:
+    from compcalc.statements.html import read_deals
+
+    path = tmp_path / "l.csv"
+    ledger(sale("T1", "2026-03-01", "1000.00", margin="n/a")).to_csv(path, index=False)
+    result = run(rules(FLAT), sales=compcalc.read_ledger(path, rules=rules(FLAT)))
+    assert not result.rejected
+    deals = read_deals([str(path)], rejected=result.rejected)
+    assert [(e.event, e.amount) for e in deals["T1"]] == [("sale", D("1000.00"))]

@@ -328,6 +328,19 @@ def test_margin_is_zero_one_cent_off_fails(cents: int) -> None:
             ]
 
 
+def test_a_case_reads_its_ledger_as_a_run_of_its_rules_does() -> None:
+    """The flagship pays on no margin: a margin that is not a number refuses nothing in a
+    plan test, as in ``compcalc run`` (the margin is not read)."""
+    expect = "      lines: {E1: {commission.new_credit: '1500.00'}}\n"
+    text = "cases:\n" + one_sale("50000.00", expect).replace(
+        'amount: "50000.00"}', 'amount: "50000.00", margin: "n/a"}'
+    )
+    assert 'margin: "n/a"' in text
+    (case,) = load_plan_tests_text(f"rules: {RULES}\n{text}", "p.yaml").cases
+    result = run_case(case, flagship(), "am.yaml")
+    assert result.passed, result.mismatches
+
+
 # --------------------------------------------------------------------------- finding tests
 
 

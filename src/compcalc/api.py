@@ -3,7 +3,7 @@
 >>> import compcalc
 >>> rules = compcalc.load_rules("rules/account_managers.yaml")          # doctest: +SKIP
 >>> roster = compcalc.read_roster("examples/roster.csv")                # doctest: +SKIP
->>> ledger = compcalc.read_ledger(["examples/ledger/2026-10.csv"])       # doctest: +SKIP
+>>> ledger = compcalc.read_ledger(["examples/ledger/2026-10.csv"], rules=rules)  # doctest: +SKIP
 >>> result = compcalc.run_period(rules, roster, ledger, "2026-10")      # doctest: +SKIP
 >>> result.to_frame().groupby("pay_code")["amount"].sum()               # doctest: +SKIP
 >>> compcalc.diff_results(result, other)  # the lines that differ, exact  # doctest: +SKIP
@@ -67,11 +67,13 @@ def read_ledger(
     DataFrames in a list are named ``<ledger>[0]``, ``<ledger>[1]``, ... in messages; a Dask
     DataFrame is read as the list of its partitions (computed here, into memory).
 
-    ``rules`` (one rule set or several): read only the columns they use. When none pays on
-    margin (:attr:`RuleSet.uses_margin`), the ``margin`` column is left unread, as any
-    column compcalc does not know is: not parsed, not checked, not in the digest, named in
-    ``unread_columns`` (this is what ``compcalc run`` and :func:`run_period` given a path
-    do). Without ``rules`` every column compcalc knows is read.
+    ``rules`` (one rule set or several): read only the columns they use, as a run of them
+    reads (``compcalc run``, :func:`run_period` given a path). When none pays on margin
+    (:attr:`RuleSet.uses_margin`), the ``margin`` column is left unread, as any column
+    compcalc does not know is: not parsed, not checked, not in the digest, named in
+    ``unread_columns``. Without ``rules`` every column compcalc knows is read and checked:
+    a row refused for its margin stays refused in a run of that ledger, and the digest covers
+    the margin, so pass ``rules`` to get the figures and run id ``compcalc run`` gives.
     """
     if isinstance(source, Ledger):
         return source

@@ -666,7 +666,12 @@ def _what_if(args: argparse.Namespace) -> tuple[PeriodResult, PeriodResult]:
         bar.advance()
         ledgers: list[Path] = args.ledger
         bar.note(f"reading ledger {', '.join(str(p) for p in ledgers)}")
-        ledger = _read_ledgers(ledgers, [old_rules, new_rules])
+        # Each side's ledger as a run of its rules reads it: once, unless one of them pays on
+        # margin and the other does not (the margin then read, checked and digested for it)
+        ledger = _read_ledgers(ledgers, [old_rules])
+        read = {old_rules.uses_margin: ledger}
+        if new_rules.uses_margin not in read:
+            read[new_rules.uses_margin] = _read_ledgers(ledgers, [new_rules])
         bar.advance()
         fx = None if args.fx is None else api.read_fx(args.fx)
         period = _period(args.period)
@@ -680,7 +685,7 @@ def _what_if(args: argparse.Namespace) -> tuple[PeriodResult, PeriodResult]:
                 api.run_period(
                     rules,
                     roster,
-                    ledger,
+                    read[rules.uses_margin],
                     period.label,
                     paid_to_date=paid,
                     progress=bar.engine(f"{side} rules: "),
@@ -806,7 +811,7 @@ def _offer(args: argparse.Namespace) -> int:
             region=args.region, base=parse_amount(args.base, rules, "base"), quota=quota,
         )]  # fmt: skip
     results = compare_offers(
-        rules, offers, as_of=args.as_of, distribution=_distribution(args),
+        rules, offers, as_of=args.as_of, distribution=_distribution(args, rules),
         step=_step(args.step), deals_per_month=args.deals_per_month,
     )  # fmt: skip
     if args.compare is not None or args.format == "csv":
@@ -820,8 +825,9 @@ def _offer(args: argparse.Namespace) -> int:
     return 0
 
 
-def _distribution(args: argparse.Namespace) -> Distribution | None:
-    """The attainment distribution the options describe (None: no expected pay)."""
+def _distribution(args: argparse.Namespace, rules: RuleSet) -> Distribution | None:
+    """The attainment distribution the options describe (None: no expected pay); a past
+    ledger is read for ``rules``, as a run of them reads it."""
     from decimal import Decimal, InvalidOperation
 
     from . import api
@@ -845,7 +851,7 @@ def _distribution(args: argparse.Namespace) -> Distribution | None:
         if any(p is None for p in past):
             raise CompcalcError("--past-ledger needs --past-roster and --past-period too")
         ledgers: list[Path] = args.past_ledger
-        ledger = _read_ledgers(ledgers)
+        ledger = _read_ledgers(ledgers, [rules])
         return PastLedger(api.read_roster(args.past_roster), ledger, args.past_period)
     return None
 
@@ -971,7 +977,7 @@ def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
 def _read_ledgers(paths: Sequence[Path], rules: Sequence[RuleSet] | None = None) -> Ledger:
     """The ledger files as one ledger, read for ``rules`` (the margin only if they pay on
     it); says which columns compcalc does not know were left unread (a margin the rules do
-    not use goes unsaid: docs/inputs.md says so)."""
+    not use goes unsaid: docs/inputs.md says why)."""
     from . import api
     from .inputs.common import canonical_name
 

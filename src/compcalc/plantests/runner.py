@@ -141,7 +141,10 @@ def _load(path: str) -> RuleSet | CompcalcError:
 def _pay_run(case: PlanCase, rules: RuleSet) -> PeriodResult:
     assert case.period is not None
     roster = read_roster(_roster_frame(case, rules.currency), name=ROSTER_SOURCE)
-    ledger = read_ledger(_ledger_frame(case, rules.currency), name=LEDGER_SOURCE)
+    # read as a run of these rules reads it (the margin only if they pay on margin)
+    ledger = read_ledger(
+        _ledger_frame(case, rules.currency), name=LEDGER_SOURCE, margin=rules.uses_margin
+    )
     paid = None
     if case.paid_to_date is not None:
         paid = pd.DataFrame(

@@ -109,7 +109,9 @@ def read_deals(
     [('2026-10-01', 'sale', Decimal('58373.48'))]
     """
     sources = _sources(source)
-    frame = _read_ledger(sources[0] if len(sources) == 1 else sources).frame
+    # Every row the run may have taken: the margin left unread (the pages do not show it;
+    # had the run's rules refused a row for its margin, ``rejected`` says so)
+    frame = _read_ledger(sources[0] if len(sources) == 1 else sources, margin=False).frame
     if wanted is not None:
         frame = frame[is_in(frame["transaction_id"], pd.Index(sorted(wanted)))]
     refused = {(r.source, r.row) for r in rejected}
