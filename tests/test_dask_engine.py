@@ -185,7 +185,21 @@ def _text_parts(files: list[str], cuts: list[int]) -> list[pd.DataFrame]:
 
 
 def _in_the_client(*_: Any, **__: Any) -> Any:
-    raise AssertionError("the ledger's partitions were read in the client, not on the workers")
+    raise AssertionError("the ledger was read or checked in the client, not on the workers")
+
+
+def _only_on_the_workers(patch: pytest.MonkeyPatch) -> None:
+    """Reading, checking or computing the ledger in this process (the client) fails: what a
+    run on Dask does on the workers (separate processes, which these patches do not reach)."""
+    import dask
+    import dask.base
+
+    for module in (compcalc.api, compcalc.engine.dask_run):
+        patch.setattr(module, "frame_partitions", _in_the_client)
+    patch.setattr(compcalc.api, "_read_ledger", _in_the_client)
+    patch.setattr(compcalc.engine.run, "check_ledger", _in_the_client)
+    for module in (dask, dask.base):  # dask.compute(...), collection.compute()
+        patch.setattr(module, "compute", _in_the_client)
 
 
 def test_a_dask_dataframe_is_read_partition_by_partition(
@@ -194,8 +208,6 @@ def test_a_dask_dataframe_is_read_partition_by_partition(
     """``run_period(..., ledger=<Dask DataFrame>)``: each partition is read as one file named
     ``<ledger>[k]``, on either engine, and the result is the one-machine run's over the list
     of the same partitions as pandas DataFrames, byte for byte."""
-    import dask
-    import dask.base
     import dask.dataframe as dd
 
     # Cut inside the months and inside the extra rows (X5's two sales, an employee's rows
@@ -208,17 +220,15 @@ def test_a_dask_dataframe_is_read_partition_by_partition(
     for period in ("2026-11", "2026-12"):
         expected = compcalc.run_period(rules, ROSTER, frames, period)
         text = expected.to_json()
-        assert compcalc.run_period(rules, ROSTER, ledger, period).to_json() == text
+        in_memory = compcalc.run_period(rules, ROSTER, ledger, period, engine="pandas")
+        assert in_memory.to_json() == text
         with monkeypatch.context() as patch:  # Dask's engine reads the partitions where they are
-            for module in (compcalc.api, compcalc.engine.dask_run):
-                patch.setattr(module, "frame_partitions", _in_the_client)
-            patch.setattr(compcalc.api, "_read_ledger", _in_the_client)
-            patch.setattr(compcalc.engine.run, "check_ledger", _in_the_client)
-            for module in (dask, dask.base):  # dask.compute(...), collection.compute()
-                patch.setattr(module, "compute", _in_the_client)
+            _only_on_the_workers(patch)
             for partitions in (None, 1, 5):
                 got = _dask(rules, ledger, period, client, partitions=partitions)
                 assert got.to_json() == text, f"{period}, {partitions} partitions"
+            # A Dask DataFrame without an engine named runs on Dask (the current client's)
+            assert compcalc.run_period(rules, ROSTER, ledger, period).to_json() == text
     # Each partition is named by its place and its rows numbered from 1, as a file's are;
     # the ledger's digest is that of its partitions' digests (as several files' is).
     digests = [compcalc.read_ledger(f, rules=rules).sha256 for f in frames]
@@ -300,7 +310,9 @@ def test_cli_engine_dask_prints_the_same_json(tmp_path: Path):
     pattern = str(REPO / "examples" / "ledger" / "2026-1*.csv")
     one = cli([*common, "--ledger", pattern])
     assert one.code == 0, one.err
-    two = cli([*common, "--ledger", pattern, "--engine", "dask", "--workers", "2"])
+    with pytest.MonkeyPatch.context() as patch:
+        _only_on_the_workers(patch)
+        two = cli([*common, "--ledger", pattern, "--engine", "dask", "--workers", "2"])
     assert two.code == 0, two.err
     assert two.out == one.out
     assert "Traceback" not in two.err
@@ -320,7 +332,9 @@ def test_cli_engine_dask_reads_a_glob_of_parquet_files(tmp_path: Path):
     ]  # fmt: skip
     one = cli(common)
     assert one.code == 0, one.err
-    two = cli([*common, "--engine", "dask", "--workers", "2"])
+    with pytest.MonkeyPatch.context() as patch:
+        _only_on_the_workers(patch)
+        two = cli([*common, "--engine", "dask", "--workers", "2"])
     assert two.code == 0, two.err
     assert two.out == one.out
     # every file read: the statements of the same rows from the example CSV files

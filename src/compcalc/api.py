@@ -145,7 +145,7 @@ def run_period(
     progress: Progress | None = None,
     history: Sequence[PriorRun] = (),
     fx: FxSource | None = None,
-    engine: Literal["pandas", "dask"] = "pandas",
+    engine: Literal["pandas", "dask"] | None = None,
     client: Any = None,
     partitions: int | None = None,
 ) -> PeriodResult:
@@ -170,11 +170,12 @@ def run_period(
     ``dask.distributed.Client``; default Dask's current scheduler), for ledgers larger than
     one machine: ``ledger`` is then paths or patterns (``"data/*.parquet"``), each file read
     whole by one worker, or a Dask DataFrame, each partition read whole by one worker (as
-    the file ``<ledger>[k]``), and the result is byte-identical to the default engine's on
-    the same files or partitions (see :mod:`compcalc.engine.dask_run`; needs the ``dask``
-    extra). ``partitions`` sets how many parts the rows are shuffled into (never the
-    result). A Dask DataFrame with the default engine is computed into memory, partition by
-    partition, and read as their list.
+    the file ``<ledger>[k]``), and the result is byte-identical to the one-process engine's
+    (``engine="pandas"``) on the same files or partitions (see
+    :mod:`compcalc.engine.dask_run`; needs the ``dask`` extra). ``partitions`` sets how many
+    parts the rows are shuffled into (never the result). The default engine is Dask's for a
+    Dask DataFrame and the one-process engine for anything else; ``engine="pandas"`` with a
+    Dask DataFrame computes its partitions into memory and reads them as a list.
 
     >>> result = run_period(rules, "roster.csv", ["ledger.csv"], "2026-10")  # doctest: +SKIP
     >>> result.statement("E001").total                                       # doctest: +SKIP
@@ -182,6 +183,8 @@ def run_period(
     """
     roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
     fx_table = None if fx is None else read_fx(fx)
+    if engine is None:  # a Dask DataFrame is run where its partitions are
+        engine = "dask" if is_dask_frame(ledger) else "pandas"
     if engine == "dask":
         if not is_dask_frame(ledger):
             _refuse_other_dask(ledger)
