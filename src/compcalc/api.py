@@ -183,10 +183,11 @@ def run_period(
     """
     roster_data = roster if isinstance(roster, Roster) else read_roster(roster)
     fx_table = None if fx is None else read_fx(fx)
+    dask_frame = is_dask_frame(ledger)
     if engine is None:  # a Dask DataFrame is run where its partitions are
-        engine = "dask" if is_dask_frame(ledger) else "pandas"
+        engine = "dask" if dask_frame else "pandas"
     if engine == "dask":
-        if not is_dask_frame(ledger):
+        if not dask_frame:
             _refuse_other_dask(ledger)
             listed: list[Any] = (
                 [ledger] if isinstance(ledger, str | Path | pd.DataFrame | Ledger) else list(ledger)
